@@ -1,0 +1,109 @@
+import {
+  CommandIssued,
+  HandsetEventBatch,
+  type MessageFns,
+  PolicyChanged,
+  RunLifecycle,
+  ShardFinalState,
+  TickKpisRecorded,
+} from './generated/duet/events/v1/events';
+
+// The Kafka topics (DESIGN §2), in one registry: producers, consumers, the local stack's topic
+// creation and the service READMEs all read them from here, never from string literals.
+
+/**
+ * What a message's key is. The key is written as text: the shard number in decimal, the policy's
+ * resource name, or the run id.
+ */
+export type TopicKey = 'shard' | 'policy' | 'run';
+
+export interface Topic<Name extends string, Payload> {
+  /** Kafka topic name; its version follows the payload's proto package. */
+  readonly name: Name;
+  /** Fully qualified protobuf name of the payload message. */
+  readonly payloadType: string;
+  /** Generated codec of the payload message. */
+  readonly payload: MessageFns<Payload>;
+  /** What the message key is. */
+  readonly key: TopicKey;
+  /**
+   * Partitions to create. Keyed by shard, a message goes to partition `shard % partitions`
+   * (set explicitly by the producer, see partitionOf), so the instance owning a shard reads one
+   * known partition; other topics have one partition, which keeps them totally ordered.
+   */
+  readonly partitions: number;
+  /** Why the topic exists. */
+  readonly description: string;
+}
+
+const SHARD_PARTITIONS = 16; // partitions of shard-keyed topics: the largest shard count DESIGN §3 names
+
+function defineTopic<const Name extends string, Payload>(topic: Topic<Name, Payload>): Topic<Name, Payload> {
+  return topic;
+}
+
+export const TOPICS = [
+  defineTopic({
+    name: 'duet.handset-events.v1',
+    payloadType: 'duet.events.v1.HandsetEventBatch',
+    payload: HandsetEventBatch,
+    key: 'shard',
+    partitions: SHARD_PARTITIONS,
+    description: 'Every handset event of one shard and tick, columnar; telemetry aggregates it.',
+  }),
+  defineTopic({
+    name: 'duet.tick-kpis.v1',
+    payloadType: 'duet.events.v1.TickKpisRecorded',
+    payload: TickKpisRecorded,
+    key: 'shard',
+    partitions: SHARD_PARTITIONS,
+    description: "One shard's KPIs for one tick; telemetry sums shards into the fleet's series and digest.",
+  }),
+  defineTopic({
+    name: 'duet.policy-changed.v1',
+    payloadType: 'duet.events.v1.PolicyChanged',
+    payload: PolicyChanged,
+    key: 'policy',
+    partitions: 1,
+    description: 'Published policy versions, in publish order, for persona runtimes and telemetry.',
+  }),
+  defineTopic({
+    name: 'duet.commands.v1',
+    payloadType: 'duet.events.v1.CommandIssued',
+    payload: CommandIssued,
+    key: 'shard',
+    partitions: SHARD_PARTITIONS,
+    description: "Remote commands fanned out to the hypervisor-core instance owning the handset's shard.",
+  }),
+  defineTopic({
+    name: 'duet.shard-state.v1',
+    payloadType: 'duet.events.v1.ShardFinalState',
+    payload: ShardFinalState,
+    key: 'shard',
+    partitions: SHARD_PARTITIONS,
+    description: "Each role's final per-handset state of one shard when a run completes; telemetry computes the run digest from it.",
+  }),
+  defineTopic({
+    name: 'duet.run-lifecycle.v1',
+    payloadType: 'duet.events.v1.RunLifecycle',
+    payload: RunLifecycle,
+    key: 'run',
+    partitions: 1,
+    description: 'Runs started, completed (with their digest) or failed.',
+  }),
+] as const;
+
+export type RegisteredTopic = (typeof TOPICS)[number];
+export type TopicName = RegisteredTopic['name'];
+
+/** The registered topic of that name, typed with its payload. */
+export function findTopic<Name extends TopicName>(name: Name): Extract<RegisteredTopic, { name: Name }> {
+  const found = TOPICS.find((topic) => topic.name === name);
+  if (found === undefined) throw new RangeError(`unknown topic ${name}; known: ${TOPICS.map((topic) => topic.name).join(', ')}`);
+  return found as Extract<RegisteredTopic, { name: Name }>;
+}
+
+/** Partition a message of that shard goes to (0 for topics not keyed by shard). */
+export function partitionOf(topic: RegisteredTopic, shard: number): number {
+  return topic.key === 'shard' ? shard % topic.partitions : 0;
+}

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+/** A service's configuration is wrong; `problems` lists every one (STYLE principle 5). */
+export class ConfigError extends Error {
+  constructor(
+    readonly service: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`${service}: invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Validates a service's environment once, at start-up, against its schema and fails with the
+ * full list of what is wrong. Keys are environment variable names.
+ */
+export function loadConfig<Schema extends z.ZodType>(service: string, schema: Schema, environment: NodeJS.ProcessEnv = process.env): z.output<Schema> {
+  const result = schema.safeParse(environment);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    service,
+    result.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`),
+  );
+}
+
+/** Reusable environment fields. */
+export const environment = {
+  port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
+  host: () => z.string().min(1).default('127.0.0.1'),
+  /** Comma-separated `host:port` list. */
+  brokers: () =>
+    z
+      .string()
+      .min(1, 'must list at least one host:port')
+      .transform((value) => value.split(',').map((broker) => broker.trim()))
+      .refine((brokers) => brokers.every((broker) => /^[^:\s]+:\d+$/.test(broker)), 'must be host:port[,host:port...]'),
+  databaseUrl: () => z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+};

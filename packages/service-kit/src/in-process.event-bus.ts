@@ -1,0 +1,94 @@
+import { findTopic, partitionOf, type TopicName } from '@duet/contracts';
+import { EventBus, type IncomingMessage, type MessageHandler, type OutgoingMessage, type Subscription } from './event-bus';
+
+// Bounded so a fast producer cannot outrun its consumers without limit (messages per group).
+const MAX_QUEUED = 10_000;
+
+interface Group {
+  readonly topics: ReadonlySet<string>;
+  readonly handler: MessageHandler;
+  queue: IncomingMessage[];
+  running: Promise<void> | undefined;
+  closed: boolean;
+}
+
+/** The in-process adapter of the event bus: the same delivery contract as Kafka, in memory. */
+export class InProcessEventBus extends EventBus {
+  private readonly groups = new Map<string, Group>();
+  private readonly offsets = new Map<string, number>();
+  private readonly log = new Map<string, IncomingMessage[]>();
+  private failure: unknown;
+
+  async publish(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
+    const stored: IncomingMessage[] = messages.map((message) => {
+      const partition = partitionOf(findTopic(topic as TopicName), Number(message.key));
+      const key = `${topic}/${partition}`;
+      const offset = this.offsets.get(key) ?? 0;
+      this.offsets.set(key, offset + 1);
+      return { topic, partition, offset: String(offset), key: message.key, value: message.value };
+    });
+    const history = this.log.get(topic) ?? [];
+    history.push(...stored);
+    this.log.set(topic, history);
+    for (const group of this.groups.values()) {
+      if (!group.topics.has(topic) || group.closed) continue;
+      group.queue.push(...stored);
+      this.pump(group);
+    }
+    // Backpressure: wait while any consumer is far behind.
+    for (const group of this.groups.values()) {
+      while (group.queue.length > MAX_QUEUED && group.running) await group.running;
+    }
+  }
+
+  async subscribe(groupId: string, topics: readonly string[], handler: MessageHandler, options: { fromBeginning?: boolean } = {}): Promise<Subscription> {
+    if (this.groups.has(groupId)) throw new Error(`consumer group ${groupId} is already subscribed`);
+    const group: Group = { topics: new Set(topics), handler, queue: [], running: undefined, closed: false };
+    if (options.fromBeginning) for (const topic of topics) group.queue.push(...(this.log.get(topic) ?? []));
+    this.groups.set(groupId, group);
+    this.pump(group);
+    return {
+      close: async () => {
+        group.closed = true;
+        await group.running;
+        this.groups.delete(groupId);
+      },
+    };
+  }
+
+  async drain(): Promise<void> {
+    for (;;) {
+      const busy = [...this.groups.values()].filter((group) => group.running !== undefined);
+      if (busy.length === 0) break;
+      await Promise.all(busy.map((group) => group.running));
+    }
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  healthy(): boolean {
+    return this.failure === undefined;
+  }
+
+  async close(): Promise<void> {
+    for (const group of this.groups.values()) group.closed = true;
+    await Promise.all([...this.groups.values()].map((group) => group.running));
+    this.groups.clear();
+  }
+
+  private pump(group: Group): void {
+    if (group.running !== undefined) return;
+    group.running = (async () => {
+      while (group.queue.length > 0 && !group.closed) {
+        const batch = group.queue.splice(0, group.queue.length);
+        try {
+          await group.handler(batch);
+        } catch (error) {
+          // Unlike Kafka we cannot redeliver forever in one process: record and stop this group.
+          this.failure = error;
+          group.closed = true;
+        }
+      }
+      group.running = undefined;
+    })();
+  }
+}

@@ -1,0 +1,9 @@
+// Public entry of @duet/service-kit.
+export * from './config';
+export * from './event-bus';
+export * from './in-process.event-bus';
+export * from './kafka.event-bus';
+export * from './database';
+export * from './migrations';
+export * from './embedded-postgres';
+export * from './health';

@@ -1,0 +1,393 @@
+import { describe, expect, it } from 'vitest';
+import { CounterRandom, Stream } from '../engine/random';
+import { Simulation } from '../simulation';
+import { AgentShard, stepAgent } from './agent';
+import { GrantBatch, WorldRequest } from './batches';
+import { PASSCODE_FIX_PER_CHECK_IN } from './calibration';
+import { NonComplianceReason } from './compliance';
+import { EnforcementAction, EventKind, GuestState, Persona } from './enums';
+import { EventBuffer, type EventSink } from './events';
+import { FleetShard, resolveFleet } from './fleet';
+import { parsePolicy } from './policy';
+import { PolicyRegistry, PolicyTimeline } from './policy-timeline';
+import { SimulationClock } from './time';
+
+const TICK_SECONDS = 60; // simulated seconds per tick
+const OPTIMUS_ONE = [{ name: 'optimus-one', weight: 1 }];
+
+interface RecordedEvent {
+  readonly tick: number;
+  readonly kind: number;
+  readonly handset: number;
+  readonly persona: number;
+  readonly a: number;
+  readonly b: number;
+}
+
+function record(events: EventBuffer): RecordedEvent[] {
+  const recorded: RecordedEvent[] = [];
+  for (let k = 0; k < events.length; k++) {
+    recorded.push({ tick: events.tick, kind: events.kind[k], handset: events.handset[k], persona: events.persona[k], a: events.a[k], b: events.b[k] });
+  }
+  return recorded;
+}
+
+/**
+ * The MDM agents of one shard of optimus-one handsets, fed with a grant the test writes (powered,
+ * guest state) and a policy timeline the test assigns to. Every handset starts powered with its
+ * guest still BOOTING, and every owner starts without a passcode unless a test says otherwise.
+ */
+class AgentFixture {
+  readonly clock: SimulationClock;
+  readonly random = new CounterRandom(4242);
+  readonly registry = new PolicyRegistry();
+  readonly fleet: FleetShard;
+  readonly timeline: PolicyTimeline;
+  readonly state: AgentShard;
+  readonly grant: GrantBatch;
+  readonly log: RecordedEvent[] = [];
+  private readonly events = new EventBuffer();
+
+  constructor(handsets = 4, options: { passcodeRank?: number; tickSeconds?: number } = {}) {
+    this.clock = new SimulationClock(options.tickSeconds ?? TICK_SECONDS);
+    const fleet = resolveFleet({ handsets, models: OPTIMUS_ONE });
+    this.fleet = new FleetShard(fleet, 0, 1, this.random, this.clock.tickSeconds);
+    this.fleet.initialPasscodeRank.fill(options.passcodeRank ?? 0);
+    this.timeline = new PolicyTimeline(fleet.groupNames);
+    this.state = new AgentShard(this.fleet);
+    this.grant = new GrantBatch(this.fleet.size);
+    this.grant.powered.fill(1);
+    this.grant.guestState.fill(GuestState.BOOTING);
+  }
+
+  /** Registers a policy document and assigns it to every group from `tick`; returns its index. */
+  assign(document: object, tick = 0): number {
+    const index = this.registry.register(parsePolicy(document));
+    this.timeline.assign(index, tick);
+    return index;
+  }
+
+  step(tick: number): RecordedEvent[] {
+    this.events.clear(tick);
+    stepAgent({ random: this.random, clock: this.clock, policies: this.registry.effective, source: this.timeline }, this.state, this.grant, tick, this.events);
+    const recorded = record(this.events);
+    this.log.push(...recorded);
+    return recorded;
+  }
+
+  run(fromTick: number, toTick: number): void {
+    for (let tick = fromTick; tick < toTick; tick++) this.step(tick);
+  }
+
+  eventsOf(kind: number, i: number): RecordedEvent[] {
+    return this.log.filter((event) => event.kind === kind && event.handset === this.fleet.ids[i]);
+  }
+}
+
+describe('stepAgent: enrollment and check-ins', () => {
+  it('waits for the guest to run, then enrolls with POLICY_APPLIED and checks in on the same tick', () => {
+    const sut = new AgentFixture();
+    sut.assign({ name: 'policies/p', version: 3 });
+    sut.run(0, 5);
+    expect(sut.log).toEqual([]);
+    expect(sut.state.enrolled[0]).toBe(0);
+    sut.grant.guestState[0] = GuestState.RUNNING;
+    const events = sut.step(5);
+    const id = sut.fleet.ids[0];
+    expect(events.filter((event) => event.kind === EventKind.POLICY_APPLIED || event.kind === EventKind.CHECK_IN)).toEqual([
+      { tick: 5, kind: EventKind.POLICY_APPLIED, handset: id, persona: Persona.BUSINESS, a: 3, b: 1 },
+      { tick: 5, kind: EventKind.CHECK_IN, handset: id, persona: Persona.BUSINESS, a: 3, b: 1 },
+    ]);
+    expect(sut.state.enrolled[0]).toBe(1);
+    expect(sut.state.policyIndex[0]).toBe(1);
+    expect(sut.state.enrolled[1]).toBe(0);
+  });
+
+  it.each([
+    ['SUSPENDED', GuestState.SUSPENDED],
+    ['LOCKED', GuestState.LOCKED],
+    ['INSTALLED', GuestState.INSTALLED],
+  ])('does not enroll while the guest is %s', (_name, guestState) => {
+    const sut = new AgentFixture();
+    sut.grant.guestState.fill(guestState);
+    sut.run(0, 30);
+    expect(sut.log).toEqual([]);
+    expect(Array.from(sut.state.enrolled)).toEqual([0, 0, 0, 0]);
+  });
+
+  it('does nothing for a handset that is powered off', () => {
+    const sut = new AgentFixture();
+    sut.grant.guestState.fill(GuestState.RUNNING);
+    sut.grant.powered.fill(0);
+    sut.run(0, 30);
+    expect(sut.log).toEqual([]);
+  });
+
+  it('checks in every checkInIntervalMinutes of the applied policy', () => {
+    const sut = new AgentFixture();
+    sut.assign({ name: 'policies/p', duet: { checkInIntervalMinutes: 30 } });
+    sut.run(0, 2);
+    sut.grant.guestState[0] = GuestState.RUNNING;
+    sut.run(2, 100);
+    expect(sut.eventsOf(EventKind.CHECK_IN, 0).map((event) => event.tick)).toEqual([2, 32, 62, 92]);
+    expect(sut.state.checkIns[0]).toBe(4);
+  });
+
+  it('counts the check-in interval in simulated minutes whatever the tick length', () => {
+    const sut = new AgentFixture(4, { tickSeconds: 300 });
+    sut.grant.guestState[0] = GuestState.RUNNING;
+    sut.run(0, 10);
+    // AMAPI defaults plus Duet's 15-minute check-in: every 3 ticks of 5 minutes.
+    expect(sut.eventsOf(EventKind.CHECK_IN, 0).map((event) => event.tick)).toEqual([0, 3, 6, 9]);
+  });
+
+  it('keeps checking in while its guest is suspended or locked', () => {
+    const sut = new AgentFixture();
+    sut.assign({ name: 'policies/p', duet: { checkInIntervalMinutes: 10 } });
+    sut.grant.guestState[0] = GuestState.RUNNING;
+    sut.step(0);
+    sut.grant.guestState[0] = GuestState.SUSPENDED;
+    sut.run(1, 15);
+    sut.grant.guestState[0] = GuestState.LOCKED;
+    sut.run(15, 25);
+    expect(sut.eventsOf(EventKind.CHECK_IN, 0).map((event) => event.tick)).toEqual([0, 10, 20]);
+  });
+
+  it('applies a newly assigned policy at the next check-in, not when it is assigned', () => {
+    const sut = new AgentFixture();
+    sut.assign({ name: 'policies/first', version: 2, duet: { checkInIntervalMinutes: 30 } });
+    sut.grant.guestState[0] = GuestState.RUNNING;
+    sut.step(0);
+    const second = sut.assign({ name: 'policies/second', version: 5, duet: { checkInIntervalMinutes: 10 } }, 10);
+    sut.run(1, 30);
+    expect(sut.eventsOf(EventKind.POLICY_APPLIED, 0).map((event) => event.tick)).toEqual([0]);
+    expect(sut.state.policyIndex[0]).toBe(1);
+    sut.run(30, 45);
+    expect(sut.eventsOf(EventKind.POLICY_APPLIED, 0).at(-1)).toMatchObject({ tick: 30, a: 5, b: 2 });
+    // The check-in reports the version held when it started, then follows the new policy's cadence.
+    expect(sut.eventsOf(EventKind.CHECK_IN, 0).map(({ tick, a }) => ({ tick, a }))).toEqual([
+      { tick: 0, a: 2 },
+      { tick: 30, a: 2 },
+      { tick: 40, a: 5 },
+    ]);
+    expect(sut.state.policyIndex[0]).toBe(second);
+  });
+});
+
+describe('stepAgent: unreachable policy authority', () => {
+  it('checks in with b=0 and keeps its policy while its region is cut off, and catches up after', () => {
+    const sut = new AgentFixture();
+    sut.assign({ name: 'policies/first', version: 2, duet: { checkInIntervalMinutes: 30 } });
+    sut.grant.guestState[0] = GuestState.RUNNING;
+    sut.step(0);
+    const second = sut.assign({ name: 'policies/second', version: 3, duet: { checkInIntervalMinutes: 30 } }, 10);
+    sut.timeline.addOutage(sut.fleet.region[0], 20, 50);
+    sut.run(1, 61);
+    expect(sut.eventsOf(EventKind.CHECK_IN, 0).map(({ tick, a, b }) => ({ tick, a, b }))).toEqual([
+      { tick: 0, a: 2, b: 1 },
+      { tick: 30, a: 2, b: 0 },
+      { tick: 60, a: 2, b: 1 },
+    ]);
+    expect(sut.eventsOf(EventKind.POLICY_APPLIED, 0).map((event) => event.tick)).toEqual([0, 60]);
+    expect(sut.state.policyIndex[0]).toBe(second);
+  });
+
+  it('applies no policy while enrolling during an outage of its region', () => {
+    const sut = new AgentFixture();
+    sut.assign({ name: 'policies/p', version: 4 });
+    sut.timeline.addOutage(sut.fleet.region[0], 0, 100);
+    sut.grant.guestState[0] = GuestState.RUNNING;
+    sut.run(0, 50);
+    expect(sut.eventsOf(EventKind.CHECK_IN, 0).every((event) => event.b === 0)).toBe(true);
+    expect(sut.eventsOf(EventKind.POLICY_APPLIED, 0)).toEqual([]);
+  });
+});
+
+describe('stepAgent: compliance and enforcement', () => {
+  const passcodePolicy = (checkInIntervalMinutes: number) => ({
+    name: 'policies/passcode',
+    version: 2,
+    passwordPolicies: [{ passwordQuality: 'NUMERIC', passwordMinimumLength: 4 }],
+    policyEnforcementRules: [{ settingName: 'passwordPolicies', blockAction: { blockAfterDays: 0 }, wipeAction: { wipeAfterDays: 1 } }],
+    duet: { checkInIntervalMinutes },
+  });
+
+  /** The first handset whose owner, at each of these check-in ticks, does (true) or does not (false) set a passcode. */
+  function handsetWhoseOwner(sut: AgentFixture, fixesAt: ReadonlyMap<number, boolean>): number {
+    for (let i = 0; i < sut.fleet.size; i++) {
+      const id = sut.fleet.ids[i];
+      const matches = [...fixesAt].every(
+        ([tick, fixes]) => sut.random.uniform(id, Persona.BUSINESS, Stream.AGENT_PASSCODE_FIX, tick) < PASSCODE_FIX_PER_CHECK_IN === fixes,
+      );
+      if (matches) return i;
+    }
+    throw new Error('no handset in the fixture draws that owner behaviour; use more handsets');
+  }
+
+  it('reports a handset whose owner lacks the required passcode as non-compliant, then suspends and later wipes its world', () => {
+    const sut = new AgentFixture(16);
+    sut.assign(passcodePolicy(1440));
+    const i = handsetWhoseOwner(
+      sut,
+      new Map([
+        [0, false],
+        [1440, false],
+      ]),
+    );
+    sut.grant.guestState[i] = GuestState.RUNNING;
+    sut.step(0);
+    expect(sut.eventsOf(EventKind.COMPLIANCE_CHANGED, i)).toMatchObject([{ tick: 0, a: NonComplianceReason.USER_ACTION, b: 0 }]);
+    expect(sut.eventsOf(EventKind.ENFORCEMENT_ACTION, i)).toMatchObject([{ tick: 0, a: EnforcementAction.SUSPEND_BUSINESS_WORLD, b: EnforcementAction.NONE }]);
+    expect(sut.state.pendingWorldRequest[i]).toBe(WorldRequest.SUSPEND);
+
+    // The next tick's demand batch carries the request to the hypervisor, which suspends the world.
+    sut.state.pendingWorldRequest[i] = WorldRequest.NONE;
+    sut.grant.guestState[i] = GuestState.SUSPENDED;
+    sut.run(1, 1440);
+    expect(sut.state.pendingWorldRequest[i]).toBe(WorldRequest.NONE);
+    sut.step(1440);
+    expect(sut.eventsOf(EventKind.ENFORCEMENT_ACTION, i).at(-1)).toMatchObject({
+      tick: 1440,
+      a: EnforcementAction.WIPE_BUSINESS_WORLD,
+      b: EnforcementAction.SUSPEND_BUSINESS_WORLD,
+    });
+    expect(sut.state.pendingWorldRequest[i]).toBe(WorldRequest.WIPE);
+  });
+
+  it('asks to resume the world once the owner sets the passcode', () => {
+    const sut = new AgentFixture(16);
+    sut.assign(passcodePolicy(60));
+    const i = handsetWhoseOwner(
+      sut,
+      new Map([
+        [0, false],
+        [60, true],
+      ]),
+    );
+    sut.grant.guestState[i] = GuestState.RUNNING;
+    sut.step(0);
+    sut.state.pendingWorldRequest[i] = WorldRequest.NONE;
+    sut.grant.guestState[i] = GuestState.SUSPENDED;
+    sut.run(1, 61);
+    expect(sut.eventsOf(EventKind.COMPLIANCE_CHANGED, i).at(-1)).toMatchObject({ tick: 60, a: 0, b: NonComplianceReason.USER_ACTION });
+    expect(sut.state.enforcement[i]).toBe(EnforcementAction.NONE);
+    expect(sut.state.pendingWorldRequest[i]).toBe(WorldRequest.RESUME);
+  });
+
+  it('keeps an owner with a strong enough passcode compliant', () => {
+    const sut = new AgentFixture(4, { passcodeRank: 6 });
+    sut.assign(passcodePolicy(15));
+    sut.grant.guestState.fill(GuestState.RUNNING);
+    sut.run(0, 100);
+    expect(sut.log.filter((event) => event.kind === EventKind.COMPLIANCE_CHANGED || event.kind === EventKind.ENFORCEMENT_ACTION)).toEqual([]);
+    expect(Array.from(sut.state.pendingWorldRequest)).toEqual([0, 0, 0, 0]);
+  });
+
+  it('resets the agent when its world is wiped, and enrolls afresh once a new world runs', () => {
+    const sut = new AgentFixture();
+    sut.assign({ name: 'policies/p', version: 7 });
+    sut.grant.guestState[0] = GuestState.RUNNING;
+    sut.step(0);
+    sut.grant.guestState[0] = GuestState.WIPED;
+    const wiped = sut.step(1);
+    expect(wiped).toEqual([]);
+    expect(sut.state.enrolled[0]).toBe(0);
+    expect(sut.state.policyIndex[0]).toBe(0);
+    expect(sut.state.enforcement[0]).toBe(EnforcementAction.NONE);
+    sut.run(2, 20);
+    expect(sut.eventsOf(EventKind.CHECK_IN, 0).map((event) => event.tick)).toEqual([0]);
+    sut.grant.guestState[0] = GuestState.RUNNING;
+    sut.step(20);
+    expect(sut.eventsOf(EventKind.POLICY_APPLIED, 0).map(({ tick, a, b }) => ({ tick, a, b }))).toEqual([
+      { tick: 0, a: 7, b: 1 },
+      { tick: 20, a: 7, b: 1 },
+    ]);
+  });
+});
+
+describe('Simulation: agents with the rest of the shard', () => {
+  const policyA = { name: 'policies/a', version: 2, duet: { checkInIntervalMinutes: 1 } };
+  const policyB = { name: 'policies/b', version: 3, duet: { checkInIntervalMinutes: 1 } };
+  const PUBLISH_TICK = 20; // every guest runs and every agent checks in every tick by then
+
+  it('lets a policy published while a tick is processed reach every shard at the next tick, not in the middle', () => {
+    const events: { shard: number; event: RecordedEvent }[] = [];
+    let effectiveTick = -1;
+    let sut: Simulation | undefined = undefined;
+    const sink: EventSink = {
+      onEvents(shard, buffer) {
+        for (const event of record(buffer)) events.push({ shard, event });
+        if (buffer.tick === PUBLISH_TICK && shard === 0) effectiveTick = sut!.publishPolicy(policyB);
+      },
+    };
+    sut = new Simulation(
+      {
+        seed: 3,
+        ticks: PUBLISH_TICK + 5,
+        shards: 3,
+        fleet: { handsets: 60, models: OPTIMUS_ONE, enrollmentWindowMinutes: 0 },
+        policies: [{ tick: 0, policy: policyA }],
+      },
+      { sinks: [sink] },
+    );
+    sut.run();
+    expect(effectiveTick).toBe(PUBLISH_TICK + 1);
+
+    const at = (tick: number, kind: number) => events.filter(({ event }) => event.tick === tick && event.kind === kind);
+    // At the publishing tick every shard, including those stepped after the publication, checks in and keeps A.
+    const checkIns = at(PUBLISH_TICK, EventKind.CHECK_IN);
+    expect(new Set(checkIns.map(({ shard }) => shard))).toEqual(new Set([0, 1, 2]));
+    expect(checkIns).toHaveLength(60);
+    expect(checkIns.every(({ event }) => event.a === 2 && event.b === 1)).toBe(true);
+    expect(at(PUBLISH_TICK, EventKind.POLICY_APPLIED)).toEqual([]);
+    // From the next tick every handset of every shard applies B.
+    const applied = at(PUBLISH_TICK + 1, EventKind.POLICY_APPLIED);
+    expect(applied).toHaveLength(60);
+    expect(new Set(applied.map(({ shard }) => shard))).toEqual(new Set([0, 1, 2]));
+    expect(applied.every(({ event }) => event.a === 3 && event.b === 2)).toBe(true);
+    expect(at(PUBLISH_TICK + 2, EventKind.CHECK_IN).every(({ event }) => event.a === 3)).toBe(true);
+  });
+
+  it('makes a policy published between ticks effective at the next tick to process', () => {
+    const sut = new Simulation({ seed: 3, ticks: 10, shards: 2, fleet: { handsets: 10, models: OPTIMUS_ONE } });
+    sut.step();
+    sut.step();
+    expect(sut.publishPolicy(policyB)).toBe(2);
+    expect(sut.timeline.policyFor(0, 1)).toBe(0);
+    expect(sut.timeline.policyFor(0, 2)).toBe(1);
+  });
+
+  it('has the hypervisor suspend the business world the tick after the agent asks', () => {
+    const sut = new Simulation({
+      seed: 5,
+      ticks: 30,
+      shards: 1,
+      fleet: { handsets: 40, models: OPTIMUS_ONE, enrollmentWindowMinutes: 0 },
+      policies: [
+        {
+          tick: 0,
+          policy: {
+            name: 'policies/passcode',
+            passwordPolicies: [{ passwordQuality: 'NUMERIC', passwordMinimumLength: 4 }],
+            policyEnforcementRules: [{ settingName: 'passwordPolicies', blockAction: { blockAfterDays: 0 }, wipeAction: { wipeAfterDays: 1 } }],
+          },
+        },
+      ],
+    });
+    const shard = sut.shards[0];
+    // No owner has a passcode yet (the fleet draws 22 % without one; here everyone).
+    shard.fleet.initialPasscodeRank.fill(0);
+    shard.agent.passcodeRank.fill(0);
+    shard.agent.passcodeLength.fill(0);
+    const askedAt = new Int32Array(shard.fleet.size).fill(-1);
+    while (!sut.done) {
+      const tick = sut.tick;
+      sut.step();
+      for (let i = 0; i < shard.fleet.size; i++) {
+        if (askedAt[i] === -1 && shard.agent.pendingWorldRequest[i] === WorldRequest.SUSPEND) askedAt[i] = tick;
+        if (askedAt[i] !== -1 && tick === askedAt[i] + 1) expect(shard.hypervisor.guestState[i]).toBe(GuestState.SUSPENDED);
+      }
+    }
+    expect(Array.from(askedAt).filter((tick) => tick >= 0).length).toBeGreaterThan(20);
+  });
+});

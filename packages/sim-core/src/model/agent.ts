@@ -1,0 +1,183 @@
+// The MDM agent in the business persona (persona-runtime, business): enrolls when the business
+// world first runs, checks in when due, applies the assigned policy, evaluates and reports
+// compliance, and asks the hypervisor to suspend or wipe its world when the policy's enforcement
+// rules say so. The agent keeps checking in while its world is suspended or locked: like MVP's
+// host-side app and mvpd [C2], the management channel lives outside the guest (D).
+import { CounterRandom, Stream } from '../engine/random';
+import { GrantBatch, WorldRequest } from './batches';
+import { APP_UPDATE_PER_CHECK_IN, PASSCODE_FIX_PER_CHECK_IN, VPN_FAILURE_PER_CHECK_IN } from './calibration';
+import { CATALOGUE } from './catalogue';
+import { enforcementFor, evaluateCompliance, type DeviceFacts } from './compliance';
+import { App, EnforcementAction, EventKind, GuestState, Persona } from './enums';
+import { EventBuffer } from './events';
+import { FleetShard } from './fleet';
+import type { EffectivePolicy } from './policy';
+import type { PolicySource } from './policy-timeline';
+import type { SimulationClock } from './time';
+
+// Apps the business image ships with (the 2011 AOSP set): NV.
+const PREINSTALLED_APPS = (1 << App.EMAIL) | (1 << App.BROWSER) | (1 << App.CALLS) | (1 << App.CAMERA) | (1 << App.MESSAGING) | (1 << App.MAPS);
+// Passcode lengths that go with the fleet's initial ranks (none, numeric PIN, alphanumeric): NV.
+const PASSCODE_LENGTH_FOR_RANK = [0, 0, 4, 4, 4, 6, 6, 8];
+const MODEL_API_LEVEL = CATALOGUE.map((model) => model.apiLevel);
+
+export class AgentShard {
+  readonly enrolled: Uint8Array;
+  readonly policyIndex: Uint16Array; // registry index of the applied policy, 0 = AMAPI defaults
+  readonly nextCheckInTick: Int32Array;
+  readonly complianceMask: Uint32Array; // NonComplianceReason bits, 0 = compliant
+  readonly nonCompliantSinceTick: Int32Array;
+  readonly enforcement: Uint8Array; // EnforcementAction in force
+  readonly vpnUp: Uint8Array;
+  readonly passcodeRank: Uint8Array;
+  readonly passcodeLength: Uint8Array;
+  readonly installedAppMask: Uint16Array;
+  readonly emailVersionCode: Uint16Array;
+  readonly pendingWorldRequest: Uint8Array; // read (and cleared) by the next tick's demand batch
+  readonly checkIns: Uint32Array;
+
+  constructor(readonly fleet: FleetShard) {
+    const n = fleet.size;
+    this.enrolled = new Uint8Array(n);
+    this.policyIndex = new Uint16Array(n);
+    this.nextCheckInTick = new Int32Array(n);
+    this.complianceMask = new Uint32Array(n);
+    this.nonCompliantSinceTick = new Int32Array(n);
+    this.enforcement = new Uint8Array(n);
+    this.vpnUp = new Uint8Array(n);
+    this.passcodeRank = new Uint8Array(n);
+    this.passcodeLength = new Uint8Array(n);
+    this.installedAppMask = new Uint16Array(n);
+    this.emailVersionCode = new Uint16Array(n);
+    this.pendingWorldRequest = new Uint8Array(n);
+    this.checkIns = new Uint32Array(n);
+    for (let i = 0; i < n; i++) this.resetDevice(i);
+  }
+
+  /** Back to the state of a freshly provisioned business world. */
+  resetDevice(i: number): void {
+    this.enrolled[i] = 0;
+    this.policyIndex[i] = 0;
+    this.complianceMask[i] = 0;
+    this.nonCompliantSinceTick[i] = 0;
+    this.enforcement[i] = EnforcementAction.NONE;
+    this.vpnUp[i] = 0;
+    this.passcodeRank[i] = this.fleet.initialPasscodeRank[i];
+    this.passcodeLength[i] = PASSCODE_LENGTH_FOR_RANK[this.fleet.initialPasscodeRank[i]];
+    this.installedAppMask[i] = PREINSTALLED_APPS;
+    this.emailVersionCode[i] = this.fleet.emailAppVersionCode[i];
+  }
+}
+
+export interface AgentContext {
+  readonly random: CounterRandom;
+  readonly clock: SimulationClock;
+  readonly policies: readonly EffectivePolicy[];
+  readonly source: PolicySource;
+}
+
+/** One tick of the agents of one shard, after the hypervisor's grants for that tick. */
+export function stepAgent(context: AgentContext, agent: AgentShard, grant: GrantBatch, tick: number, events: EventBuffer): void {
+  const { random, clock, policies, source } = context;
+  const fleet = agent.fleet;
+  const ids = fleet.ids;
+  const facts: DeviceFacts = {
+    apiLevel: 0,
+    hypervisorVersionCode: 0,
+    passwordQualityRank: 0,
+    passwordLength: 0,
+    encrypted: true, // the work VM is always encrypted [P20][P21]
+    vpnUp: false,
+    installedAppMask: 0,
+    appVersionCode: new Uint16Array(16),
+    appliedPolicyVersion: 0,
+  };
+  const appVersions = facts.appVersionCode as Uint16Array;
+
+  for (let i = 0; i < fleet.size; i++) {
+    if (grant.powered[i] === 0) continue;
+    const guest = grant.guestState[i];
+    if (guest === GuestState.WIPED) {
+      if (agent.enrolled[i] === 1) agent.resetDevice(i);
+      continue;
+    }
+    if (guest !== GuestState.RUNNING && guest !== GuestState.SUSPENDED && guest !== GuestState.LOCKED) continue;
+    const id = ids[i];
+    if (agent.enrolled[i] === 0) {
+      // Enrollment needs the policy authority: not while the guest is down or its region is cut off.
+      if (guest !== GuestState.RUNNING || !source.reachable(fleet.region[i], tick)) continue;
+      // Enrollment: AMAPI requires a policy within 5 minutes [D5]; we apply it at once.
+      agent.enrolled[i] = 1;
+      applyPolicy(agent, i, source.policyFor(fleet.group[i], tick), policies, id, tick, events, random);
+      agent.nextCheckInTick[i] = tick;
+    }
+    if (tick < agent.nextCheckInTick[i]) continue;
+
+    agent.checkIns[i]++;
+    const reachable = source.reachable(fleet.region[i], tick);
+    events.emit(EventKind.CHECK_IN, id, Persona.BUSINESS, policies[agent.policyIndex[i]].version, reachable ? 1 : 0);
+    if (reachable) {
+      const assigned = source.policyFor(fleet.group[i], tick);
+      if (assigned !== agent.policyIndex[i]) applyPolicy(agent, i, assigned, policies, id, tick, events, random);
+    }
+    const policy = policies[agent.policyIndex[i]];
+    // The owner may fix a passcode the policy asks for.
+    if (agent.passcodeRank[i] < policy.passwordQualityRank || agent.passcodeLength[i] < policy.passwordMinimumLength) {
+      if (random.uniform(id, Persona.BUSINESS, Stream.AGENT_PASSCODE_FIX, tick) < PASSCODE_FIX_PER_CHECK_IN) {
+        agent.passcodeRank[i] = Math.max(agent.passcodeRank[i], policy.passwordQualityRank);
+        agent.passcodeLength[i] = Math.max(agent.passcodeLength[i], policy.passwordMinimumLength);
+      }
+    }
+    agent.vpnUp[i] = policy.vpnRequired && random.uniform(id, Persona.BUSINESS, Stream.AGENT_VPN, tick) >= VPN_FAILURE_PER_CHECK_IN ? 1 : 0;
+    const minimumEmail = policy.minimumAppVersionCode[App.EMAIL] ?? 0;
+    if (agent.emailVersionCode[i] < minimumEmail && random.uniform(id, Persona.BUSINESS, Stream.AGENT_APP_UPDATE, tick) < APP_UPDATE_PER_CHECK_IN) {
+      agent.emailVersionCode[i] = minimumEmail;
+    }
+
+    facts.apiLevel = MODEL_API_LEVEL[fleet.model[i]];
+    facts.hypervisorVersionCode = fleet.hypervisorVersionCode[i];
+    facts.passwordQualityRank = agent.passcodeRank[i];
+    facts.passwordLength = agent.passcodeLength[i];
+    facts.vpnUp = agent.vpnUp[i] === 1;
+    facts.installedAppMask = agent.installedAppMask[i];
+    appVersions[App.EMAIL] = agent.emailVersionCode[i];
+    facts.appliedPolicyVersion = policy.version;
+    const mask = evaluateCompliance(policy, facts);
+    const previous = agent.complianceMask[i];
+    if (mask !== previous) {
+      if (previous === 0) agent.nonCompliantSinceTick[i] = tick;
+      agent.complianceMask[i] = mask;
+      events.emit(EventKind.COMPLIANCE_CHANGED, id, Persona.BUSINESS, mask, previous);
+    }
+    const minutes = mask === 0 ? 0 : ((tick - agent.nonCompliantSinceTick[i]) * clock.tickSeconds) / 60;
+    const action = enforcementFor(policy, minutes, mask);
+    if (action !== agent.enforcement[i]) {
+      const before = agent.enforcement[i];
+      agent.enforcement[i] = action;
+      events.emit(EventKind.ENFORCEMENT_ACTION, id, Persona.BUSINESS, action, before);
+      if (action === EnforcementAction.WIPE_BUSINESS_WORLD) agent.pendingWorldRequest[i] = WorldRequest.WIPE;
+      else if (action === EnforcementAction.SUSPEND_BUSINESS_WORLD) agent.pendingWorldRequest[i] = WorldRequest.SUSPEND;
+      else if (before === EnforcementAction.SUSPEND_BUSINESS_WORLD) agent.pendingWorldRequest[i] = WorldRequest.RESUME;
+    }
+    agent.nextCheckInTick[i] = tick + clock.ticksFor(policy.checkInIntervalMinutes);
+  }
+}
+
+function applyPolicy(
+  agent: AgentShard,
+  i: number,
+  index: number,
+  policies: readonly EffectivePolicy[],
+  id: number,
+  tick: number,
+  events: EventBuffer,
+  random: CounterRandom,
+): void {
+  const previous = policies[agent.policyIndex[i]];
+  const next = policies[index];
+  agent.policyIndex[i] = index;
+  // The agent force-installs required apps and removes blocked ones.
+  agent.installedAppMask[i] = (agent.installedAppMask[i] | next.requiredAppMask) & ~next.blockedAppMask;
+  agent.vpnUp[i] = next.vpnRequired && random.uniform(id, Persona.BUSINESS, Stream.AGENT_VPN, tick) >= VPN_FAILURE_PER_CHECK_IN ? 1 : 0;
+  events.emit(EventKind.POLICY_APPLIED, id, Persona.BUSINESS, next.version, previous.version);
+}

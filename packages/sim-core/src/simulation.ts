@@ -1,0 +1,403 @@
+// The in-process simulation: every shard's roles (two persona runtimes with the business agent,
+// and the hypervisor) stepped tick by tick in one process, with the same model code the services
+// run. Used by the embedded mode, `duet bench core` and the golden tests.
+import { CounterRandom } from './engine/random';
+import { shardOf } from './engine/shard';
+import { ValidationError, type ValidationIssue } from './errors';
+import { AgentShard, stepAgent, type AgentContext } from './model/agent';
+import { DemandBatch, GrantBatch } from './model/batches';
+import { DEFAULT_TICK_SECONDS } from './model/calibration';
+import { CommandBatch, EMPTY_COMMANDS, commandTypeByName } from './model/commands';
+import { Persona } from './model/enums';
+import { EventBuffer, type EventSink } from './model/events';
+import { FleetShard, resolveFleet, type FleetSpec, type ResolvedFleet } from './model/fleet';
+import { HypervisorShard, stepHypervisor, type HypervisorContext } from './model/hypervisor';
+import { parsePolicy } from './model/policy';
+import { PolicyRegistry, PolicyTimeline } from './model/policy-timeline';
+import { SimulationClock } from './model/time';
+import { PersonaShard, applyGrants, computeDemands, type WorkloadContext } from './model/workload';
+import { agentFinalState, hypervisorFinalState, personaFinalState, scatterState } from './measure/final-state';
+import { RunDigest } from './measure/run-digest';
+import { KPI_COUNT, KPI_NAMES, Kpi, measureShard, type KpiName, type TickKpis } from './measure/tick-kpis';
+
+export interface PolicyAssignmentSpec {
+  /** First tick the assignment applies to. */
+  readonly tick: number;
+  /** Group names; all groups when omitted. */
+  readonly groups?: readonly string[];
+  /** An AMAPI-shaped policy document (validated with parsePolicy). */
+  readonly policy: unknown;
+}
+
+export interface CommandSpec {
+  readonly tick: number;
+  readonly handsets: readonly number[];
+  /** A CommandType name: LOCK, RESET_PASSWORD, SUSPEND_BUSINESS_WORLD, WIPE_BUSINESS_WORLD, REPROVISION, UNLOCK. */
+  readonly type: string;
+}
+
+export interface OutageSpec {
+  readonly region: string;
+  readonly fromTick: number;
+  /** Exclusive. */
+  readonly toTick: number;
+}
+
+export interface SimulationConfig {
+  readonly seed: number;
+  readonly ticks: number;
+  readonly shards: number;
+  readonly tickSeconds?: number;
+  /** Simulated minute of the day at tick 0 (0 = midnight). */
+  readonly startMinuteOfDay?: number;
+  readonly fleet: FleetSpec;
+  readonly policies?: readonly PolicyAssignmentSpec[];
+  readonly commands?: readonly CommandSpec[];
+  readonly outages?: readonly OutageSpec[];
+}
+
+export interface RunSummary {
+  readonly handsets: number;
+  readonly ticks: number;
+  readonly shards: number;
+  readonly seed: number;
+  readonly tickSeconds: number;
+  readonly digest: string;
+  readonly kpis: {
+    readonly complianceRate: number;
+    readonly enrolled: number;
+    readonly batteryMeanPercent: number;
+    readonly batteryEmptyHandsets: number;
+    readonly guestRunning: number;
+    readonly sessions: number;
+    readonly degradedSessionRate: number;
+    readonly blockedSessions: number;
+    readonly flowsAllowed: number;
+    readonly flowsBlocked: number;
+    readonly businessItemsInPersonal: number;
+    readonly checkIns: number;
+    readonly policiesApplied: number;
+    readonly enforcementActions: number;
+    readonly commandsExecuted: number;
+  };
+  /** Counters summed over the run (events). */
+  readonly totals: Readonly<Record<KpiName, number>>;
+}
+
+const MAX_SHARDS = 1024;
+const MAX_TICKS = 10_000_000;
+
+/** One shard: its handsets and the state of every role that owns a part of them. */
+export class ShardSimulation {
+  readonly fleet: FleetShard;
+  readonly hypervisor: HypervisorShard;
+  readonly personal: PersonaShard;
+  readonly business: PersonaShard;
+  readonly agent: AgentShard;
+  readonly personalDemand: DemandBatch;
+  readonly businessDemand: DemandBatch;
+  readonly personalGrant: GrantBatch;
+  readonly businessGrant: GrantBatch;
+  readonly events = new EventBuffer();
+  commandsByTick = new Map<number, CommandBatch>();
+
+  constructor(fleet: ResolvedFleet, shard: number, shards: number, random: CounterRandom, tickSeconds: number) {
+    this.fleet = new FleetShard(fleet, shard, shards, random, tickSeconds);
+    const n = this.fleet.size;
+    this.hypervisor = new HypervisorShard(this.fleet);
+    this.personal = new PersonaShard(Persona.PERSONAL, this.fleet);
+    this.business = new PersonaShard(Persona.BUSINESS, this.fleet);
+    this.agent = new AgentShard(this.fleet);
+    this.personalDemand = new DemandBatch(n);
+    this.businessDemand = new DemandBatch(n);
+    this.personalGrant = new GrantBatch(n);
+    this.businessGrant = new GrantBatch(n);
+    this.hypervisor.writeInitialGrants(this.personalGrant, this.businessGrant);
+  }
+
+  /** Index of a handset id in this shard's columns (ids are ascending). */
+  indexOf(handsetId: number): number {
+    const ids = this.fleet.ids;
+    let low = 0;
+    let high = ids.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      if (ids[middle] === handsetId) return middle;
+      if (ids[middle] < handsetId) low = middle + 1;
+      else high = middle - 1;
+    }
+    return -1;
+  }
+
+  step(tick: number, workload: WorkloadContext, hypervisor: HypervisorContext, agent: AgentContext): void {
+    const events = this.events;
+    events.clear(tick);
+    const agentView = {
+      policyIndex: this.agent.policyIndex,
+      enrolled: this.agent.enrolled,
+      pendingWorldRequest: this.agent.pendingWorldRequest,
+      policies: agent.policies,
+    };
+    computeDemands(workload, this.personal, this.personalGrant, tick, this.personalDemand, events, null);
+    computeDemands(workload, this.business, this.businessGrant, tick, this.businessDemand, events, agentView);
+    const commands = this.commandsByTick.get(tick) ?? EMPTY_COMMANDS;
+    this.commandsByTick.delete(tick);
+    stepHypervisor(hypervisor, this.hypervisor, this.personalDemand, this.businessDemand, commands, tick, this.personalGrant, this.businessGrant, events);
+    const tickSeconds = workload.clock.tickSeconds;
+    applyGrants(this.personal, this.personalDemand, this.personalGrant, tick, tickSeconds, events);
+    applyGrants(this.business, this.businessDemand, this.businessGrant, tick, tickSeconds, events);
+    stepAgent(agent, this.agent, this.businessGrant, tick, events);
+  }
+}
+
+export class Simulation {
+  readonly config: SimulationConfig;
+  readonly fleet: ResolvedFleet;
+  readonly clock: SimulationClock;
+  readonly random: CounterRandom;
+  readonly registry: PolicyRegistry;
+  readonly timeline: PolicyTimeline;
+  readonly shards: ShardSimulation[];
+  /** Next tick to process. */
+  tick = 0;
+  private processing = false;
+  private readonly sinks: readonly EventSink[];
+  private readonly runDigest = new RunDigest();
+  private readonly totals = new Float64Array(KPI_COUNT);
+  private last: TickKpis | undefined;
+  private readonly workloadContext: WorkloadContext;
+  private readonly hypervisorContext: HypervisorContext;
+  private readonly agentContext: AgentContext;
+
+  constructor(config: SimulationConfig, options: { sinks?: readonly EventSink[] } = {}) {
+    const prepared = prepareRun(config);
+    this.config = config;
+    this.fleet = prepared.fleet;
+    this.clock = prepared.clock;
+    this.random = prepared.random;
+    this.registry = prepared.registry;
+    this.timeline = prepared.timeline;
+    this.sinks = options.sinks ?? [];
+    this.shards = [];
+    for (let shard = 0; shard < config.shards; shard++)
+      this.shards.push(new ShardSimulation(this.fleet, shard, config.shards, this.random, this.clock.tickSeconds));
+    for (const command of prepared.commands) this.scheduleCommand([command.handsetId], command.type, command.tick);
+    this.workloadContext = {
+      random: this.random,
+      clock: this.clock,
+      personalIntensity: this.fleet.personalIntensity,
+      businessIntensity: this.fleet.businessIntensity,
+    };
+    this.hypervisorContext = { random: this.random, clock: this.clock, policies: this.registry.effective };
+    this.agentContext = { random: this.random, clock: this.clock, policies: this.registry.effective, source: this.timeline };
+  }
+
+  get done(): boolean {
+    return this.tick >= this.config.ticks;
+  }
+
+  /**
+   * Publishes a policy for groups. A change that arrives while a tick is being processed takes
+   * effect at the next tick for every shard, so no shard sees it earlier than another.
+   * Returns the tick it takes effect at.
+   */
+  publishPolicy(policy: unknown, groups?: readonly string[], requestedTick = this.tick): number {
+    const parsed = parsePolicy(policy);
+    const effectiveTick = Math.max(requestedTick, this.processing ? this.tick + 1 : this.tick);
+    this.timeline.assign(this.registry.register(parsed), effectiveTick, groups);
+    return effectiveTick;
+  }
+
+  /** Issues a command; like policies, it never lands inside a tick already under way. */
+  issueCommand(handsetIds: readonly number[], type: string, requestedTick = this.tick): number {
+    const code = commandTypeByName(type);
+    for (const id of handsetIds) {
+      if (!Number.isInteger(id) || id < 0 || id >= this.fleet.handsets)
+        throw new ValidationError('command', [{ path: 'handsets', rule: 'range', message: `unknown handset ${id}` }]);
+    }
+    const effectiveTick = Math.max(requestedTick, this.processing ? this.tick + 1 : this.tick);
+    this.scheduleCommand(handsetIds, code, effectiveTick);
+    return effectiveTick;
+  }
+
+  /** Processes one tick over every shard and returns the fleet's KPIs for it. */
+  step(): TickKpis {
+    if (this.done) throw new RangeError(`the run has ${this.config.ticks} ticks; all are done`);
+    const tick = this.tick;
+    const values = new Float64Array(KPI_COUNT);
+    this.processing = true;
+    try {
+      for (let s = 0; s < this.shards.length; s++) {
+        const shard = this.shards[s];
+        shard.step(tick, this.workloadContext, this.hypervisorContext, this.agentContext);
+        measureShard(values, shard.hypervisor, shard.agent, shard.events);
+        for (const sink of this.sinks) sink.onEvents(s, shard.events);
+      }
+    } finally {
+      this.processing = false;
+    }
+    this.tick++;
+    this.runDigest.addTick(tick, values);
+    for (let k = 0; k < KPI_COUNT; k++) this.totals[k] += values[k];
+    this.last = { tick, values };
+    return this.last;
+  }
+
+  /** Runs the remaining ticks; `onTick` sees each tick's KPIs (progress, series). */
+  run(onTick?: (kpis: TickKpis) => void): RunSummary {
+    while (!this.done) {
+      const kpis = this.step();
+      onTick?.(kpis);
+    }
+    return this.summary();
+  }
+
+  /** Final per-handset state, one column per field, indexed by handset id. */
+  finalState(): Record<string, Float64Array> {
+    const columns: Record<string, Float64Array> = {};
+    for (const shard of this.shards) {
+      const ids = shard.fleet.ids;
+      scatterState(columns, this.fleet.handsets, ids, hypervisorFinalState(shard.hypervisor));
+      scatterState(columns, this.fleet.handsets, ids, personaFinalState(shard.personal));
+      scatterState(columns, this.fleet.handsets, ids, personaFinalState(shard.business));
+      scatterState(columns, this.fleet.handsets, ids, agentFinalState(shard.agent));
+    }
+    return columns;
+  }
+
+  /** SHA-256 over every tick's KPIs so far and the current per-handset state (DESIGN §3). */
+  digest(): string {
+    return this.runDigest.finish(this.finalState());
+  }
+
+  summary(): RunSummary {
+    const totals = Object.fromEntries(KPI_NAMES.map((name, k) => [name, this.totals[k]])) as Record<KpiName, number>;
+    const last = this.last?.values ?? new Float64Array(KPI_COUNT);
+    const state = this.finalState();
+    let emptyHandsets = 0;
+    let personalItems = 0;
+    for (let id = 0; id < this.fleet.handsets; id++) {
+      if (state.emptyCount[id] > 0) emptyHandsets++;
+      personalItems += state.personalBusinessItems[id];
+    }
+    const enrolled = last[Kpi.enrolled];
+    return {
+      handsets: this.fleet.handsets,
+      ticks: this.tick,
+      shards: this.shards.length,
+      seed: this.config.seed,
+      tickSeconds: this.clock.tickSeconds,
+      digest: this.digest(),
+      kpis: {
+        complianceRate: enrolled === 0 ? 0 : round(last[Kpi.compliant] / enrolled, 4),
+        enrolled,
+        batteryMeanPercent: round(last[Kpi.batteryPermilleSum] / this.fleet.handsets / 10, 2),
+        batteryEmptyHandsets: emptyHandsets,
+        guestRunning: last[Kpi.guestRunning],
+        sessions: totals.sessionsStarted,
+        degradedSessionRate: totals.sessionsStarted === 0 ? 0 : round(totals.sessionsDegraded / totals.sessionsStarted, 4),
+        blockedSessions: totals.sessionsBlocked,
+        flowsAllowed: totals.flowsAllowed,
+        flowsBlocked: totals.flowsBlocked,
+        businessItemsInPersonal: personalItems,
+        checkIns: totals.checkIns,
+        policiesApplied: totals.policiesApplied,
+        enforcementActions: totals.enforcementActions,
+        commandsExecuted: totals.commandsExecuted,
+      },
+      totals,
+    };
+  }
+
+  private scheduleCommand(handsetIds: readonly number[], type: number, tick: number): void {
+    for (const id of handsetIds) {
+      const shard = this.shards[shardOf(id, this.shards.length)];
+      let batch = shard.commandsByTick.get(tick);
+      if (batch === undefined) shard.commandsByTick.set(tick, (batch = new CommandBatch()));
+      batch.add(shard.indexOf(id), type);
+    }
+  }
+}
+
+/** Everything a run's roles share, derived from its config alone (validated, all issues at once). */
+export interface PreparedRun {
+  readonly config: SimulationConfig;
+  readonly fleet: ResolvedFleet;
+  readonly clock: SimulationClock;
+  readonly random: CounterRandom;
+  readonly registry: PolicyRegistry;
+  readonly timeline: PolicyTimeline;
+  /** Scheduled commands, one per handset, in config order. */
+  readonly commands: readonly { readonly tick: number; readonly handsetId: number; readonly type: number }[];
+}
+
+export function prepareRun(config: SimulationConfig): PreparedRun {
+  const issues: ValidationIssue[] = [];
+  if (!Number.isSafeInteger(config.seed)) issues.push({ path: 'seed', rule: 'integer', message: `must be a safe integer, got ${config.seed}` });
+  if (!Number.isInteger(config.ticks) || config.ticks < 1 || config.ticks > MAX_TICKS)
+    issues.push({ path: 'ticks', rule: 'range', message: `must be an integer in 1..${MAX_TICKS}, got ${config.ticks}` });
+  if (!Number.isInteger(config.shards) || config.shards < 1 || config.shards > MAX_SHARDS)
+    issues.push({ path: 'shards', rule: 'range', message: `must be an integer in 1..${MAX_SHARDS}, got ${config.shards}` });
+  let clock: SimulationClock | undefined;
+  try {
+    clock = new SimulationClock(config.tickSeconds ?? DEFAULT_TICK_SECONDS, config.startMinuteOfDay ?? 0);
+  } catch (error) {
+    issues.push({ path: 'tickSeconds', rule: 'range', message: (error as Error).message });
+  }
+  let fleet: ResolvedFleet | undefined;
+  try {
+    fleet = resolveFleet(config.fleet);
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    issues.push(...error.issues);
+  }
+  const policies = (config.policies ?? []).map((assignment, i) => {
+    if (!Number.isInteger(assignment.tick) || assignment.tick < 0)
+      issues.push({ path: `policies.${i}.tick`, rule: 'min', message: `must be an integer ≥ 0, got ${assignment.tick}` });
+    try {
+      return parsePolicy(assignment.policy);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      issues.push(...error.issues.map((issue) => ({ ...issue, path: `policies.${i}.policy.${issue.path}` })));
+      return undefined;
+    }
+  });
+  (config.commands ?? []).forEach((command, i) => {
+    try {
+      commandTypeByName(command.type, `commands.${i}.type`);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      issues.push(...error.issues);
+    }
+    command.handsets.forEach((id, k) => {
+      if (!Number.isInteger(id) || id < 0 || (fleet !== undefined && id >= fleet.handsets)) {
+        issues.push({ path: `commands.${i}.handsets.${k}`, rule: 'range', message: `must be a handset id in 0..${(fleet?.handsets ?? 1) - 1}, got ${id}` });
+      }
+    });
+  });
+  (config.outages ?? []).forEach((outage, i) => {
+    if (fleet !== undefined && !fleet.regionNames.includes(outage.region))
+      issues.push({ path: `outages.${i}.region`, rule: 'enum', message: `unknown region "${outage.region}"; known: ${fleet.regionNames.join(', ')}` });
+    if (!(outage.toTick > outage.fromTick))
+      issues.push({
+        path: `outages.${i}.toTick`,
+        rule: 'greater-than-fromTick',
+        message: `must be greater than fromTick (${outage.fromTick}), got ${outage.toTick}`,
+      });
+  });
+  if (issues.length > 0 || fleet === undefined || clock === undefined) throw new ValidationError('simulation config', issues);
+
+  const registry = new PolicyRegistry();
+  const timeline = new PolicyTimeline(fleet.groupNames);
+  (config.policies ?? []).forEach((assignment, i) => timeline.assign(registry.register(policies[i]!), assignment.tick, assignment.groups));
+  for (const outage of config.outages ?? []) timeline.addOutage(fleet.regionNames.indexOf(outage.region), outage.fromTick, outage.toTick);
+  const commands = (config.commands ?? []).flatMap((command) =>
+    command.handsets.map((handsetId) => ({ tick: command.tick, handsetId, type: commandTypeByName(command.type) })),
+  );
+  return { config, fleet, clock, random: new CounterRandom(config.seed), registry, timeline, commands };
+}
+
+function round(value: number, digits: number): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
