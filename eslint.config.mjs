@@ -23,7 +23,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['@nestjs/*', '@grpc/*', 'kafkajs', 'pg', 'pg-*', 'node:fs', 'fs', 'node:net', 'node:http'], message: 'domain code stays pure: talk to the outside through a port' },
+            {
+              group: ['@nestjs/*', '@grpc/*', 'kafkajs', 'pg', 'pg-*', 'node:fs', 'fs', 'node:net', 'node:http'],
+              message: 'domain code stays pure: talk to the outside through a port',
+            },
           ],
         },
       ],
@@ -36,7 +39,10 @@ export default tseslint.config(
   },
   {
     files: ['**/*.js', '**/*.cjs'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', process: 'readonly', module: 'writable', __dirname: 'readonly', console: 'readonly' } },
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', process: 'readonly', module: 'writable', __dirname: 'readonly', console: 'readonly' },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

@@ -1,18 +1,16 @@
-import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-// One runner for every tier: unit specs beside the code, golden and process tests under tests/.
+// One runner for every tier: unit specs beside the code, integration specs per service, golden,
+// process and e2e tests under tests/. Packages resolve to their built dist (npm test builds first),
+// so a test and the code it drives share one copy of every class.
 export default defineConfig({
-  resolve: {
-    alias: {
-      '@duet/sim-core': fileURLToPath(new URL('./packages/sim-core/src/index.ts', import.meta.url)),
-    },
-  },
   test: {
-    include: ['packages/*/src/**/*.spec.ts', 'services/*/src/**/*.spec.ts', 'tests/**/*.spec.ts'],
+    include: ['packages/*/src/**/*.spec.ts', 'services/*/src/**/*.spec.ts', 'services/*/test/**/*.spec.ts', 'tests/**/*.spec.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Kafka + PostgreSQL for integration tests, started once per run on first use (tests/support/infrastructure.ts).
+    globalSetup: ['./tests/support/global-setup.ts'],
     // The JSON report is what .ci/run counts its closing "N passed, N failed" line from.
     reporters: ['default', ['json', { outputFile: '.duet/test-results.json' }]],
   },

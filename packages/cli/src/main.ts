@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { benchCoreCommand } from './commands/bench-core.command';
+import { runCommand } from './commands/run.command';
+import { scenarioCommand } from './commands/scenario.command';
 import { ExitCode } from './exit-codes';
 
 /** Builds the `duet` program; commands are registered here, in one explicit list. */
@@ -8,6 +10,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   const bench = new Command('bench').description('benchmarks run on purpose (see bench/README.md)');
   bench.addCommand(benchCoreCommand(setExitCode));
   program.addCommand(bench);
+  program.addCommand(runCommand(setExitCode));
+  program.addCommand(scenarioCommand(setExitCode));
   throwInsteadOfExiting(program);
   return program;
 }

@@ -15,7 +15,7 @@ import {
  * What a message's key is. The key is written as text: the shard number in decimal, the policy's
  * resource name, or the run id.
  */
-export type TopicKey = 'shard' | 'policy' | 'run';
+export type TopicKey = 'shard' | 'handset' | 'policy' | 'run';
 
 export interface Topic<Name extends string, Payload> {
   /** Kafka topic name; its version follows the payload's proto package. */
@@ -71,9 +71,10 @@ export const TOPICS = [
     name: 'duet.commands.v1',
     payloadType: 'duet.events.v1.CommandIssued',
     payload: CommandIssued,
-    key: 'shard',
+    key: 'handset',
     partitions: SHARD_PARTITIONS,
-    description: "Remote commands fanned out to the hypervisor-core instance owning the handset's shard.",
+    description:
+      'Remote commands issued during a run, keyed by handset; every hypervisor-core instance reads all partitions and executes those for its shards at the next tick.',
   }),
   defineTopic({
     name: 'duet.shard-state.v1',
@@ -103,7 +104,7 @@ export function findTopic<Name extends TopicName>(name: Name): Extract<Registere
   return found as Extract<RegisteredTopic, { name: Name }>;
 }
 
-/** Partition a message of that shard goes to (0 for topics not keyed by shard). */
+/** Partition of a message keyed by that shard or handset number (0 for topics keyed otherwise). */
 export function partitionOf(topic: RegisteredTopic, shard: number): number {
-  return topic.key === 'shard' ? shard % topic.partitions : 0;
+  return topic.key === 'shard' || topic.key === 'handset' ? shard % topic.partitions : 0;
 }

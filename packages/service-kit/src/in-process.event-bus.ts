@@ -76,19 +76,25 @@ export class InProcessEventBus extends EventBus {
   }
 
   private pump(group: Group): void {
-    if (group.running !== undefined) return;
-    group.running = (async () => {
-      while (group.queue.length > 0 && !group.closed) {
-        const batch = group.queue.splice(0, group.queue.length);
-        try {
-          await group.handler(batch);
-        } catch (error) {
-          // Unlike Kafka we cannot redeliver forever in one process: record and stop this group.
-          this.failure = error;
-          group.closed = true;
-        }
-      }
+    if (group.running !== undefined || group.closed || group.queue.length === 0) return;
+    // Cleared in finally(), which always runs after this assignment (a synchronous clear inside
+    // the async body would run before it and leave the group marked busy forever).
+    group.running = this.deliver(group).finally(() => {
       group.running = undefined;
-    })();
+      this.pump(group);
+    });
+  }
+
+  private async deliver(group: Group): Promise<void> {
+    while (group.queue.length > 0 && !group.closed) {
+      const batch = group.queue.splice(0, group.queue.length);
+      try {
+        await group.handler(batch);
+      } catch (error) {
+        // Unlike Kafka we cannot redeliver forever in one process: record and stop this group.
+        this.failure = error;
+        group.closed = true;
+      }
+    }
   }
 }

@@ -7,3 +7,5 @@ export * from './database';
 export * from './migrations';
 export * from './embedded-postgres';
 export * from './health';
+export * from './tick-exchange.codec';
+export * from './run-reports';

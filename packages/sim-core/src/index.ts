@@ -23,4 +23,5 @@ export * from './model/agent';
 export * from './measure/tick-kpis';
 export * from './measure/final-state';
 export * from './measure/run-digest';
+export * from './measure/summary';
 export * from './simulation';

@@ -4,7 +4,7 @@
 import { CounterRandom } from './engine/random';
 import { shardOf } from './engine/shard';
 import { ValidationError, type ValidationIssue } from './errors';
-import { AgentShard, stepAgent, type AgentContext } from './model/agent';
+import { AgentShard, TimelineAnswers, stepAgent, type AgentContext } from './model/agent';
 import { DemandBatch, GrantBatch } from './model/batches';
 import { DEFAULT_TICK_SECONDS } from './model/calibration';
 import { CommandBatch, EMPTY_COMMANDS, commandTypeByName } from './model/commands';
@@ -13,12 +13,14 @@ import { EventBuffer, type EventSink } from './model/events';
 import { FleetShard, resolveFleet, type FleetSpec, type ResolvedFleet } from './model/fleet';
 import { HypervisorShard, stepHypervisor, type HypervisorContext } from './model/hypervisor';
 import { parsePolicy } from './model/policy';
-import { PolicyRegistry, PolicyTimeline } from './model/policy-timeline';
+import { PolicyRegistry, PolicyTimeline, type PolicySource } from './model/policy-timeline';
 import { SimulationClock } from './model/time';
 import { PersonaShard, applyGrants, computeDemands, type WorkloadContext } from './model/workload';
 import { agentFinalState, hypervisorFinalState, personaFinalState, scatterState } from './measure/final-state';
 import { RunDigest } from './measure/run-digest';
-import { KPI_COUNT, KPI_NAMES, Kpi, measureShard, type KpiName, type TickKpis } from './measure/tick-kpis';
+import { summarizeRun, type RunSummary } from './measure/summary';
+export type { RunSummary } from './measure/summary';
+import { KPI_COUNT, measureShard, type TickKpis } from './measure/tick-kpis';
 
 export interface PolicyAssignmentSpec {
   /** First tick the assignment applies to. */
@@ -56,34 +58,6 @@ export interface SimulationConfig {
   readonly outages?: readonly OutageSpec[];
 }
 
-export interface RunSummary {
-  readonly handsets: number;
-  readonly ticks: number;
-  readonly shards: number;
-  readonly seed: number;
-  readonly tickSeconds: number;
-  readonly digest: string;
-  readonly kpis: {
-    readonly complianceRate: number;
-    readonly enrolled: number;
-    readonly batteryMeanPercent: number;
-    readonly batteryEmptyHandsets: number;
-    readonly guestRunning: number;
-    readonly sessions: number;
-    readonly degradedSessionRate: number;
-    readonly blockedSessions: number;
-    readonly flowsAllowed: number;
-    readonly flowsBlocked: number;
-    readonly businessItemsInPersonal: number;
-    readonly checkIns: number;
-    readonly policiesApplied: number;
-    readonly enforcementActions: number;
-    readonly commandsExecuted: number;
-  };
-  /** Counters summed over the run (events). */
-  readonly totals: Readonly<Record<KpiName, number>>;
-}
-
 const MAX_SHARDS = 1024;
 const MAX_TICKS = 10_000_000;
 
@@ -100,8 +74,9 @@ export class ShardSimulation {
   readonly businessGrant: GrantBatch;
   readonly events = new EventBuffer();
   commandsByTick = new Map<number, CommandBatch>();
+  private readonly answers: TimelineAnswers;
 
-  constructor(fleet: ResolvedFleet, shard: number, shards: number, random: CounterRandom, tickSeconds: number) {
+  constructor(fleet: ResolvedFleet, shard: number, shards: number, random: CounterRandom, tickSeconds: number, source: PolicySource) {
     this.fleet = new FleetShard(fleet, shard, shards, random, tickSeconds);
     const n = this.fleet.size;
     this.hypervisor = new HypervisorShard(this.fleet);
@@ -113,6 +88,7 @@ export class ShardSimulation {
     this.personalGrant = new GrantBatch(n);
     this.businessGrant = new GrantBatch(n);
     this.hypervisor.writeInitialGrants(this.personalGrant, this.businessGrant);
+    this.answers = new TimelineAnswers(source, this.fleet);
   }
 
   /** Index of a handset id in this shard's columns (ids are ascending). */
@@ -146,7 +122,7 @@ export class ShardSimulation {
     const tickSeconds = workload.clock.tickSeconds;
     applyGrants(this.personal, this.personalDemand, this.personalGrant, tick, tickSeconds, events);
     applyGrants(this.business, this.businessDemand, this.businessGrant, tick, tickSeconds, events);
-    stepAgent(agent, this.agent, this.businessGrant, tick, events);
+    stepAgent(agent, this.agent, this.businessGrant, tick, events, this.answers.at(tick));
   }
 }
 
@@ -180,7 +156,7 @@ export class Simulation {
     this.sinks = options.sinks ?? [];
     this.shards = [];
     for (let shard = 0; shard < config.shards; shard++)
-      this.shards.push(new ShardSimulation(this.fleet, shard, config.shards, this.random, this.clock.tickSeconds));
+      this.shards.push(new ShardSimulation(this.fleet, shard, config.shards, this.random, this.clock.tickSeconds, this.timeline));
     for (const command of prepared.commands) this.scheduleCommand([command.handsetId], command.type, command.tick);
     this.workloadContext = {
       random: this.random,
@@ -189,7 +165,7 @@ export class Simulation {
       businessIntensity: this.fleet.businessIntensity,
     };
     this.hypervisorContext = { random: this.random, clock: this.clock, policies: this.registry.effective };
-    this.agentContext = { random: this.random, clock: this.clock, policies: this.registry.effective, source: this.timeline };
+    this.agentContext = { random: this.random, clock: this.clock, policies: this.registry.effective };
   }
 
   get done(): boolean {
@@ -271,42 +247,17 @@ export class Simulation {
   }
 
   summary(): RunSummary {
-    const totals = Object.fromEntries(KPI_NAMES.map((name, k) => [name, this.totals[k]])) as Record<KpiName, number>;
-    const last = this.last?.values ?? new Float64Array(KPI_COUNT);
-    const state = this.finalState();
-    let emptyHandsets = 0;
-    let personalItems = 0;
-    for (let id = 0; id < this.fleet.handsets; id++) {
-      if (state.emptyCount[id] > 0) emptyHandsets++;
-      personalItems += state.personalBusinessItems[id];
-    }
-    const enrolled = last[Kpi.enrolled];
-    return {
+    return summarizeRun({
       handsets: this.fleet.handsets,
       ticks: this.tick,
       shards: this.shards.length,
       seed: this.config.seed,
       tickSeconds: this.clock.tickSeconds,
+      totals: this.totals,
+      last: this.last?.values ?? new Float64Array(KPI_COUNT),
+      finalState: this.finalState(),
       digest: this.digest(),
-      kpis: {
-        complianceRate: enrolled === 0 ? 0 : round(last[Kpi.compliant] / enrolled, 4),
-        enrolled,
-        batteryMeanPercent: round(last[Kpi.batteryPermilleSum] / this.fleet.handsets / 10, 2),
-        batteryEmptyHandsets: emptyHandsets,
-        guestRunning: last[Kpi.guestRunning],
-        sessions: totals.sessionsStarted,
-        degradedSessionRate: totals.sessionsStarted === 0 ? 0 : round(totals.sessionsDegraded / totals.sessionsStarted, 4),
-        blockedSessions: totals.sessionsBlocked,
-        flowsAllowed: totals.flowsAllowed,
-        flowsBlocked: totals.flowsBlocked,
-        businessItemsInPersonal: personalItems,
-        checkIns: totals.checkIns,
-        policiesApplied: totals.policiesApplied,
-        enforcementActions: totals.enforcementActions,
-        commandsExecuted: totals.commandsExecuted,
-      },
-      totals,
-    };
+    });
   }
 
   private scheduleCommand(handsetIds: readonly number[], type: number, tick: number): void {
@@ -395,9 +346,4 @@ export function prepareRun(config: SimulationConfig): PreparedRun {
     command.handsets.map((handsetId) => ({ tick: command.tick, handsetId, type: commandTypeByName(command.type) })),
   );
   return { config, fleet, clock, random: new CounterRandom(config.seed), registry, timeline, commands };
-}
-
-function round(value: number, digits: number): number {
-  const scale = 10 ** digits;
-  return Math.round(value * scale) / scale;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CounterRandom, Stream } from '../engine/random';
 import { Simulation } from '../simulation';
-import { AgentShard, stepAgent } from './agent';
+import { AgentShard, dueCheckIns, stepAgent, TimelineAnswers, type DueCheckIns } from './agent';
 import { GrantBatch, WorldRequest } from './batches';
 import { PASSCODE_FIX_PER_CHECK_IN } from './calibration';
 import { NonComplianceReason } from './compliance';
@@ -69,7 +69,8 @@ class AgentFixture {
 
   step(tick: number): RecordedEvent[] {
     this.events.clear(tick);
-    stepAgent({ random: this.random, clock: this.clock, policies: this.registry.effective, source: this.timeline }, this.state, this.grant, tick, this.events);
+    const answers = new TimelineAnswers(this.timeline, this.fleet).at(tick);
+    stepAgent({ random: this.random, clock: this.clock, policies: this.registry.effective }, this.state, this.grant, tick, this.events, answers);
     const recorded = record(this.events);
     this.log.push(...recorded);
     return recorded;
@@ -389,5 +390,37 @@ describe('Simulation: agents with the rest of the shard', () => {
       }
     }
     expect(Array.from(askedAt).filter((tick) => tick >= 0).length).toBeGreaterThan(20);
+  });
+});
+
+describe('dueCheckIns', () => {
+  it('lists exactly the handsets whose agents then check in, and as enrollments those not yet enrolled', () => {
+    const simulation = new Simulation({ seed: 5, ticks: 300, shards: 2, startMinuteOfDay: 480, fleet: { handsets: 120, enrollmentWindowMinutes: 30 } });
+    const due: DueCheckIns = { enrollments: [], checkIns: [] };
+    let compared = 0;
+    let enrollments = 0;
+    while (!simulation.done) {
+      const tick = simulation.tick;
+      const before = simulation.shards.map((shard) => ({
+        enrolled: Uint8Array.from(shard.agent.enrolled),
+        next: Int32Array.from(shard.agent.nextCheckInTick),
+      }));
+      simulation.step();
+      simulation.shards.forEach((shard, s) => {
+        const checkedIn: number[] = [];
+        for (let e = 0; e < shard.events.length; e++) if (shard.events.kind[e] === EventKind.CHECK_IN) checkedIn.push(shard.indexOf(shard.events.handset[e]));
+        // Replay the agents' state as it was before the tick against the grants they saw.
+        const replay = new AgentShard(shard.fleet);
+        replay.enrolled.set(before[s].enrolled);
+        replay.nextCheckInTick.set(before[s].next);
+        dueCheckIns(replay, shard.businessGrant, tick, due);
+        expect([...due.checkIns].sort((a, b) => a - b)).toEqual(checkedIn.sort((a, b) => a - b));
+        for (const i of due.enrollments) expect(before[s].enrolled[i]).toBe(0);
+        compared += checkedIn.length;
+        enrollments += due.enrollments.length;
+      });
+    }
+    expect(compared).toBeGreaterThan(100);
+    expect(enrollments).toBe(120);
   });
 });

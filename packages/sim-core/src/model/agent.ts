@@ -73,12 +73,75 @@ export interface AgentContext {
   readonly random: CounterRandom;
   readonly clock: SimulationClock;
   readonly policies: readonly EffectivePolicy[];
-  readonly source: PolicySource;
+}
+
+/**
+ * What the policy authority answered this tick, per handset index (the agent's port to it). The
+ * in-process adapter reads the run's PolicyTimeline; the networked one holds the answers of the
+ * batch RPCs the business persona runtime made for the handsets `dueCheckIns` listed.
+ */
+export interface CheckInAnswers {
+  /** Whether handset i reaches the policy authority this tick. */
+  reachable(i: number): boolean;
+  /** Revision (registry index) the authority assigns to handset i at this tick; asked only when reachable. */
+  assignedRevision(i: number): number;
+}
+
+/** Answers straight from the run's PolicyTimeline (embedded mode, core simulation). */
+export class TimelineAnswers implements CheckInAnswers {
+  private tick = 0;
+
+  constructor(
+    private readonly source: PolicySource,
+    private readonly fleet: FleetShard,
+  ) {}
+
+  at(tick: number): this {
+    this.tick = tick;
+    return this;
+  }
+
+  reachable(i: number): boolean {
+    return this.source.reachable(this.fleet.region[i], this.tick);
+  }
+
+  assignedRevision(i: number): number {
+    return this.source.policyFor(this.fleet.group[i], this.tick);
+  }
+}
+
+/** Handset indices whose agent will enroll, and will check in, at `tick` (given reachability). */
+export interface DueCheckIns {
+  readonly enrollments: number[];
+  readonly checkIns: number[];
+}
+
+/**
+ * Lists the handsets whose agents need the policy authority this tick, by the same rules
+ * stepAgent applies, so a networked runtime can ask for exactly those answers in one batch.
+ * An enrolling handset also checks in in the same tick.
+ */
+export function dueCheckIns(agent: AgentShard, grant: GrantBatch, tick: number, out: DueCheckIns): DueCheckIns {
+  out.enrollments.length = 0;
+  out.checkIns.length = 0;
+  for (let i = 0; i < agent.fleet.size; i++) {
+    if (grant.powered[i] === 0) continue;
+    const guest = grant.guestState[i];
+    if (guest !== GuestState.RUNNING && guest !== GuestState.SUSPENDED && guest !== GuestState.LOCKED) continue;
+    if (agent.enrolled[i] === 0) {
+      if (guest !== GuestState.RUNNING) continue;
+      out.enrollments.push(i);
+      out.checkIns.push(i);
+    } else if (tick >= agent.nextCheckInTick[i]) {
+      out.checkIns.push(i);
+    }
+  }
+  return out;
 }
 
 /** One tick of the agents of one shard, after the hypervisor's grants for that tick. */
-export function stepAgent(context: AgentContext, agent: AgentShard, grant: GrantBatch, tick: number, events: EventBuffer): void {
-  const { random, clock, policies, source } = context;
+export function stepAgent(context: AgentContext, agent: AgentShard, grant: GrantBatch, tick: number, events: EventBuffer, answers: CheckInAnswers): void {
+  const { random, clock, policies } = context;
   const fleet = agent.fleet;
   const ids = fleet.ids;
   const facts: DeviceFacts = {
@@ -105,19 +168,19 @@ export function stepAgent(context: AgentContext, agent: AgentShard, grant: Grant
     const id = ids[i];
     if (agent.enrolled[i] === 0) {
       // Enrollment needs the policy authority: not while the guest is down or its region is cut off.
-      if (guest !== GuestState.RUNNING || !source.reachable(fleet.region[i], tick)) continue;
+      if (guest !== GuestState.RUNNING || !answers.reachable(i)) continue;
       // Enrollment: AMAPI requires a policy within 5 minutes [D5]; we apply it at once.
       agent.enrolled[i] = 1;
-      applyPolicy(agent, i, source.policyFor(fleet.group[i], tick), policies, id, tick, events, random);
+      applyPolicy(agent, i, answers.assignedRevision(i), policies, id, tick, events, random);
       agent.nextCheckInTick[i] = tick;
     }
     if (tick < agent.nextCheckInTick[i]) continue;
 
     agent.checkIns[i]++;
-    const reachable = source.reachable(fleet.region[i], tick);
+    const reachable = answers.reachable(i);
     events.emit(EventKind.CHECK_IN, id, Persona.BUSINESS, policies[agent.policyIndex[i]].version, reachable ? 1 : 0);
     if (reachable) {
-      const assigned = source.policyFor(fleet.group[i], tick);
+      const assigned = answers.assignedRevision(i);
       if (assigned !== agent.policyIndex[i]) applyPolicy(agent, i, assigned, policies, id, tick, events, random);
     }
     const policy = policies[agent.policyIndex[i]];

@@ -107,10 +107,10 @@ function createShardSimulation(handsets: number, seed: number) {
   const registry = new PolicyRegistry();
   const fleet = resolveFleet({ handsets, models: OPTIMUS_ONE });
   const timeline = new PolicyTimeline(fleet.groupNames);
-  const sut = new ShardSimulation(fleet, 0, 1, random, TICK_SECONDS);
+  const sut = new ShardSimulation(fleet, 0, 1, random, TICK_SECONDS, timeline);
   const workload: WorkloadContext = { random, clock, personalIntensity: fleet.personalIntensity, businessIntensity: fleet.businessIntensity };
   const hypervisor: HypervisorContext = { random, clock, policies: registry.effective };
-  const agent: AgentContext = { random, clock, policies: registry.effective, source: timeline };
+  const agent: AgentContext = { random, clock, policies: registry.effective };
   return { sut, step: (tick: number) => sut.step(tick, workload, hypervisor, agent) };
 }
 

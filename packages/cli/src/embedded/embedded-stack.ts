@@ -1,0 +1,100 @@
+// The embedded mode (DESIGN §4): all four services' Nest modules in one process, wired with the
+// in-process adapters of their ports (event bus, peers) and an embedded PostgreSQL. No Docker,
+// no Java, no server to install. The domain code is the one the networked services run.
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { HypervisorCoreModule, HypervisorRunsService } from '@duet/hypervisor-core';
+import { InProcessHypervisorPeer, InProcessPolicyGateway, PersonaRuntimeModule } from '@duet/persona-runtime';
+import { AgentService, EnrollmentTokenService, PolicyAuthorityModule, PolicyCatalogueService, PublicationService } from '@duet/policy-authority';
+import { Database, InProcessEventBus, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@duet/service-kit';
+import { Persona } from '@duet/sim-core';
+import { TelemetryModule, TelemetryQueryService, migrateTelemetry } from '@duet/telemetry';
+
+export interface EmbeddedStack {
+  readonly app: INestApplication;
+  readonly bus: InProcessEventBus;
+  readonly database: Database;
+  /** http://127.0.0.1:<port>: health and telemetry's query API. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export interface EmbeddedStackOptions {
+  /** Where the embedded PostgreSQL keeps its data for this process. */
+  readonly dataDir: string;
+  /** HTTP port for health and the query API; 0 picks a free one. */
+  readonly httpPort?: number;
+}
+
+/** A late-bound reference: the persona modules are registered before Nest builds the services they call. */
+class Later<T> {
+  private value: T | undefined;
+  set(value: T): void {
+    this.value = value;
+  }
+  get(): T {
+    if (this.value === undefined) throw new Error('the embedded stack is not started yet');
+    return this.value;
+  }
+}
+
+export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise<EmbeddedStack> {
+  const postgres: EmbeddedPostgresHandle = await startEmbeddedPostgres({ dataDir: join(options.dataDir, `postgres-${process.pid}`) });
+  const database = new Database(postgres.url);
+  const bus = new InProcessEventBus();
+  try {
+    await PolicyAuthorityModule.migrate(database);
+    await migrateTelemetry(database);
+    const hypervisorRuns = new Later<HypervisorRunsService>();
+    const agents = new Later<AgentService>();
+    const hypervisor = new InProcessHypervisorPeer(
+      { exchange: (request) => hypervisorRuns.get().exchange(request) },
+      (error) => (error as { reason?: string }).reason === 'unknown-run',
+    );
+    const policy = new InProcessPolicyGateway({
+      enrollBatch: (request) => agents.get().enrollBatch(request),
+      checkInBatch: (request) => agents.get().checkInBatch(request),
+    });
+    const secret = randomBytes(24).toString('base64url');
+    const root: DynamicModule = {
+      module: EmbeddedRootModule,
+      imports: [
+        PolicyAuthorityModule.register({ database, eventBus: bus, adminToken: secret, enrollmentSecret: secret }),
+        TelemetryModule.register({ database, eventBus: bus }),
+        HypervisorCoreModule.register({ eventBus: bus, instanceId: 'embedded' }),
+        PersonaRuntimeModule.register({ persona: Persona.PERSONAL, eventBus: bus, hypervisor, instanceId: 'embedded' }),
+        PersonaRuntimeModule.register({ persona: Persona.BUSINESS, eventBus: bus, hypervisor, policy, instanceId: 'embedded' }),
+      ],
+    };
+    const app = await NestFactory.create(root, { logger: process.env.DUET_LOG === 'debug' ? ['error', 'warn', 'log', 'debug'] : ['error', 'warn'] });
+    hypervisorRuns.set(app.get(HypervisorRunsService));
+    agents.set(app.get(AgentService));
+    app.enableShutdownHooks();
+    await app.listen(options.httpPort ?? 0, '127.0.0.1');
+    const address = app.getHttpServer().address() as { port: number };
+    return {
+      app,
+      bus,
+      database,
+      url: `http://127.0.0.1:${address.port}`,
+      async close() {
+        await app.close();
+        await bus.close();
+        await database.close();
+        await postgres.stop();
+      },
+    };
+  } catch (error) {
+    await database.close().catch(() => undefined);
+    await postgres.stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+@Module({})
+class EmbeddedRootModule {}
+
+export { EnrollmentTokenService, PolicyCatalogueService, PublicationService, TelemetryQueryService };

@@ -1,0 +1,71 @@
+// What every role of a run reports, on the event bus (DESIGN §2, STYLE principle 7): each tick
+// its events and its part of the KPIs, and at the end its part of the final per-handset state.
+// Telemetry assembles the parts into the fleet's series and the run digest.
+import { events as contract, telemetry } from '@duet/contracts';
+import { KPI_COUNT, KPI_NAMES, type EventBuffer, type StateColumns } from '@duet/sim-core';
+import type { EventBus } from './event-bus';
+
+export const Role = contract.Role;
+export type Role = contract.Role;
+
+const HANDSET_EVENTS = 'duet.handset-events.v1';
+const TICK_KPIS = 'duet.tick-kpis.v1';
+const SHARD_STATE = 'duet.shard-state.v1';
+const RUN_LIFECYCLE = 'duet.run-lifecycle.v1';
+
+export function kpisToMessage(values: ArrayLike<number>): telemetry.TickKpis {
+  const message = {} as Record<string, number>;
+  KPI_NAMES.forEach((name, k) => (message[name] = values[k]));
+  return message as unknown as telemetry.TickKpis;
+}
+
+export function kpisFromMessage(message: telemetry.TickKpis | undefined): Float64Array {
+  const values = new Float64Array(KPI_COUNT);
+  if (message === undefined) return values;
+  const record = message as unknown as Record<string, number>;
+  KPI_NAMES.forEach((name, k) => (values[k] = Number(record[name] ?? 0)));
+  return values;
+}
+
+export function encodeEvents(runId: string, shard: number, tick: number, role: Role, events: EventBuffer): Uint8Array {
+  const n = events.length;
+  return contract.HandsetEventBatch.encode({
+    runId,
+    shard,
+    tick,
+    role,
+    kind: Array.from(events.kind.subarray(0, n)),
+    handsetId: Array.from(events.handset.subarray(0, n)),
+    persona: Array.from(events.persona.subarray(0, n)),
+    a: Array.from(events.a.subarray(0, n)),
+    b: Array.from(events.b.subarray(0, n)),
+  }).finish();
+}
+
+/** Publishes one role's reports of one run (the reporting port's adapter on the event bus). */
+export class RunReporter {
+  constructor(private readonly bus: EventBus) {}
+
+  async publishTick(runId: string, shard: number, tick: number, role: Role, events: EventBuffer, kpis: ArrayLike<number>): Promise<void> {
+    const key = String(shard);
+    await Promise.all([
+      this.bus.publish(HANDSET_EVENTS, [{ key, value: encodeEvents(runId, shard, tick, role, events) }]),
+      this.bus.publish(TICK_KPIS, [{ key, value: contract.TickKpisRecorded.encode({ runId, shard, tick, role, kpis: kpisToMessage(kpis) }).finish() }]),
+    ]);
+  }
+
+  async publishFinalState(runId: string, shard: number, role: Role, handsetIds: ArrayLike<number>, columns: StateColumns): Promise<void> {
+    const message = contract.ShardFinalState.encode({
+      runId,
+      shard,
+      role,
+      handsetIds: Array.from(handsetIds),
+      columns: Object.entries(columns).map(([name, values]) => ({ name, values: Array.from(values) })),
+    }).finish();
+    await this.bus.publish(SHARD_STATE, [{ key: String(shard), value: message }]);
+  }
+
+  async publishLifecycle(message: contract.RunLifecycle): Promise<void> {
+    await this.bus.publish(RUN_LIFECYCLE, [{ key: message.runId, value: contract.RunLifecycle.encode(message).finish() }]);
+  }
+}

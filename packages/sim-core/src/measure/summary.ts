@@ -1,0 +1,90 @@
+// The run summary: the same figures whether a run was simulated in one process or measured by
+// the telemetry service from the services' parts.
+import { KPI_NAMES, Kpi, type KpiName } from './tick-kpis';
+
+export interface RunSummary {
+  readonly handsets: number;
+  readonly ticks: number;
+  readonly shards: number;
+  readonly seed: number;
+  readonly tickSeconds: number;
+  readonly digest: string;
+  readonly kpis: {
+    readonly complianceRate: number;
+    readonly enrolled: number;
+    readonly batteryMeanPercent: number;
+    readonly batteryEmptyHandsets: number;
+    readonly guestRunning: number;
+    readonly sessions: number;
+    readonly degradedSessionRate: number;
+    readonly blockedSessions: number;
+    readonly flowsAllowed: number;
+    readonly flowsBlocked: number;
+    readonly businessItemsInPersonal: number;
+    readonly checkIns: number;
+    readonly policiesApplied: number;
+    readonly enforcementActions: number;
+    readonly commandsExecuted: number;
+  };
+  /** Counters summed over the run (events). */
+  readonly totals: Readonly<Record<KpiName, number>>;
+}
+export interface SummaryInputs {
+  readonly handsets: number;
+  readonly ticks: number;
+  readonly shards: number;
+  readonly seed: number;
+  readonly tickSeconds: number;
+  /** Every KPI summed over the ticks done. */
+  readonly totals: ArrayLike<number>;
+  /** The last tick's KPIs (gauges at the end). */
+  readonly last: ArrayLike<number>;
+  /** Final per-handset state columns indexed by handset id. */
+  readonly finalState: Readonly<Record<string, ArrayLike<number>>>;
+  readonly digest: string;
+}
+
+export function summarizeRun(inputs: SummaryInputs): RunSummary {
+  const totals = Object.fromEntries(KPI_NAMES.map((name, k) => [name, inputs.totals[k]])) as Record<KpiName, number>;
+  const last = inputs.last;
+  let emptyHandsets = 0;
+  let personalItems = 0;
+  const emptyCount = inputs.finalState.emptyCount;
+  const personalBusinessItems = inputs.finalState.personalBusinessItems;
+  for (let id = 0; id < inputs.handsets; id++) {
+    if (emptyCount[id] > 0) emptyHandsets++;
+    personalItems += personalBusinessItems[id];
+  }
+  const enrolled = last[Kpi.enrolled];
+  return {
+    handsets: inputs.handsets,
+    ticks: inputs.ticks,
+    shards: inputs.shards,
+    seed: inputs.seed,
+    tickSeconds: inputs.tickSeconds,
+    digest: inputs.digest,
+    kpis: {
+      complianceRate: enrolled === 0 ? 0 : round(last[Kpi.compliant] / enrolled, 4),
+      enrolled,
+      batteryMeanPercent: round(last[Kpi.batteryPermilleSum] / inputs.handsets / 10, 2),
+      batteryEmptyHandsets: emptyHandsets,
+      guestRunning: last[Kpi.guestRunning],
+      sessions: totals.sessionsStarted,
+      degradedSessionRate: totals.sessionsStarted === 0 ? 0 : round(totals.sessionsDegraded / totals.sessionsStarted, 4),
+      blockedSessions: totals.sessionsBlocked,
+      flowsAllowed: totals.flowsAllowed,
+      flowsBlocked: totals.flowsBlocked,
+      businessItemsInPersonal: personalItems,
+      checkIns: totals.checkIns,
+      policiesApplied: totals.policiesApplied,
+      enforcementActions: totals.enforcementActions,
+      commandsExecuted: totals.commandsExecuted,
+    },
+    totals,
+  };
+}
+
+function round(value: number, digits: number): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}

@@ -1,0 +1,18 @@
+// @duet/stack: starts the real infrastructure of the local stack and the integration tests without
+// Docker (DESIGN §4): Kafka from Maven Central jars, PostgreSQL from Debian.
+export { createTopics, ensureKafkaInstalled, kafkaAnswers, runningKafkaPid, startKafka, stopKafka } from './kafka';
+export type { KafkaHandle, KafkaInstallation, KafkaInstallOptions, StartKafkaOptions, TopicSpec } from './kafka';
+export {
+  ensurePostgresInstalled,
+  ensureRoleAndDatabase,
+  findPostgresBinDir,
+  resolvePostgresDataDir,
+  runningPostmaster,
+  startPostgres,
+  stopPostgres,
+} from './postgres';
+export type { PostgresHandle, PostgresInstallation, StartPostgresOptions } from './postgres';
+export { defaultLog, findRepoRoot, freePort, freePorts, isPidAlive, isPortOpen, quietLog, readPidFile, tailFile } from './process';
+export type { StackLog } from './process';
+export { status } from './status';
+export type { ServiceStatus, StackStatus } from './status';

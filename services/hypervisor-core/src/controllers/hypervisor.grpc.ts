@@ -1,0 +1,43 @@
+import { Controller } from '@nestjs/common';
+import { RpcException } from '@nestjs/microservices';
+import { status } from '@grpc/grpc-js';
+import { hypervisor } from '@duet/contracts';
+import { ExchangeRefused } from '../domain/shard-exchange';
+import { HypervisorRunsService } from '../services/hypervisor-runs.service';
+
+const STATUS_FOR: Record<ExchangeRefused['reason'], status> = {
+  'out-of-order': status.FAILED_PRECONDITION,
+  'unknown-run': status.UNAVAILABLE, // the run's start may still be on its way: retry
+  'not-owned': status.FAILED_PRECONDITION,
+  invalid: status.INVALID_ARGUMENT,
+  finished: status.OUT_OF_RANGE,
+};
+
+/** gRPC adapter of hypervisor-core (duet.hypervisor.v1.HypervisorService): decode, call, encode. */
+@Controller()
+@hypervisor.HypervisorServiceControllerMethods()
+export class HypervisorGrpcController implements hypervisor.HypervisorServiceController {
+  constructor(private readonly runs: HypervisorRunsService) {}
+
+  exchangeTick(request: hypervisor.ExchangeTickRequest): Promise<hypervisor.ExchangeTickResponse> {
+    return this.runs.exchange(request).catch(toRpcError);
+  }
+
+  getShardStatus(request: hypervisor.GetShardStatusRequest): hypervisor.GetShardStatusResponse {
+    return this.runs.status(request);
+  }
+
+  checkHealth(): hypervisor.CheckHealthResponse {
+    const healthy = this.runs.healthy();
+    return {
+      status: healthy ? hypervisor.HealthStatus.HEALTH_STATUS_SERVING : hypervisor.HealthStatus.HEALTH_STATUS_NOT_SERVING,
+      problems: healthy ? [] : ['event bus unavailable or reports failing'],
+      shards: this.runs.ownedShards(),
+    };
+  }
+}
+
+function toRpcError(error: unknown): never {
+  if (error instanceof ExchangeRefused) throw new RpcException({ code: STATUS_FOR[error.reason], message: error.message });
+  throw error;
+}

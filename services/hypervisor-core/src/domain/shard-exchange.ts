@@ -1,0 +1,169 @@
+// One shard of one run as hypervisor-core holds it: the hypervisor's state for the shard's
+// handsets, and the per-tick exchange with the two persona runtimes (DESIGN §3). A tick is
+// processed once both personas' demands for it are in; a repeated call for the tick just done
+// gets the same grants back (the exchange is idempotent).
+import {
+  DemandBatch,
+  EventBuffer,
+  FleetShard,
+  GrantBatch,
+  HypervisorShard,
+  KPI_COUNT,
+  Persona,
+  ValidationError,
+  CommandBatch,
+  EMPTY_COMMANDS,
+  countEvents,
+  measureHypervisor,
+  stepHypervisor,
+  type HypervisorContext,
+  type PreparedRun,
+} from '@duet/sim-core';
+
+/** Why an exchange was refused; the gRPC adapter maps it to a status code. */
+export class ExchangeRefused extends Error {
+  constructor(
+    readonly reason: 'out-of-order' | 'unknown-run' | 'not-owned' | 'invalid' | 'finished',
+    readonly path: string,
+    readonly rule: string,
+    message: string,
+  ) {
+    super(`${path}: ${message} [${rule}]`);
+    this.name = 'ExchangeRefused';
+  }
+}
+
+export interface TickReport {
+  readonly tick: number;
+  readonly events: EventBuffer;
+  readonly kpis: Float64Array;
+}
+
+interface Pending {
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+export class ShardExchange {
+  readonly fleet: FleetShard;
+  readonly state: HypervisorShard;
+  readonly demands: Record<number, DemandBatch>;
+  readonly grants: Record<number, GrantBatch>;
+  readonly events = new EventBuffer();
+  /** Next tick to process. */
+  nextTick = 0;
+  private readonly indexById = new Map<number, number>();
+  private readonly pending = new Map<number, Pending>();
+  private readonly commandsByTick = new Map<number, CommandBatch>();
+  private readonly context: HypervisorContext;
+
+  constructor(
+    readonly run: PreparedRun,
+    readonly shard: number,
+    private readonly onTick: (report: TickReport) => void,
+  ) {
+    const { fleet, random, clock, registry } = run;
+    this.fleet = new FleetShard(fleet, shard, run.config.shards, random, clock.tickSeconds);
+    this.state = new HypervisorShard(this.fleet);
+    const n = this.fleet.size;
+    this.demands = { [Persona.PERSONAL]: new DemandBatch(n), [Persona.BUSINESS]: new DemandBatch(n) };
+    this.grants = { [Persona.PERSONAL]: new GrantBatch(n), [Persona.BUSINESS]: new GrantBatch(n) };
+    this.state.writeInitialGrants(this.grants[Persona.PERSONAL], this.grants[Persona.BUSINESS]);
+    this.fleet.ids.forEach((id, index) => this.indexById.set(id, index));
+    this.context = { random, clock, policies: registry.effective };
+    for (const command of run.commands) {
+      const index = this.indexById.get(command.handsetId);
+      if (index !== undefined) this.schedule(index, command.type, command.tick);
+    }
+  }
+
+  get finished(): boolean {
+    return this.nextTick >= this.run.config.ticks;
+  }
+
+  /** Awaiting which personas for the next tick. */
+  get awaiting(): number[] {
+    return [Persona.PERSONAL, Persona.BUSINESS].filter((persona) => !this.pending.has(persona));
+  }
+
+  indexOf(handsetId: number): number {
+    return this.indexById.get(handsetId) ?? -1;
+  }
+
+  /** Schedules a remote command; one that arrives for a tick already under way runs at the next. */
+  scheduleCommand(handsetId: number, type: number, tick: number): boolean {
+    const index = this.indexById.get(handsetId);
+    if (index === undefined) return false;
+    this.schedule(index, type, Math.max(tick, this.nextTick));
+    return true;
+  }
+
+  /**
+   * Accepts one persona's demand (already decoded into `demands[persona]` by the caller through
+   * `prepare`) for `tick`. Resolves when the tick has been processed, i.e. once the other
+   * persona's demand is in too; the caller then reads `grants[persona]`.
+   */
+  submit(persona: number, tick: number): Promise<'processed' | 'replayed'> {
+    if (persona !== Persona.PERSONAL && persona !== Persona.BUSINESS) {
+      return Promise.reject(new ExchangeRefused('invalid', 'demand.persona', 'enum', `must be PERSONA_PERSONAL or PERSONA_BUSINESS, got ${persona}`));
+    }
+    if (tick === this.nextTick - 1) return Promise.resolve('replayed'); // a retry after a lost answer
+    if (this.finished)
+      return Promise.reject(new ExchangeRefused('finished', 'demand.tick', 'run-length', `the run has ${this.run.config.ticks} ticks; all are done`));
+    if (tick !== this.nextTick) {
+      return Promise.reject(new ExchangeRefused('out-of-order', 'demand.tick', 'next-tick', `shard ${this.shard} expects tick ${this.nextTick}, got ${tick}`));
+    }
+    return new Promise((resolve, reject) => {
+      this.pending.get(persona)?.reject(new ExchangeRefused('invalid', 'demand', 'superseded', 'a newer call for the same tick replaced this one'));
+      this.pending.set(persona, { resolve: () => resolve('processed'), reject });
+      if (this.pending.size === 2) this.process();
+    });
+  }
+
+  /** Checks that a demand for `tick` may be decoded now (it must not overwrite a processed tick's input). */
+  acceptsDemandFor(tick: number): boolean {
+    return tick === this.nextTick;
+  }
+
+  private process(): void {
+    const tick = this.nextTick;
+    const commands = this.commandsByTick.get(tick) ?? EMPTY_COMMANDS;
+    this.commandsByTick.delete(tick);
+    this.events.clear(tick);
+    try {
+      stepHypervisor(
+        this.context,
+        this.state,
+        this.demands[Persona.PERSONAL],
+        this.demands[Persona.BUSINESS],
+        commands,
+        tick,
+        this.grants[Persona.PERSONAL],
+        this.grants[Persona.BUSINESS],
+        this.events,
+      );
+    } catch (error) {
+      for (const pending of this.pending.values()) pending.reject(error);
+      this.pending.clear();
+      return;
+    }
+    this.nextTick++;
+    const kpis = new Float64Array(KPI_COUNT);
+    measureHypervisor(kpis, this.state);
+    countEvents(kpis, this.events);
+    this.onTick({ tick, events: this.events, kpis });
+    for (const pending of this.pending.values()) pending.resolve();
+    this.pending.clear();
+  }
+
+  private schedule(index: number, type: number, tick: number): void {
+    let batch = this.commandsByTick.get(tick);
+    if (batch === undefined) this.commandsByTick.set(tick, (batch = new CommandBatch()));
+    batch.add(index, type);
+  }
+}
+
+export function invalidExchange(error: ValidationError): ExchangeRefused {
+  const issue = error.issues[0];
+  return new ExchangeRefused('invalid', issue.path, issue.rule, error.issues.map((each) => `${each.path}: ${each.message} [${each.rule}]`).join('; '));
+}

@@ -1,0 +1,35 @@
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { GRPC_LOADER_OPTIONS, PROTO_ROOT, type policy } from '@duet/contracts';
+import { PolicyGateway } from '../domain/ports';
+import { unary } from './hypervisor-peer.grpc';
+
+type Call<Request, Response> = Parameters<typeof unary<Request, Response>>[0];
+
+/** policy-authority over gRPC (duet.policy.v1.PolicyService), the batch calls the simulation uses. */
+export class GrpcPolicyGateway extends PolicyGateway {
+  private readonly client: grpc.Client & {
+    EnrollBatch: Call<policy.EnrollBatchRequest, policy.EnrollBatchResponse>;
+    CheckInBatch: Call<policy.CheckInBatchRequest, policy.CheckInBatchResponse>;
+  };
+
+  constructor(address: string) {
+    super();
+    const definition = protoLoader.loadSync(join(PROTO_ROOT, 'duet/policy/v1/policy.proto'), { ...GRPC_LOADER_OPTIONS, includeDirs: [PROTO_ROOT] });
+    const loaded = grpc.loadPackageDefinition(definition) as unknown as { duet: { policy: { v1: { PolicyService: grpc.ServiceClientConstructor } } } };
+    this.client = new loaded.duet.policy.v1.PolicyService(address, grpc.credentials.createInsecure()) as unknown as typeof this.client;
+  }
+
+  enrollBatch(request: policy.EnrollBatchRequest): Promise<policy.EnrollBatchResponse> {
+    return unary(this.client.EnrollBatch.bind(this.client), request, 'policy-authority');
+  }
+
+  checkInBatch(request: policy.CheckInBatchRequest): Promise<policy.CheckInBatchResponse> {
+    return unary(this.client.CheckInBatch.bind(this.client), request, 'policy-authority');
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

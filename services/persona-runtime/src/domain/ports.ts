@@ -1,0 +1,30 @@
+// The persona runtime's ports (STYLE principle 3): its peers, each with a gRPC adapter
+// (networked) and an in-process one (embedded). Messages are the contracts' generated types.
+import type { hypervisor, policy } from '@duet/contracts';
+import type { EventBuffer, StateColumns } from '@duet/sim-core';
+
+/** A peer that is not reachable now but may be soon: the runner retries with backoff. */
+export class PeerUnavailable extends Error {
+  constructor(
+    readonly peer: string,
+    message: string,
+  ) {
+    super(`${peer} unavailable: ${message}`);
+    this.name = 'PeerUnavailable';
+  }
+}
+
+export abstract class HypervisorPeer {
+  abstract exchangeTick(request: hypervisor.ExchangeTickRequest): Promise<hypervisor.ExchangeTickResponse>;
+}
+
+export abstract class PolicyGateway {
+  abstract enrollBatch(request: policy.EnrollBatchRequest): Promise<policy.EnrollBatchResponse>;
+  abstract checkInBatch(request: policy.CheckInBatchRequest): Promise<policy.CheckInBatchResponse>;
+}
+
+/** Where a runner reports its ticks and final state (RunReporter on the event bus). */
+export interface TickReports {
+  publishTick(runId: string, shard: number, tick: number, role: number, events: EventBuffer, kpis: ArrayLike<number>): Promise<void>;
+  publishFinalState(runId: string, shard: number, role: number, handsetIds: ArrayLike<number>, columns: StateColumns): Promise<void>;
+}

@@ -1,0 +1,41 @@
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { EventBus, HealthModule } from '@duet/service-kit';
+import { Persona } from '@duet/sim-core';
+import { HypervisorPeer, PolicyGateway } from './domain/ports';
+import { PersonaRuntimeOptions } from './persona-runtime.options';
+import { PersonaRunsService } from './services/persona-runs.service';
+
+export { HypervisorPeer, PeerUnavailable, PolicyGateway } from './domain/ports';
+export { GrpcHypervisorPeer } from './adapters/hypervisor-peer.grpc';
+export { GrpcPolicyGateway } from './adapters/policy-gateway.grpc';
+export { InProcessHypervisorPeer, InProcessPolicyGateway } from './adapters/in-process.peers';
+export { PersonaRuntimeOptions } from './persona-runtime.options';
+export { PersonaRunsService } from './services/persona-runs.service';
+
+export interface PersonaRuntimeModuleOptions {
+  readonly persona: Persona;
+  readonly eventBus: EventBus;
+  readonly hypervisor: HypervisorPeer;
+  /** Required for the business persona (its MDM agent); never given to the personal one. */
+  readonly policy?: PolicyGateway;
+  readonly instanceId: string;
+  readonly ownedShards?: readonly number[] | 'all';
+}
+
+/** One persona runtime as a Nest module; the embedded mode registers it twice, once per persona. */
+@Module({})
+export class PersonaRuntimeModule {
+  static register(options: PersonaRuntimeModuleOptions): DynamicModule {
+    if (options.persona === Persona.BUSINESS && options.policy === undefined) throw new Error('the business persona runtime needs a policy gateway');
+    if (options.persona === Persona.PERSONAL && options.policy !== undefined)
+      throw new Error('the personal persona runtime never talks to the policy authority');
+    const providers: Provider[] = [
+      { provide: EventBus, useValue: options.eventBus },
+      { provide: HypervisorPeer, useValue: options.hypervisor },
+      { provide: PersonaRuntimeOptions, useValue: new PersonaRuntimeOptions(options.persona, options.instanceId, options.ownedShards ?? 'all') },
+      PersonaRunsService,
+    ];
+    if (options.policy) providers.push({ provide: PolicyGateway, useValue: options.policy });
+    return { module: PersonaRuntimeModule, imports: [HealthModule], providers, exports: [PersonaRunsService] };
+  }
+}

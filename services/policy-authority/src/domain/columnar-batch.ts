@@ -1,0 +1,68 @@
+// Shape rules of the columnar batches (EnrollBatch, CheckInBatch): row i of every column describes
+// handset_ids[i], every column has the same length, a handset appears once, and a batch holds at
+// most MAX_BATCH_ROWS rows. Paths are proto field names, with [i] for a row.
+import { NonComplianceReason } from '@duet/sim-core';
+import type { IssueList } from './request-error';
+
+export const MAX_BATCH_ROWS = 100_000; // rows per batch: the largest shard DESIGN §5 plans for
+export const MAX_RUN_ID_LENGTH = 128; // characters
+export const MAX_NAME_LENGTH = 200; // characters of a group or model name
+export const PERMILLE_MAX = 1000;
+/** Every bit a sim-core NonComplianceReason uses. */
+export const KNOWN_COMPLIANCE_BITS = Object.values(NonComplianceReason).reduce((mask, bit) => mask | bit, 0);
+
+export function checkRunId(issues: IssueList, runId: string): void {
+  if (runId === '') issues.add('run_id', 'required', 'is required');
+  else if (runId.length > MAX_RUN_ID_LENGTH) issues.add('run_id', 'max', `must be at most ${MAX_RUN_ID_LENGTH} characters (got ${runId.length})`);
+}
+
+/**
+ * Checks the batch's shape; returns false when rows cannot be read (too many rows, or columns of
+ * different lengths), so row rules are not checked against misaligned columns.
+ */
+export function checkColumns(issues: IssueList, handsetIds: readonly number[], columns: Readonly<Record<string, { readonly length: number }>>): boolean {
+  if (handsetIds.length > MAX_BATCH_ROWS) {
+    issues.add('handset_ids', 'max-rows', `holds ${handsetIds.length} rows; a batch holds at most ${MAX_BATCH_ROWS}`);
+    return false;
+  }
+  let aligned = true;
+  for (const [name, column] of Object.entries(columns)) {
+    if (column.length !== handsetIds.length) {
+      issues.add(name, 'column-length', `has ${column.length} rows but handset_ids has ${handsetIds.length}; every column needs one row per handset`);
+      aligned = false;
+    }
+  }
+  return aligned;
+}
+
+/** Each handset at most once per batch. */
+export function checkUniqueHandsets(issues: IssueList, handsetIds: readonly number[]): void {
+  const firstRow = new Map<number, number>();
+  handsetIds.forEach((id, row) => {
+    const first = firstRow.get(id);
+    if (first === undefined) firstRow.set(id, row);
+    else issues.add(`handset_ids[${row}]`, 'unique', `handset ${id} is already in row ${first}; a batch names each handset once`);
+  });
+}
+
+export function checkName(issues: IssueList, path: string, value: string, required: boolean): void {
+  if (value === '') {
+    if (required) issues.add(path, 'required', 'is required');
+  } else if (value.length > MAX_NAME_LENGTH) {
+    issues.add(path, 'max', `must be at most ${MAX_NAME_LENGTH} characters (got ${value.length})`);
+  }
+}
+
+export function checkComplianceMask(issues: IssueList, path: string, mask: number): void {
+  if ((mask & ~KNOWN_COMPLIANCE_BITS) !== 0) {
+    issues.add(path, 'enum', `${mask} has bits no NonComplianceReason uses; known bits: ${KNOWN_COMPLIANCE_BITS.toString(2)} (binary)`);
+  }
+}
+
+export function checkBattery(issues: IssueList, path: string, permille: number): void {
+  if (permille > PERMILLE_MAX) issues.add(path, 'max', `must be at most ${PERMILLE_MAX} permille (got ${permille})`);
+}
+
+export function checkRevision(issues: IssueList, path: string, revision: number, lastRevision: number): void {
+  if (revision > lastRevision) issues.add(path, 'range', `revision ${revision} was never published; the run's last revision is ${lastRevision}`);
+}

@@ -1,0 +1,63 @@
+import { Module, type DynamicModule, type INestApplication, type LogLevel, type OnApplicationShutdown } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Transport, type GrpcOptions } from '@nestjs/microservices';
+import { GRPC_LOADER_OPTIONS, PROTO_ROOT } from '@duet/contracts';
+import { join } from 'node:path';
+import { PolicyAuthorityModule, type PolicyAuthorityModuleOptions } from './policy-authority.module';
+
+const GRPC_PACKAGE = 'duet.policy.v1';
+// A CheckInBatch of 100,000 rows is about 6 MB; gRPC's default limit is 4 MB.
+const MAX_GRPC_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+export interface NetworkedOptions extends PolicyAuthorityModuleOptions {
+  /** host:port the gRPC server binds. */
+  readonly grpcUrl: string;
+  /** Close the database and the event bus when the app closes (they belong to the app). */
+  readonly ownsConnections: boolean;
+  readonly logLevels?: LogLevel[];
+}
+
+/** The gRPC server options of duet.policy.v1 (PolicyService and PolicyAdminService). */
+export function policyAuthorityGrpcOptions(url: string): GrpcOptions {
+  return {
+    transport: Transport.GRPC,
+    options: {
+      url,
+      package: GRPC_PACKAGE,
+      protoPath: join(PROTO_ROOT, 'duet', 'policy', 'v1', 'policy.proto'),
+      loader: { ...GRPC_LOADER_OPTIONS, includeDirs: [...GRPC_LOADER_OPTIONS.includeDirs] },
+      maxReceiveMessageLength: MAX_GRPC_MESSAGE_BYTES,
+      maxSendMessageLength: MAX_GRPC_MESSAGE_BYTES,
+    },
+  };
+}
+
+/**
+ * The networked policy-authority: HTTP (admin API, health) plus the gRPC microservice, not yet
+ * listening. Callers run migrations first, then `startAllMicroservices()` and `listen()`.
+ */
+export async function createPolicyAuthorityApp(options: NetworkedOptions): Promise<INestApplication> {
+  const app = await NestFactory.create(networkedModule(options), { logger: options.logLevels ?? ['log', 'warn', 'error'] });
+  app.connectMicroservice<GrpcOptions>(policyAuthorityGrpcOptions(options.grpcUrl), { inheritAppConfig: true });
+  return app;
+}
+
+// Closes what the app owns after Nest has stopped serving.
+class OwnedConnections implements OnApplicationShutdown {
+  constructor(private readonly options: PolicyAuthorityModuleOptions) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([this.options.eventBus.close(), this.options.database.close()]);
+  }
+}
+
+@Module({})
+class NetworkedPolicyAuthorityModule {}
+
+function networkedModule(options: NetworkedOptions): DynamicModule {
+  return {
+    module: NetworkedPolicyAuthorityModule,
+    imports: [PolicyAuthorityModule.register(options)],
+    providers: options.ownsConnections ? [{ provide: OwnedConnections, useValue: new OwnedConnections(options) }] : [],
+  };
+}

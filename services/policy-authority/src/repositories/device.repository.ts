@@ -1,0 +1,100 @@
+import { Injectable } from '@nestjs/common';
+import { Database, type Queryable } from '@duet/service-kit';
+
+export interface Enrollment {
+  readonly runId: string;
+  /** Shard the handsets enrolled from; undefined for one-at-a-time enrollments. */
+  readonly shard: number | undefined;
+  readonly tick: number;
+  readonly handsetIds: readonly number[];
+  readonly groups: readonly string[];
+  readonly models: readonly string[];
+}
+
+export interface DeviceState {
+  readonly group: string;
+  readonly lastCheckInTick: number | undefined;
+  /** Mask of the last check-in; undefined before the first. */
+  readonly complianceMask: number | undefined;
+}
+
+export interface CheckIn {
+  readonly runId: string;
+  readonly handsetId: number;
+  readonly tick: number;
+  readonly appliedRevision: number;
+  readonly complianceMask: number;
+  readonly batteryPermille: number;
+}
+
+/** Enrolled handsets (table policy_authority.devices) and one-at-a-time check-ins. */
+@Injectable()
+export class DeviceRepository {
+  constructor(private readonly database: Database) {}
+
+  /**
+   * Enrolls handsets; a handset enrolled before starts over (a re-provisioned business world),
+   * unless nothing differs, so a redelivered enrollment changes nothing.
+   */
+  async enroll(enrollment: Enrollment): Promise<void> {
+    await this.database.query(
+      `INSERT INTO policy_authority.devices (run_id, handset_id, group_name, model, shard, enrolled_tick)
+       SELECT $1, input.handset_id, input.group_name, input.model, $2, $3
+       FROM unnest($4::bigint[], $5::text[], $6::text[]) AS input (handset_id, group_name, model)
+       ON CONFLICT (run_id, handset_id) DO UPDATE
+       SET group_name = EXCLUDED.group_name, model = EXCLUDED.model, shard = EXCLUDED.shard, enrolled_tick = EXCLUDED.enrolled_tick,
+           last_check_in_tick = NULL, applied_revision = 0, compliance_mask = NULL, battery_permille = NULL
+       WHERE (devices.group_name, devices.model, devices.enrolled_tick) IS DISTINCT FROM (EXCLUDED.group_name, EXCLUDED.model, EXCLUDED.enrolled_tick)
+          OR devices.shard IS DISTINCT FROM EXCLUDED.shard`,
+      [enrollment.runId, enrollment.shard ?? null, enrollment.tick, enrollment.handsetIds, enrollment.groups, enrollment.models],
+    );
+  }
+
+  /** Group of each of the handsets that is enrolled in the run. */
+  async groupsOf(runId: string, handsetIds: readonly number[]): Promise<Map<number, string>> {
+    const { rows } = await this.database.query<{ handset_id: string; group_name: string }>(
+      'SELECT handset_id, group_name FROM policy_authority.devices WHERE run_id = $1 AND handset_id = ANY($2::bigint[])',
+      [runId, handsetIds],
+    );
+    return new Map(rows.map((row) => [Number(row.handset_id), row.group_name]));
+  }
+
+  /** A device, locked until the transaction ends. */
+  async lock(client: Queryable, runId: string, handsetId: number): Promise<DeviceState | undefined> {
+    const { rows } = await client.query<{ group_name: string; last_check_in_tick: string | null; compliance_mask: number | null }>(
+      'SELECT group_name, last_check_in_tick, compliance_mask FROM policy_authority.devices WHERE run_id = $1 AND handset_id = $2 FOR UPDATE',
+      [runId, handsetId],
+    );
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    return {
+      group: row.group_name,
+      lastCheckInTick: row.last_check_in_tick === null ? undefined : Number(row.last_check_in_tick),
+      complianceMask: row.compliance_mask ?? undefined,
+    };
+  }
+
+  /** Records one check-in; with `details`, also a compliance record (the caller saw the mask change). */
+  async recordCheckIn(client: Queryable, checkIn: CheckIn, details: unknown[] | undefined): Promise<void> {
+    await client.query(
+      `UPDATE policy_authority.devices SET last_check_in_tick = $3, applied_revision = $4, compliance_mask = $5, battery_permille = $6
+       WHERE run_id = $1 AND handset_id = $2`,
+      [checkIn.runId, checkIn.handsetId, checkIn.tick, checkIn.appliedRevision, checkIn.complianceMask, checkIn.batteryPermille],
+    );
+    if (details === undefined) return;
+    await client.query(
+      `INSERT INTO policy_authority.compliance_records (run_id, handset_id, tick, revision, compliance_mask, non_compliance_details)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+      [checkIn.runId, checkIn.handsetId, checkIn.tick, checkIn.appliedRevision, checkIn.complianceMask, JSON.stringify(details)],
+    );
+  }
+
+  /** Shard each handset enrolled from, where it enrolled from one. */
+  async shardsOf(runId: string, handsetIds: readonly number[]): Promise<Map<number, number>> {
+    const { rows } = await this.database.query<{ handset_id: string; shard: string }>(
+      'SELECT handset_id, shard FROM policy_authority.devices WHERE run_id = $1 AND handset_id = ANY($2::bigint[]) AND shard IS NOT NULL',
+      [runId, handsetIds],
+    );
+    return new Map(rows.map((row) => [Number(row.handset_id), Number(row.shard)]));
+  }
+}

@@ -1,0 +1,291 @@
+import { Injectable } from '@nestjs/common';
+import { policy } from '@duet/contracts';
+import { Database } from '@duet/service-kit';
+import { createHash } from 'node:crypto';
+import { Observable, filter, map } from 'rxjs';
+import { checkBattery, checkColumns, checkComplianceMask, checkName, checkRevision, checkRunId, checkUniqueHandsets } from '../domain/columnar-batch';
+import { DeviceCredentials } from '../domain/device-credential';
+import { IssueList, RequestError } from '../domain/request-error';
+import type { RevisionTimeline } from '../domain/revision-timeline';
+import { CommandRepository } from '../repositories/command.repository';
+import { DeviceRepository } from '../repositories/device.repository';
+import { PublicationRepository } from '../repositories/publication.repository';
+import { ShardCheckInRepository } from '../repositories/shard-check-in.repository';
+import { DeviceGroupCache } from './device-group.cache';
+import { nonComplianceJson, toCommandMessage, toPolicyMessage } from './contract-messages';
+import { EnrollmentTokenService } from './enrollment-token.service';
+import { PublicationService } from './publication.service';
+import { RevisionTimelineCache } from './revision-timeline.cache';
+
+/**
+ * The agent-facing application service (PolicyService): enrollment, check-ins and policy-change
+ * notices. The gRPC controller and the embedded mode call the same methods with the same messages.
+ */
+@Injectable()
+export class AgentService {
+  constructor(
+    private readonly database: Database,
+    private readonly credentials: DeviceCredentials,
+    private readonly enrollmentTokens: EnrollmentTokenService,
+    private readonly publicationService: PublicationService,
+    private readonly timelines: RevisionTimelineCache,
+    private readonly deviceGroups: DeviceGroupCache,
+    private readonly devices: DeviceRepository,
+    private readonly shardCheckIns: ShardCheckInRepository,
+    private readonly publications: PublicationRepository,
+    private readonly commands: CommandRepository,
+  ) {}
+
+  /** Enrolls the handsets of one shard at one tick; answers their credentials and assigned revisions. */
+  async enrollBatch(request: policy.EnrollBatchRequest): Promise<policy.EnrollBatchResponse> {
+    const subject = 'EnrollBatchRequest';
+    const issues = new IssueList();
+    checkRunId(issues, request.runId);
+    if (checkColumns(issues, request.handsetIds, { groups: request.groups, models: request.models })) {
+      checkUniqueHandsets(issues, request.handsetIds);
+      request.models.forEach((model, row) => checkName(issues, `models[${row}]`, model, true));
+      request.groups.forEach((group, row) => checkName(issues, `groups[${row}]`, group, false));
+    }
+    issues.throwIfAny('invalid-argument', subject);
+    const token = await this.enrollmentTokens.accept(request.runId, request.enrollmentToken, request.tick, subject);
+    const groups = request.groups.map((group, row) => this.groupOf(group, token.group, `groups[${row}]`, subject));
+
+    await this.devices.enroll({
+      runId: request.runId,
+      shard: request.shard,
+      tick: request.tick,
+      handsetIds: request.handsetIds,
+      groups,
+      models: request.models,
+    });
+    this.deviceGroups.enrolled(request.runId, request.handsetIds, groups);
+    const timeline = await this.currentTimeline(request.runId);
+    return {
+      deviceCredentials: request.handsetIds.map((id) => this.credentials.derive(request.runId, id)),
+      assignedRevision: revisionsFor(timeline, groups, request.tick),
+    };
+  }
+
+  /**
+   * Stores the check-ins of one shard at one tick (all rows or none) and answers each handset's
+   * assigned revision. A batch received again for the same shard and tick (a redelivery after a
+   * lost response) changes nothing and gets the first answer.
+   */
+  async checkInBatch(request: policy.CheckInBatchRequest): Promise<policy.CheckInBatchResponse> {
+    const subject = 'CheckInBatchRequest';
+    const { runId, shard, tick, handsetIds } = request;
+    const issues = new IssueList();
+    checkRunId(issues, runId);
+    const columns = {
+      device_credentials: request.deviceCredentials,
+      applied_revision: request.appliedRevision,
+      compliance_mask: request.complianceMask,
+      battery_permille: request.batteryPermille,
+    };
+    if (checkColumns(issues, handsetIds, columns)) {
+      checkUniqueHandsets(issues, handsetIds);
+      for (let row = 0; row < handsetIds.length; row++) {
+        checkComplianceMask(issues, `compliance_mask[${row}]`, request.complianceMask[row]);
+        checkBattery(issues, `battery_permille[${row}]`, request.batteryPermille[row]);
+      }
+    }
+    issues.throwIfAny('invalid-argument', subject);
+    // Enrollment first: an agent that never enrolled learns that, not only that its credential is wrong.
+    const groups = await this.enrolledGroups(runId, handsetIds, subject);
+    this.checkCredentials(runId, handsetIds, request.deviceCredentials, subject);
+
+    const batchSha256 = createHash('sha256').update(policy.CheckInBatchRequest.encode(request).finish()).digest();
+    const detailsByMask: Record<number, unknown> = {};
+    for (const mask of request.complianceMask) detailsByMask[mask] ??= nonComplianceJson(mask);
+    let timeline = await this.timelines.timeline(runId);
+    for (let attempt = 1; attempt <= STORE_ATTEMPTS; attempt++) {
+      this.checkAppliedRevisions(request.appliedRevision, timeline.lastRevision, batchPath, subject);
+      const assignedRevision = revisionsFor(timeline, groups, tick);
+      const stored = await this.shardCheckIns.record({
+        runId,
+        shard,
+        tick,
+        batchSha256,
+        assignedRevisions: assignedRevision,
+        lastRevision: timeline.lastRevision,
+        handsetIds,
+        appliedRevisions: request.appliedRevision,
+        complianceMasks: request.complianceMask,
+        batteryPermille: request.batteryPermille,
+        detailsByMask,
+      });
+      if (stored) return { assignedRevision };
+      // Nothing was stored: the shard holds this tick or a later one, or another instance
+      // published a revision this one has not seen yet.
+      const last = await this.shardCheckIns.last(runId, shard);
+      if (last !== undefined && tick < last.tick) throw tickOutOfOrder(subject, shard, tick, last.tick);
+      if (last !== undefined && tick === last.tick) {
+        if (last.batchSha256.equals(batchSha256)) return { assignedRevision: [...last.assignedRevisions] };
+        throw new RequestError('failed-precondition', subject, [
+          { path: 'tick', rule: 'one-batch-per-tick', message: `shard ${shard} already checked in a different batch at tick ${tick}` },
+        ]);
+      }
+      timeline = await this.currentTimeline(runId);
+    }
+    throw new Error(`CheckInBatch of run "${runId}" shard ${shard} tick ${tick}: the run kept publishing while the batch was stored`);
+  }
+
+  /** Enrolls one handset; answers its credential, group, assigned revision and that revision's policy. */
+  async enroll(request: policy.EnrollRequest): Promise<policy.EnrollResponse> {
+    const subject = 'EnrollRequest';
+    const issues = new IssueList();
+    checkRunId(issues, request.runId);
+    checkName(issues, 'model', request.model, true);
+    checkName(issues, 'group', request.group, false);
+    issues.throwIfAny('invalid-argument', subject);
+    const token = await this.enrollmentTokens.accept(request.runId, request.enrollmentToken, request.tick, subject);
+    const group = this.groupOf(request.group, token.group, 'group', subject);
+
+    await this.devices.enroll({
+      runId: request.runId,
+      shard: undefined,
+      tick: request.tick,
+      handsetIds: [request.handsetId],
+      groups: [group],
+      models: [request.model],
+    });
+    this.deviceGroups.enrolled(request.runId, [request.handsetId], [group]);
+    const assignedRevision = (await this.currentTimeline(request.runId)).revisionFor(group, request.tick);
+    return {
+      credential: this.credentials.derive(request.runId, request.handsetId),
+      group,
+      policy: await this.policyOf(request.runId, assignedRevision),
+      assignedRevision,
+    };
+  }
+
+  /**
+   * One agent's check-in: stored like a batch row, acknowledges executed commands, and answers the
+   * assigned revision, its policy when the agent holds another, and the commands due. A check-in at
+   * the handset's last tick again (a redelivery) stores nothing new.
+   */
+  async checkIn(request: policy.CheckInRequest): Promise<policy.CheckInResponse> {
+    const subject = 'CheckInRequest';
+    const { runId, handsetId, tick } = request;
+    const issues = new IssueList();
+    checkRunId(issues, runId);
+    checkComplianceMask(issues, 'compliance_mask', request.complianceMask);
+    checkBattery(issues, 'battery_permille', request.batteryPermille);
+    issues.throwIfAny('invalid-argument', subject);
+
+    const answer = await this.database.transaction(async (client) => {
+      const device = await this.devices.lock(client, runId, handsetId);
+      if (device === undefined) throw notEnrolled(subject, 'handset_id', handsetId, runId);
+      if (!this.credentials.matches(runId, handsetId, request.credential)) {
+        throw new RequestError('unauthenticated', subject, [
+          { path: 'credential', rule: 'credential', message: `is not the credential of handset ${handsetId}` },
+        ]);
+      }
+      if (device.lastCheckInTick !== undefined && tick < device.lastCheckInTick) {
+        throw new RequestError('failed-precondition', subject, [
+          { path: 'tick', rule: 'tick-order', message: `handset ${handsetId} already checked in at tick ${device.lastCheckInTick}; ticks only go forward` },
+        ]);
+      }
+      const timeline = await this.timelines.timeline(runId, client, await this.publications.lastRevision(runId, client));
+      this.checkAppliedRevisions([request.appliedRevision], timeline.lastRevision, singlePath, subject);
+      if (device.lastCheckInTick !== tick) {
+        const changed = device.complianceMask !== request.complianceMask;
+        await this.devices.recordCheckIn(client, request, changed ? nonComplianceJson(request.complianceMask) : undefined);
+      }
+      await this.commands.acknowledge(client, runId, handsetId, request.executedCommandIds, tick);
+      const pending = await this.commands.pending(client, runId, handsetId, tick);
+      return { assignedRevision: timeline.revisionFor(device.group, tick), commands: pending.map(toCommandMessage) };
+    });
+    const policyMessage = answer.assignedRevision === request.appliedRevision ? undefined : await this.policyOf(runId, answer.assignedRevision);
+    return { policy: policyMessage, commands: answer.commands, assignedRevision: answer.assignedRevision };
+  }
+
+  /** Publications of the run (stored ones first, then live ones) for the groups asked, empty = every group. */
+  streamPolicyChanges(request: policy.StreamPolicyChangesRequest): Observable<policy.StreamPolicyChangesResponse> {
+    const wanted = new Set(request.groups);
+    return this.publicationService.changes(request.runId).pipe(
+      filter((publication) => wanted.size === 0 || publication.groups === undefined || publication.groups.some((group) => wanted.has(group))),
+      map((publication) => ({
+        policy: toPolicyMessage(publication.document),
+        groups: publication.groups === undefined ? [] : [...publication.groups],
+        effectiveTick: publication.effectiveTick,
+        revision: publication.revision,
+      })),
+    );
+  }
+
+  // Group of each handset; INVALID_ARGUMENT naming every row whose handset is not enrolled.
+  private async enrolledGroups(runId: string, handsetIds: readonly number[], subject: string): Promise<string[]> {
+    const groups = await this.deviceGroups.groupsOf(runId, handsetIds);
+    const issues = new IssueList();
+    groups.forEach((group, row) => {
+      if (group === undefined) issues.add(`handset_ids[${row}]`, 'enrolled', notEnrolledMessage(handsetIds[row], runId));
+    });
+    issues.throwIfAny('invalid-argument', subject);
+    return groups as string[];
+  }
+
+  private checkAppliedRevisions(appliedRevisions: readonly number[], lastRevision: number, pathOf: RowPath, subject: string): void {
+    const issues = new IssueList();
+    appliedRevisions.forEach((revision, row) => checkRevision(issues, pathOf('applied_revision', row), revision, lastRevision));
+    issues.throwIfAny('invalid-argument', subject);
+  }
+
+  private checkCredentials(runId: string, handsetIds: readonly number[], credentials: readonly string[], subject: string): void {
+    const issues = new IssueList();
+    for (let row = 0; row < handsetIds.length; row++) {
+      if (!this.credentials.matches(runId, handsetIds[row], credentials[row])) {
+        issues.add(`device_credentials[${row}]`, 'credential', `is not the credential of handset_ids[${row}] = ${handsetIds[row]}`);
+      }
+    }
+    issues.throwIfAny('unauthenticated', subject);
+  }
+
+  private groupOf(group: string, tokenGroup: string, path: string, subject: string): string {
+    if (group !== '') return group;
+    if (tokenGroup !== '') return tokenGroup;
+    throw RequestError.invalid(subject, path, 'required', 'is required: the enrollment token names no group');
+  }
+
+  // The run's timeline, at least as recent as the stored last revision (another instance may have published).
+  private async currentTimeline(runId: string): Promise<RevisionTimeline> {
+    return this.timelines.timeline(runId, undefined, await this.publications.lastRevision(runId));
+  }
+
+  private async policyOf(runId: string, revision: number): Promise<policy.Policy | undefined> {
+    if (revision === 0) return undefined;
+    const publication = await this.publications.findWithDocument(runId, revision);
+    return publication === undefined ? undefined : toPolicyMessage(publication.document);
+  }
+}
+
+const STORE_ATTEMPTS = 3; // a batch computed with a stale timeline is recomputed and stored again
+
+// Where a row's field is named in errors: `applied_revision[3]` in a batch, `applied_revision` in a single check-in.
+type RowPath = (column: string, row: number) => string;
+const batchPath: RowPath = (column, row) => `${column}[${row}]`;
+const singlePath: RowPath = (column) => column;
+
+function revisionsFor(timeline: RevisionTimeline, groups: readonly string[], tick: number): number[] {
+  // A shard's handsets share a few groups: one timeline lookup per group.
+  const byGroup = new Map<string, number>();
+  return groups.map((group) => {
+    let revision = byGroup.get(group);
+    if (revision === undefined) byGroup.set(group, (revision = timeline.revisionFor(group, tick)));
+    return revision;
+  });
+}
+
+function tickOutOfOrder(subject: string, shard: number, tick: number, lastTick: number): RequestError {
+  return new RequestError('failed-precondition', subject, [
+    { path: 'tick', rule: 'tick-order', message: `shard ${shard} already checked in at tick ${lastTick}, after ${tick}; a shard's ticks only go forward` },
+  ]);
+}
+
+function notEnrolledMessage(handsetId: number, runId: string): string {
+  return `handset ${handsetId} is not enrolled in run "${runId}"`;
+}
+
+function notEnrolled(subject: string, path: string, handsetId: number, runId: string): RequestError {
+  return new RequestError('invalid-argument', subject, [{ path, rule: 'enrolled', message: notEnrolledMessage(handsetId, runId) }]);
+}

@@ -1,0 +1,9 @@
+// Public entry of @duet/telemetry, for composition roots (the embedded mode) and tests.
+export { TelemetryModule, migrateTelemetry, TELEMETRY_SCHEMA } from './telemetry.module';
+export type { TelemetryModuleOptions } from './telemetry.module';
+export { TelemetryQueryService } from './services/telemetry-query.service';
+export type { RunDetails, RunPage, RunView, SeriesView } from './services/telemetry-query.service';
+export { startTelemetryApplication, telemetryGrpcOptions } from './telemetry.application';
+export type { TelemetryServerOptions } from './telemetry.application';
+export { loadTelemetryConfig } from './config';
+export type { TelemetryConfig } from './config';

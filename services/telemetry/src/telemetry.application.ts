@@ -1,0 +1,36 @@
+import type { INestApplication, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import { GRPC_LOADER_OPTIONS, PROTO_ROOT, telemetry } from '@duet/contracts';
+import { join } from 'node:path';
+import { TelemetryModule, type TelemetryModuleOptions } from './telemetry.module';
+
+export interface TelemetryServerOptions extends TelemetryModuleOptions {
+  readonly host: string;
+  readonly grpcPort: number;
+  readonly httpPort: number;
+  /** Nest log levels; default log, warn and error. */
+  readonly logLevels?: LogLevel[];
+}
+
+/** gRPC server options of duet.telemetry.v1.TelemetryService at an address. */
+export function telemetryGrpcOptions(url: string): MicroserviceOptions {
+  return {
+    transport: Transport.GRPC,
+    options: {
+      url,
+      package: telemetry.protobufPackage,
+      protoPath: join(PROTO_ROOT, telemetry.protobufFileName),
+      loader: { ...GRPC_LOADER_OPTIONS, includeDirs: [...GRPC_LOADER_OPTIONS.includeDirs] },
+    },
+  };
+}
+
+/** The networked service: the module with its gRPC and HTTP servers listening. The caller closes it. */
+export async function startTelemetryApplication(options: TelemetryServerOptions): Promise<INestApplication> {
+  const app = await NestFactory.create(TelemetryModule.register(options), { logger: options.logLevels ?? ['log', 'warn', 'error'] });
+  app.connectMicroservice<MicroserviceOptions>(telemetryGrpcOptions(`${options.host}:${options.grpcPort}`));
+  await app.startAllMicroservices();
+  await app.listen(options.httpPort, options.host);
+  return app;
+}

@@ -1,0 +1,76 @@
+import { join } from 'node:path';
+import { Inject, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
+import { Database, EventBus, HealthChecks, HealthModule, migrate } from '@duet/service-kit';
+import { TelemetryEventsConsumer } from './consumers/telemetry-events.consumer';
+import { RunsHttpController } from './controllers/runs.http';
+import { TelemetryGrpcController } from './controllers/telemetry.grpc';
+import { RunLifecyclePublisher } from './publishers/run-lifecycle.publisher';
+import { FinalStatesRepository } from './repositories/final-states.repository';
+import { PendingEventBatchesRepository } from './repositories/pending-event-batches.repository';
+import { PolicyApplicationsRepository } from './repositories/policy-applications.repository';
+import { RunsRepository } from './repositories/runs.repository';
+import { SeriesRepository } from './repositories/series.repository';
+import { TickKpisRepository } from './repositories/tick-kpis.repository';
+import { RunRecorder } from './services/run-recorder.service';
+import { TelemetryQueryService } from './services/telemetry-query.service';
+import { TelemetrySettings } from './services/telemetry.settings';
+
+/** The PostgreSQL schema telemetry owns (services share one server in the embedded mode). */
+export const TELEMETRY_SCHEMA = 'telemetry';
+const MIGRATIONS = join(__dirname, '..', 'migrations'); // from src/ (tests) and dist/ alike
+
+/** Applies telemetry's migrations to its schema; returns the files applied now. */
+export function migrateTelemetry(database: Database): Promise<string[]> {
+  return migrate(database, MIGRATIONS, TELEMETRY_SCHEMA);
+}
+
+export interface TelemetryModuleOptions {
+  /** PostgreSQL, migrated with migrateTelemetry. The caller opens and closes it. */
+  readonly database: Database;
+  /** Kafka in networked mode, the in-process bus in the embedded mode. The caller opens and closes it. */
+  readonly eventBus: EventBus;
+  /** Consumer group reading the event topics; default "telemetry". */
+  readonly consumerGroup?: string;
+}
+
+/**
+ * The telemetry service as a Nest module: consumers start on module init and stop on destroy;
+ * TelemetryQueryService is exported for a composition root that wants a run's digest and summary.
+ */
+@Module({})
+export class TelemetryModule implements OnModuleInit {
+  constructor(
+    @Inject(HealthChecks) private readonly health: HealthChecks,
+    @Inject(Database) private readonly database: Database,
+    @Inject(EventBus) private readonly eventBus: EventBus,
+  ) {}
+
+  static register(options: TelemetryModuleOptions): DynamicModule {
+    return {
+      module: TelemetryModule,
+      imports: [HealthModule],
+      controllers: [TelemetryGrpcController, RunsHttpController],
+      providers: [
+        { provide: Database, useValue: options.database },
+        { provide: EventBus, useValue: options.eventBus },
+        { provide: TelemetrySettings, useValue: new TelemetrySettings(options.consumerGroup ?? 'telemetry') },
+        RunsRepository,
+        TickKpisRepository,
+        FinalStatesRepository,
+        SeriesRepository,
+        PolicyApplicationsRepository,
+        PendingEventBatchesRepository,
+        RunLifecyclePublisher,
+        RunRecorder,
+        TelemetryQueryService,
+        TelemetryEventsConsumer,
+      ],
+      exports: [TelemetryQueryService],
+    };
+  }
+
+  onModuleInit(): void {
+    this.health.register('telemetry.postgresql', () => this.database.check());
+    this.health.register('telemetry.event-bus', () => this.eventBus.healthy());
+  }
+}

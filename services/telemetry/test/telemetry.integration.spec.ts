@@ -1,0 +1,236 @@
+// The networked telemetry service against real Kafka and PostgreSQL (a fresh database for this
+// file): runs published through Kafka with the contracts' codecs are stored and completed with
+// the in-process digest, and the HTTP and gRPC query APIs answer on 127.0.0.1.
+import 'reflect-metadata';
+import { credentials, loadPackageDefinition, status, type ServiceError } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import type { INestApplication } from '@nestjs/common';
+import { GRPC_LOADER_OPTIONS, PROTO_ROOT, TOPICS, telemetry } from '@duet/contracts';
+import { Database, KafkaEventBus, freePort, type Subscription } from '@duet/service-kit';
+import { EventKind, Kpi } from '@duet/sim-core';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTopics } from '../../../packages/stack/src/index';
+import { freshDatabase, getInfrastructure, INFRASTRUCTURE_TIMEOUT_MS } from '../../../tests/support/infrastructure';
+import { migrateTelemetry, startTelemetryApplication } from '../src/index';
+import { RUN_LIFECYCLE, eventually, publishRunParts, startedMessage } from './run-messages';
+import { SMALL_RUN_CONFIG, shuffled, simulateRun } from './simulated-run';
+
+const run = simulateRun(SMALL_RUN_CONFIG);
+const suffix = `${process.pid}-${Date.now()}`;
+const RUN_ID = `kafka-run-${suffix}`;
+const LATE_RUN_ID = `kafka-late-run-${suffix}`;
+const COMPLETION_TIMEOUT_MS = 60_000;
+
+type Call<Request, Response> = (request: Request, callback: (error: ServiceError | null, response: Response) => void) => void;
+interface TelemetryClient {
+  getRun: Call<telemetry.GetRunRequest, telemetry.GetRunResponse>;
+  listRuns: Call<Partial<telemetry.ListRunsRequest>, telemetry.ListRunsResponse>;
+  querySeries: Call<Partial<telemetry.QuerySeriesRequest>, telemetry.QuerySeriesResponse>;
+  close(): void;
+}
+
+function call<Request, Response>(client: TelemetryClient, method: 'getRun' | 'listRuns' | 'querySeries', request: Request): Promise<Response> {
+  return new Promise((resolve, reject) =>
+    (client[method] as unknown as Call<Request, Response>).call(client, request, (error, response) => (error ? reject(error) : resolve(response))),
+  );
+}
+
+describe('telemetry over Kafka, with its HTTP and gRPC query APIs', () => {
+  let database: Database;
+  let service: KafkaEventBus;
+  let producer: KafkaEventBus;
+  let app: INestApplication;
+  let http: string;
+  let client: TelemetryClient;
+  let listener: Subscription;
+  const completed = new Map<string, string>();
+
+  beforeAll(async () => {
+    const { kafkaBrokers } = await getInfrastructure();
+    database = new Database(await freshDatabase('telemetry-kafka'));
+    await migrateTelemetry(database);
+    await createTopics(
+      kafkaBrokers,
+      TOPICS.map((topic) => ({ topic: topic.name, partitions: topic.partitions })),
+    ).catch(() =>
+      createTopics(
+        kafkaBrokers,
+        TOPICS.map((topic) => ({ topic: topic.name, partitions: topic.partitions })),
+      ),
+    ); // another file may create them at the same moment
+    service = new KafkaEventBus({ brokers: kafkaBrokers, clientId: 'telemetry-spec-service' });
+    producer = new KafkaEventBus({ brokers: kafkaBrokers, clientId: 'telemetry-spec-producer' });
+    const [grpcPort, httpPort] = [await freePort(), await freePort()];
+    app = await startTelemetryApplication({
+      database,
+      eventBus: service,
+      consumerGroup: `telemetry-spec-${suffix}`,
+      host: '127.0.0.1',
+      grpcPort,
+      httpPort,
+      logLevels: ['warn', 'error'],
+    });
+    http = `http://127.0.0.1:${httpPort}`;
+    const definition = loadSync(join(PROTO_ROOT, telemetry.protobufFileName), { ...GRPC_LOADER_OPTIONS, includeDirs: [PROTO_ROOT] });
+    const TelemetryService = (
+      loadPackageDefinition(definition).duet as never as { telemetry: { v1: { TelemetryService: new (address: string, creds: unknown) => TelemetryClient } } }
+    ).telemetry.v1.TelemetryService;
+    client = new TelemetryService(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
+    listener = await producer.subscribe(
+      `telemetry-spec-listener-${suffix}`,
+      [RUN_LIFECYCLE.name],
+      async (messages) => {
+        for (const message of messages) {
+          const lifecycle = RUN_LIFECYCLE.payload.decode(message.value);
+          if (lifecycle.phase === telemetry.RunPhase.RUN_PHASE_COMPLETED) completed.set(lifecycle.runId, lifecycle.digest);
+        }
+      },
+      { fromBeginning: true },
+    );
+
+    // One run in the usual order, one whose parts all come before its STARTED.
+    await producer.publish(RUN_LIFECYCLE.name, [startedMessage(RUN_ID, run)]);
+    await publishRunParts(producer, RUN_ID, run, (items) => shuffled(items, 17));
+    await publishRunParts(producer, LATE_RUN_ID, run, (items) => shuffled(items, 23));
+    await producer.publish(RUN_LIFECYCLE.name, [startedMessage(LATE_RUN_ID, run, 'late-start')]);
+  }, INFRASTRUCTURE_TIMEOUT_MS);
+
+  afterAll(async () => {
+    client?.close();
+    await listener?.close();
+    await app?.close();
+    await service?.close();
+    await producer?.close();
+    await database?.close();
+  }, 30_000);
+
+  it(
+    'stores every tick, the event series and the run with the in-process digest, and publishes COMPLETED',
+    async () => {
+      for (const runId of [RUN_ID, LATE_RUN_ID]) {
+        const digest = await eventually(async () => completed.get(runId), COMPLETION_TIMEOUT_MS, `COMPLETED of ${runId}`);
+        expect(digest).toBe(run.digest);
+      }
+      const { rows: runs } = await database.query<{ run_id: string; phase: string; digest: string; summary: unknown; ticks_completed: number }>(
+        'SELECT run_id, phase, digest, summary, ticks_completed FROM telemetry.runs WHERE run_id = ANY($1) ORDER BY run_id',
+        [[RUN_ID, LATE_RUN_ID]],
+      );
+      expect(runs.map((row) => row.run_id).sort()).toEqual([RUN_ID, LATE_RUN_ID].sort());
+      for (const row of runs)
+        expect(row).toMatchObject({ phase: 'COMPLETED', digest: run.digest, summary: run.summary, ticks_completed: SMALL_RUN_CONFIG.ticks });
+
+      const { rows: ticks } = await database.query<{ tick: number; guest_running: string; events: string }>(
+        'SELECT tick, guest_running, events FROM telemetry.tick_kpis WHERE run_id = $1 ORDER BY tick',
+        [RUN_ID],
+      );
+      expect(ticks.map((row) => row.tick)).toEqual([...Array(SMALL_RUN_CONFIG.ticks).keys()]);
+      expect(ticks.map((row) => Number(row.events))).toEqual(run.ticks.map((values) => values[Kpi.events]));
+
+      // The duplicated event batch is counted once: per dimension, the counts add up to the events.
+      const { rows: series } = await database.query<{ dimension: string; total: string }>(
+        'SELECT dimension, sum(count) AS total FROM telemetry.series WHERE run_id = $1 GROUP BY dimension ORDER BY dimension',
+        [RUN_ID],
+      );
+      const events = run.ticks.reduce((sum, values) => sum + values[Kpi.events], 0);
+      expect(series.map((row) => [row.dimension, Number(row.total)])).toEqual(
+        ['group', 'model', 'persona', 'policy_version', 'region'].map((name) => [name, events]),
+      );
+    },
+    COMPLETION_TIMEOUT_MS + 10_000,
+  );
+
+  it('answers over HTTP: runs, one run, a KPI series and an event series split by model', async () => {
+    await eventually(async () => completed.get(RUN_ID), COMPLETION_TIMEOUT_MS, `COMPLETED of ${RUN_ID}`);
+    const list = (await (await fetch(`${http}/v1/runs?pageSize=500`)).json()) as { runs: { runId: string }[] };
+    expect(list.runs.map((one) => one.runId)).toEqual(expect.arrayContaining([RUN_ID, LATE_RUN_ID]));
+
+    const details = (await (await fetch(`${http}/v1/runs/${RUN_ID}`)).json()) as {
+      phase: string;
+      digest: string;
+      summary: unknown;
+      totals: Record<string, number>;
+    };
+    expect(details).toMatchObject({ phase: 'COMPLETED', digest: run.digest, summary: run.summary });
+    expect(details.totals.sessionsStarted).toBe(run.summary.totals.sessionsStarted);
+
+    const kpi = (await (await fetch(`${http}/v1/runs/${RUN_ID}/series?kpi=guestRunning&from=0&to=10`)).json()) as {
+      series: { ticks: number[]; values: number[] }[];
+    };
+    expect(kpi.series).toEqual([{ dimensions: {}, ticks: [...Array(11).keys()], values: run.ticks.slice(0, 11).map((values) => values[Kpi.guestRunning]) }]);
+
+    const flows = (await (await fetch(`${http}/v1/runs/${RUN_ID}/series?event=CROSS_PERSONA_FLOW&dimension=model`)).json()) as {
+      eventKind: string;
+      series: { dimensions: { model: string }; values: number[] }[];
+    };
+    expect(flows.eventKind).toBe('CROSS_PERSONA_FLOW');
+    expect(flows.series.map((one) => one.dimensions.model)).toEqual(['optimus-2x', 'optimus-black', 'optimus-one']);
+    const flowTotal = flows.series.flatMap((one) => one.values).reduce((sum, value) => sum + value, 0);
+    expect(flowTotal).toBe(run.summary.totals.flowsAllowed + run.summary.totals.flowsBlocked);
+  });
+
+  it('rejects bad HTTP parameters with 400 naming the parameter and rule, and an unknown run with 404', async () => {
+    const cases: [string, string][] = [
+      ['kpi=speed', 'kpi: unknown KPI "speed"'],
+      ['event=CHECK_IN&dimension=colour', 'dimension: unknown dimension "colour"'],
+      ['kpi=enrolled&from=9&to=3', 'from: must not be greater than to (9 > 3) [range]'],
+      ['kpi=enrolled&from=1.5', 'from: must be an integer tick'],
+    ];
+    for (const [query, message] of cases) {
+      const response = await fetch(`${http}/v1/runs/${RUN_ID}/series?${query}`);
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { message: string }).message).toContain(message);
+    }
+    const missing = await fetch(`${http}/v1/runs/no-such-run`);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { message: string }).message).toBe('run "no-such-run" is not known');
+  });
+
+  it('answers over gRPC and maps bad requests to INVALID_ARGUMENT and unknown runs to NOT_FOUND', async () => {
+    await eventually(async () => completed.get(RUN_ID), COMPLETION_TIMEOUT_MS, `COMPLETED of ${RUN_ID}`);
+    const response = await call<telemetry.GetRunRequest, telemetry.GetRunResponse>(client, 'getRun', { runId: RUN_ID });
+    expect(response.run).toMatchObject({
+      runId: RUN_ID,
+      phase: telemetry.RunPhase.RUN_PHASE_COMPLETED,
+      ticksCompleted: SMALL_RUN_CONFIG.ticks,
+      digest: run.digest,
+    });
+    expect(JSON.parse(response.summaryJson)).toEqual(run.summary);
+    expect(response.totals?.checkIns).toBe(run.summary.totals.checkIns);
+
+    const page = await call<Partial<telemetry.ListRunsRequest>, telemetry.ListRunsResponse>(client, 'listRuns', { scenario: 'late-start' });
+    expect(page.runs.map((one) => one.runId)).toContain(LATE_RUN_ID);
+    expect(page.runs.map((one) => one.runId)).not.toContain(RUN_ID);
+
+    const series = await call<Partial<telemetry.QuerySeriesRequest>, telemetry.QuerySeriesResponse>(client, 'querySeries', {
+      runId: RUN_ID,
+      eventKind: 'SESSION_STARTED',
+      filters: [{ dimension: 'persona', values: ['business'] }],
+      groupBy: ['persona'],
+      fromTick: 0,
+    });
+    expect(series.series).toHaveLength(1);
+    expect(series.series[0].dimensions).toEqual({ persona: 'business' });
+    expect(series.series[0].ticks).toEqual([...Array(SMALL_RUN_CONFIG.ticks).keys()]);
+    const businessSessions = run.eventBatches.flatMap((batch) =>
+      batch.kind.filter((kind, e) => kind === EventKind.SESSION_STARTED && batch.persona[e] === 2),
+    ).length;
+    expect(series.series[0].values.reduce((sum, value) => sum + value, 0)).toBe(businessSessions);
+
+    const kpi = await call<Partial<telemetry.QuerySeriesRequest>, telemetry.QuerySeriesResponse>(client, 'querySeries', {
+      runId: RUN_ID,
+      kpi: 'enrolled',
+      fromTick: 5,
+      toTick: 5,
+    });
+    expect(kpi.series[0]).toMatchObject({ ticks: [5], values: [run.ticks[5][Kpi.enrolled]] });
+
+    const invalid = await call(client, 'querySeries', { runId: RUN_ID, kpi: 'enrolled', fromTick: 9, toTick: 2 }).catch((error: ServiceError) => error);
+    expect(invalid).toMatchObject({ code: status.INVALID_ARGUMENT, details: 'from_tick: must not be greater than to_tick (9 > 2) [range]' });
+    const unknownKpi = await call(client, 'querySeries', { runId: RUN_ID, kpi: 'speed' }).catch((error: ServiceError) => error);
+    expect(unknownKpi).toMatchObject({ code: status.INVALID_ARGUMENT });
+    expect((unknownKpi as ServiceError).details).toContain('kpi: unknown KPI "speed"');
+    const notFound = await call(client, 'getRun', { runId: 'no-such-run' }).catch((error: ServiceError) => error);
+    expect(notFound).toMatchObject({ code: status.NOT_FOUND, details: 'run "no-such-run" is not known' });
+  });
+});
