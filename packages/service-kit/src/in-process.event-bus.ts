@@ -1,10 +1,15 @@
 import { findTopic, partitionOf, type TopicName } from '@duet/contracts';
 import { EventBus, type IncomingMessage, type MessageHandler, type OutgoingMessage, type Subscription } from './event-bus';
+import { PROCESS_METRICS, type Metrics } from './metrics';
 
 // Bounded so a fast producer cannot outrun its consumers without limit (messages per group).
 const MAX_QUEUED = 10_000;
+// Topics a late subscriber can read from the beginning. Only the small control topics are kept:
+// retaining every tick's events of a long run would hold the whole run in memory.
+const RETAINED_TOPICS: ReadonlySet<string> = new Set(['duet.run-lifecycle.v1', 'duet.policy-changed.v1', 'duet.commands.v1']);
 
 interface Group {
+  readonly id: string;
   readonly topics: ReadonlySet<string>;
   readonly handler: MessageHandler;
   queue: IncomingMessage[];
@@ -14,6 +19,10 @@ interface Group {
 
 /** The in-process adapter of the event bus: the same delivery contract as Kafka, in memory. */
 export class InProcessEventBus extends EventBus {
+  constructor(private readonly metrics: Metrics = PROCESS_METRICS) {
+    super();
+  }
+
   private readonly groups = new Map<string, Group>();
   private readonly offsets = new Map<string, number>();
   private readonly log = new Map<string, IncomingMessage[]>();
@@ -27,9 +36,12 @@ export class InProcessEventBus extends EventBus {
       this.offsets.set(key, offset + 1);
       return { topic, partition, offset: String(offset), key: message.key, value: message.value };
     });
-    const history = this.log.get(topic) ?? [];
-    history.push(...stored);
-    this.log.set(topic, history);
+    this.metrics.messagesProduced.inc({ topic }, messages.length);
+    if (RETAINED_TOPICS.has(topic)) {
+      const history = this.log.get(topic) ?? [];
+      history.push(...stored);
+      this.log.set(topic, history);
+    }
     for (const group of this.groups.values()) {
       if (!group.topics.has(topic) || group.closed) continue;
       group.queue.push(...stored);
@@ -43,7 +55,7 @@ export class InProcessEventBus extends EventBus {
 
   async subscribe(groupId: string, topics: readonly string[], handler: MessageHandler, options: { fromBeginning?: boolean } = {}): Promise<Subscription> {
     if (this.groups.has(groupId)) throw new Error(`consumer group ${groupId} is already subscribed`);
-    const group: Group = { topics: new Set(topics), handler, queue: [], running: undefined, closed: false };
+    const group: Group = { id: groupId, topics: new Set(topics), handler, queue: [], running: undefined, closed: false };
     if (options.fromBeginning) for (const topic of topics) group.queue.push(...(this.log.get(topic) ?? []));
     this.groups.set(groupId, group);
     this.pump(group);
@@ -90,6 +102,7 @@ export class InProcessEventBus extends EventBus {
       const batch = group.queue.splice(0, group.queue.length);
       try {
         await group.handler(batch);
+        for (const message of batch) this.metrics.messagesConsumed.inc({ topic: message.topic, group: group.id });
       } catch (error) {
         // Unlike Kafka we cannot redeliver forever in one process: record and stop this group.
         this.failure = error;

@@ -9,3 +9,4 @@ export * from './embedded-postgres';
 export * from './health';
 export * from './tick-exchange.codec';
 export * from './run-reports';
+export * from './metrics';

@@ -1,6 +1,7 @@
 import { findTopic, partitionOf, type TopicName } from '@duet/contracts';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { EventBus, type MessageHandler, type OutgoingMessage, type Subscription } from './event-bus';
+import { PROCESS_METRICS, type Metrics } from './metrics';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
 
@@ -21,7 +22,10 @@ export class KafkaEventBus extends EventBus {
   private readonly consumers = new Set<Consumer>();
   private connected = true;
 
-  constructor(private readonly options: KafkaEventBusOptions) {
+  constructor(
+    private readonly options: KafkaEventBusOptions,
+    private readonly metrics: Metrics = PROCESS_METRICS,
+  ) {
     super();
     this.kafka = new Kafka({
       clientId: options.clientId,
@@ -44,10 +48,12 @@ export class KafkaEventBus extends EventBus {
         partition: partitionOf(registered, Number(message.key)),
       })),
     });
+    this.metrics.messagesProduced.inc({ topic }, messages.length);
   }
 
   async subscribe(groupId: string, topics: readonly string[], handler: MessageHandler, options: { fromBeginning?: boolean } = {}): Promise<Subscription> {
     const consumer = this.kafka.consumer({ groupId, retry: { retries: 12 } });
+    const lag = new Map<string, number>(); // by topic/partition, for the lag gauge
     consumer.on(consumer.events.CRASH, () => (this.connected = false));
     consumer.on(consumer.events.CONNECT, () => (this.connected = true));
     await consumer.connect();
@@ -65,6 +71,11 @@ export class KafkaEventBus extends EventBus {
         }));
         // A throw here leaves the offsets unresolved: kafkajs redelivers the batch (at-least-once).
         await handler(messages);
+        this.metrics.messagesConsumed.inc({ topic: batch.topic, group: groupId }, messages.length);
+        lag.set(`${batch.topic}/${batch.partition}`, Number(batch.offsetLag()));
+        let topicLag = 0;
+        for (const [key, value] of lag) if (key.startsWith(`${batch.topic}/`)) topicLag += value;
+        this.metrics.consumerLag.set({ group: groupId, topic: batch.topic }, topicLag);
         for (const message of batch.messages) resolveOffset(message.offset);
         await commitOffsetsIfNecessary();
         await heartbeat();

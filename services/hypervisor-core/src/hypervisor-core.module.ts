@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { EventBus, HealthModule } from '@duet/service-kit';
+import { EventBus, HealthModule, MetricsModule } from '@duet/service-kit';
 import { HypervisorGrpcController } from './controllers/hypervisor.grpc';
 import { HypervisorCoreOptions } from './hypervisor-core.options';
 import { HypervisorRunsService } from './services/hypervisor-runs.service';
@@ -13,7 +13,7 @@ export class HypervisorCoreModule {
   static register(options: { eventBus: EventBus; instanceId: string; ownedShards?: readonly number[] | 'all' }): DynamicModule {
     return {
       module: HypervisorCoreModule,
-      imports: [HealthModule],
+      imports: [HealthModule, MetricsModule],
       controllers: [HypervisorGrpcController],
       providers: [
         { provide: EventBus, useValue: options.eventBus },

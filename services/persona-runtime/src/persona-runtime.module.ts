@@ -1,5 +1,5 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
-import { EventBus, HealthModule } from '@duet/service-kit';
+import { EventBus, HealthModule, MetricsModule } from '@duet/service-kit';
 import { Persona } from '@duet/sim-core';
 import { HypervisorPeer, PolicyGateway } from './domain/ports';
 import { PersonaRuntimeOptions } from './persona-runtime.options';
@@ -36,6 +36,6 @@ export class PersonaRuntimeModule {
       PersonaRunsService,
     ];
     if (options.policy) providers.push({ provide: PolicyGateway, useValue: options.policy });
-    return { module: PersonaRuntimeModule, imports: [HealthModule], providers, exports: [PersonaRunsService] };
+    return { module: PersonaRuntimeModule, imports: [HealthModule, MetricsModule], providers, exports: [PersonaRunsService] };
   }
 }

@@ -1,5 +1,5 @@
 import { Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
-import { Database, EventBus, HealthChecks, HealthModule, migrate } from '@duet/service-kit';
+import { Database, EventBus, HealthChecks, HealthModule, migrate, MetricsModule } from '@duet/service-kit';
 import { join } from 'node:path';
 import { AdminTokenGuard } from './controllers/admin-token.guard';
 import { PolicyAdminGrpcController } from './controllers/policy-admin.grpc';
@@ -80,7 +80,7 @@ export class PolicyAuthorityModule implements OnModuleInit {
     const settings = new PolicyAuthoritySettings(options.adminToken, options.enrollmentSecret);
     return {
       module: PolicyAuthorityModule,
-      imports: [HealthModule],
+      imports: [HealthModule, MetricsModule],
       controllers: CONTROLLERS,
       providers: [
         { provide: Database, useValue: options.database },

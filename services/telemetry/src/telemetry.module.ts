@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Inject, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
-import { Database, EventBus, HealthChecks, HealthModule, migrate } from '@duet/service-kit';
+import { Database, EventBus, HealthChecks, HealthModule, migrate, MetricsModule } from '@duet/service-kit';
 import { TelemetryEventsConsumer } from './consumers/telemetry-events.consumer';
 import { RunsHttpController } from './controllers/runs.http';
 import { TelemetryGrpcController } from './controllers/telemetry.grpc';
@@ -48,7 +48,7 @@ export class TelemetryModule implements OnModuleInit {
   static register(options: TelemetryModuleOptions): DynamicModule {
     return {
       module: TelemetryModule,
-      imports: [HealthModule],
+      imports: [HealthModule, MetricsModule],
       controllers: [TelemetryGrpcController, RunsHttpController],
       providers: [
         { provide: Database, useValue: options.database },

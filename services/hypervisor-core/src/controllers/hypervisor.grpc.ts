@@ -2,6 +2,7 @@ import { Controller } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
 import { status } from '@grpc/grpc-js';
 import { hypervisor } from '@duet/contracts';
+import { Metrics } from '@duet/service-kit';
 import { ExchangeRefused } from '../domain/shard-exchange';
 import { HypervisorRunsService } from '../services/hypervisor-runs.service';
 
@@ -17,10 +18,14 @@ const STATUS_FOR: Record<ExchangeRefused['reason'], status> = {
 @Controller()
 @hypervisor.HypervisorServiceControllerMethods()
 export class HypervisorGrpcController implements hypervisor.HypervisorServiceController {
-  constructor(private readonly runs: HypervisorRunsService) {}
+  constructor(
+    private readonly runs: HypervisorRunsService,
+    private readonly metrics: Metrics,
+  ) {}
 
   exchangeTick(request: hypervisor.ExchangeTickRequest): Promise<hypervisor.ExchangeTickResponse> {
-    return this.runs.exchange(request).catch(toRpcError);
+    // Includes the wait for the other persona's demand of the same tick.
+    return this.metrics.timeRpc('ExchangeTick', 'server', () => this.runs.exchange(request)).catch(toRpcError);
   }
 
   getShardStatus(request: hypervisor.GetShardStatusRequest): hypervisor.GetShardStatusResponse {

@@ -37,6 +37,8 @@ export interface TickReport {
   readonly tick: number;
   readonly events: EventBuffer;
   readonly kpis: Float64Array;
+  /** Wall time the hypervisor step took (measured with the injected clock). */
+  readonly seconds: number;
 }
 
 interface Pending {
@@ -61,6 +63,8 @@ export class ShardExchange {
     readonly run: PreparedRun,
     readonly shard: number,
     private readonly onTick: (report: TickReport) => void,
+    /** Wall clock in milliseconds, for measuring only (STYLE principle 6); never enters the model. */
+    private readonly now: () => number = () => 0,
   ) {
     const { fleet, random, clock, registry } = run;
     this.fleet = new FleetShard(fleet, shard, run.config.shards, random, clock.tickSeconds);
@@ -130,6 +134,7 @@ export class ShardExchange {
     const commands = this.commandsByTick.get(tick) ?? EMPTY_COMMANDS;
     this.commandsByTick.delete(tick);
     this.events.clear(tick);
+    const started = this.now();
     try {
       stepHypervisor(
         this.context,
@@ -151,7 +156,7 @@ export class ShardExchange {
     const kpis = new Float64Array(KPI_COUNT);
     measureHypervisor(kpis, this.state);
     countEvents(kpis, this.events);
-    this.onTick({ tick, events: this.events, kpis });
+    this.onTick({ tick, events: this.events, kpis, seconds: (this.now() - started) / 1000 });
     for (const pending of this.pending.values()) pending.resolve();
     this.pending.clear();
   }

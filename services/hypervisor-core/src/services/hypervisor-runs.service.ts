@@ -1,9 +1,23 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { events as contract, hypervisor, telemetry } from '@duet/contracts';
-import { EventBus, HealthChecks, Role, RunReporter, decodeDemand, encodeGrant, type IncomingMessage, type Subscription } from '@duet/service-kit';
-import { GuestState, Persona, ValidationError, hypervisorFinalState, prepareRun, type SimulationConfig } from '@duet/sim-core';
+import { EventBus, HealthChecks, Metrics, Role, RunReporter, decodeDemand, encodeGrant, type IncomingMessage, type Subscription } from '@duet/service-kit';
+import { GuestState, Kpi, Persona, ValidationError, hypervisorFinalState, prepareRun, type SimulationConfig } from '@duet/sim-core';
 import { ExchangeRefused, ShardExchange, invalidExchange, type TickReport } from '../domain/shard-exchange';
 import { HypervisorCoreOptions } from '../hypervisor-core.options';
+
+// Handset states exported as duet_handsets{state}, from the hypervisor's KPI part.
+const HANDSET_STATES: readonly [string, number][] = [
+  ['online', Kpi.handsetsOnline],
+  ['charging', Kpi.handsetsCharging],
+  ['battery_empty', Kpi.batteryEmpty],
+  ['guest_provisioning', Kpi.guestProvisioning],
+  ['guest_running', Kpi.guestRunning],
+  ['guest_suspended', Kpi.guestSuspended],
+  ['guest_locked', Kpi.guestLocked],
+  ['guest_wiped', Kpi.guestWiped],
+];
+// Upper bounds of the battery-level buckets (ratio of capacity).
+const BATTERY_BANDS = [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
 
 /**
  * hypervisor-core's runs: learns of runs from the run-lifecycle topic, holds a ShardExchange per
@@ -17,12 +31,14 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
   private readonly reporter: RunReporter;
   private readonly subscriptions: Subscription[] = [];
   private outbox: Promise<unknown> = Promise.resolve();
+  private readonly gauges = new WeakMap<ShardExchange, { kpis: Float64Array; battery: Float64Array }>();
   private publishFailure: Error | undefined;
 
   constructor(
     private readonly bus: EventBus,
     private readonly options: HypervisorCoreOptions,
     private readonly health: HealthChecks,
+    private readonly metrics: Metrics,
   ) {
     this.reporter = new RunReporter(bus);
   }
@@ -112,7 +128,15 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
       const shards = new Map<number, ShardExchange>();
       for (let shard = 0; shard < config.shards; shard++) {
         if (!this.options.owns(shard)) continue;
-        shards.set(shard, new ShardExchange(run, shard, (report) => this.report(lifecycle.runId, shards.get(shard)!, report)));
+        shards.set(
+          shard,
+          new ShardExchange(
+            run,
+            shard,
+            (report) => this.report(lifecycle.runId, shards.get(shard)!, report),
+            () => performance.now(),
+          ),
+        );
       }
       this.runs.set(lifecycle.runId, shards);
       this.logger.log(`run ${lifecycle.runId}: ${config.fleet.handsets} handsets, ${config.ticks} ticks, shards ${[...shards.keys()].join(',')}`);
@@ -123,6 +147,7 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
   }
 
   private report(runId: string, exchange: ShardExchange, report: TickReport): void {
+    this.measure(exchange, report);
     // Encoded now (the event buffer is reused next tick), sent in order behind earlier reports.
     const sending = this.reporter.publishTick(runId, exchange.shard, report.tick, Role.ROLE_HYPERVISOR, report.events, report.kpis);
     let finalState: Promise<void> | undefined;
@@ -134,6 +159,36 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
       this.publishFailure = error;
       this.logger.error(`publishing run ${runId} reports failed: ${error.message}`);
     });
+  }
+
+  /** Prometheus view of the tick (measurement apart from behaviour: it reads, never changes). */
+  private measure(exchange: ShardExchange, report: TickReport): void {
+    const { metrics } = this;
+    metrics.ticksProcessed.inc({ role: 'hypervisor' });
+    metrics.tickDuration.observe({ role: 'hypervisor' }, report.seconds);
+    metrics.flows.inc({ result: 'allowed' }, report.kpis[Kpi.flowsAllowed]);
+    metrics.flows.inc({ result: 'blocked' }, report.kpis[Kpi.flowsBlocked]);
+    const gauges = this.gauges.get(exchange) ?? { kpis: report.kpis, battery: new Float64Array(BATTERY_BANDS.length) };
+    gauges.kpis = report.kpis;
+    gauges.battery.fill(0);
+    for (let i = 0; i < exchange.fleet.size; i++) {
+      const level = exchange.state.batteryPermille(i) / 1000;
+      for (let band = 0; band < BATTERY_BANDS.length; band++) if (level <= BATTERY_BANDS[band]) gauges.battery[band]++;
+    }
+    this.gauges.set(exchange, gauges);
+    // Every shard this instance holds: runs in progress and those finished within the last minute.
+    const live = [...this.runs.values()].flatMap((shards) => [...shards.values()]);
+    for (const [state, kpi] of HANDSET_STATES)
+      metrics.handsets.set(
+        { state },
+        live.reduce((sum, each) => sum + (this.gauges.get(each)?.kpis[kpi] ?? 0), 0),
+      );
+    BATTERY_BANDS.forEach((upper, band) =>
+      metrics.batteryLevels.set(
+        { at_most: String(upper) },
+        live.reduce((sum, each) => sum + (this.gauges.get(each)?.battery[band] ?? 0), 0),
+      ),
+    );
   }
 
   private forgetWhenDone(runId: string): void {

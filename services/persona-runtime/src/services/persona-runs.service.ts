@@ -1,10 +1,13 @@
 import { Injectable, Logger, Optional, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { events as contract, telemetry } from '@duet/contracts';
-import { EventBus, HealthChecks, RunReporter, type IncomingMessage, type Subscription } from '@duet/service-kit';
-import { prepareRun, type SimulationConfig } from '@duet/sim-core';
+import { EventBus, HealthChecks, Metrics, RunReporter, type IncomingMessage, type Subscription } from '@duet/service-kit';
+import { NON_COMPLIANCE_REASON_NAMES, prepareRun, type SimulationConfig } from '@duet/sim-core';
 import { HypervisorPeer, PolicyGateway } from '../domain/ports';
 import { PersonaRuntimeOptions } from '../persona-runtime.options';
 import { PersonaShardRunner } from './persona-shard-runner';
+
+// Non-compliance reasons as [bit, name], for the duet_handsets_non_compliant gauge.
+const REASONS: readonly [number, string][] = Object.entries(NON_COMPLIANCE_REASON_NAMES).map(([bit, name]) => [Number(bit), name]);
 
 /**
  * A persona runtime's runs: learns of runs from the run-lifecycle topic and drives each owned
@@ -18,6 +21,7 @@ export class PersonaRunsService implements OnModuleInit, OnModuleDestroy {
   private readonly active = new Map<string, Promise<void>>();
   private subscription: Subscription | undefined;
   private stopping = false;
+  private readonly complianceCounts = new WeakMap<PersonaShardRunner, Float64Array>();
   private lastFailure: string | undefined;
 
   constructor(
@@ -25,6 +29,7 @@ export class PersonaRunsService implements OnModuleInit, OnModuleDestroy {
     private readonly options: PersonaRuntimeOptions,
     private readonly hypervisor: HypervisorPeer,
     private readonly health: HealthChecks,
+    private readonly metrics: Metrics,
     @Optional() private readonly policy?: PolicyGateway,
   ) {
     this.logger = new Logger(`persona-runtime-${options.personaName}`);
@@ -52,6 +57,24 @@ export class PersonaRunsService implements OnModuleInit, OnModuleDestroy {
     return this.lastFailure;
   }
 
+  /** duet_handsets_non_compliant{reason}: this shard's counts now, summed with the run's other shards. */
+  private measureCompliance(runner: PersonaShardRunner, runners: readonly PersonaShardRunner[]): void {
+    const agent = runner.agent!;
+    const counts = new Float64Array(REASONS.length);
+    for (let i = 0; i < agent.fleet.size; i++) {
+      const mask = agent.complianceMask[i];
+      if (mask === 0 || agent.enrolled[i] === 0) continue;
+      for (let r = 0; r < REASONS.length; r++) if ((mask & REASONS[r][0]) !== 0) counts[r]++;
+    }
+    this.complianceCounts.set(runner, counts);
+    REASONS.forEach(([, reason], r) =>
+      this.metrics.nonCompliant.set(
+        { reason },
+        runners.reduce((sum, each) => sum + (this.complianceCounts.get(each)?.[r] ?? 0), 0),
+      ),
+    );
+  }
+
   private async onLifecycle(messages: readonly IncomingMessage[]): Promise<void> {
     for (const message of messages) {
       const lifecycle = contract.RunLifecycle.decode(message.value);
@@ -75,6 +98,7 @@ export class PersonaRunsService implements OnModuleInit, OnModuleDestroy {
             hypervisor: this.hypervisor,
             policy: this.policy ?? null,
             reports: this.reporter,
+            metrics: this.metrics,
           }),
         );
       }
@@ -83,7 +107,11 @@ export class PersonaRunsService implements OnModuleInit, OnModuleDestroy {
         runners.map(async (runner) => {
           for (let tick = 0; tick < config.ticks; tick++) {
             if (this.stopping) throw new Error('the runtime is shutting down');
+            const end = this.metrics.tickDuration.startTimer({ role: this.options.personaName });
             await runner.step(tick);
+            end();
+            this.metrics.ticksProcessed.inc({ role: this.options.personaName });
+            if (runner.agent) this.measureCompliance(runner, runners);
           }
           await runner.finish();
         }),

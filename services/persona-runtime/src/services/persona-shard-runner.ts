@@ -27,7 +27,7 @@ import {
   type PreparedRun,
   type WorkloadContext,
 } from '@duet/sim-core';
-import { decodeGrant, encodeDemand } from '@duet/service-kit';
+import { PROCESS_METRICS, decodeGrant, encodeDemand, type Metrics } from '@duet/service-kit';
 import { PeerUnavailable, type HypervisorPeer, type PolicyGateway, type TickReports } from '../domain/ports';
 
 const ROLE_PERSONAL = 2; // duet.events.v1.Role
@@ -59,6 +59,7 @@ export interface RunnerPorts {
   readonly hypervisor: HypervisorPeer;
   readonly policy: PolicyGateway | null;
   readonly reports: TickReports;
+  readonly metrics?: Metrics;
 }
 
 export class PersonaShardRunner {
@@ -113,7 +114,7 @@ export class PersonaShardRunner {
     events.clear(tick);
     computeDemands(this.workload, this.state, this.grant, tick, this.demand, events, this.agentView);
     const request = encodeDemand({ runId: this.runId, shard: this.shard, tick, persona: this.persona }, this.fleet.ids, this.demand);
-    const response = await this.retrying('hypervisor-core', () => this.ports.hypervisor.exchangeTick(request));
+    const response = await this.retrying('hypervisor-core', () => this.timed('ExchangeTick', () => this.ports.hypervisor.exchangeTick(request)));
     decodeGrant(response, this.demand, this.grant);
     applyGrants(this.state, this.demand, this.grant, tick, this.run.clock.tickSeconds, events);
     if (this.agent) await this.stepAgent(tick, this.agent);
@@ -138,15 +139,17 @@ export class PersonaShardRunner {
     const enrolling = enrollments.filter((i) => answers.reachableColumn[i] === 1);
     if (enrolling.length > 0) {
       const response = await this.retrying('policy-authority', () =>
-        policy.enrollBatch({
-          runId: this.runId,
-          enrollmentToken: this.enrollmentToken,
-          shard: this.shard,
-          tick,
-          handsetIds: enrolling.map((i) => this.fleet.ids[i]),
-          groups: enrolling.map((i) => fleet.groupNames[this.fleet.group[i]]),
-          models: enrolling.map((i) => CATALOGUE[this.fleet.model[i]].name),
-        }),
+        this.timed('EnrollBatch', () =>
+          policy.enrollBatch({
+            runId: this.runId,
+            enrollmentToken: this.enrollmentToken,
+            shard: this.shard,
+            tick,
+            handsetIds: enrolling.map((i) => this.fleet.ids[i]),
+            groups: enrolling.map((i) => fleet.groupNames[this.fleet.group[i]]),
+            models: enrolling.map((i) => CATALOGUE[this.fleet.model[i]].name),
+          }),
+        ),
       );
       enrolling.forEach((i, k) => {
         this.credentials[i] = response.deviceCredentials[k];
@@ -157,20 +160,26 @@ export class PersonaShardRunner {
     const checking = checkIns.filter((i) => answers.reachableColumn[i] === 1);
     if (checking.length > 0) {
       const response = await this.retrying('policy-authority', () =>
-        policy.checkInBatch({
-          runId: this.runId,
-          shard: this.shard,
-          tick,
-          handsetIds: checking.map((i) => this.fleet.ids[i]),
-          deviceCredentials: checking.map((i) => this.credentials[i]),
-          appliedRevision: checking.map((i) => (enrollingNow.has(i) ? answers.assigned[i] : agent.policyIndex[i])),
-          complianceMask: checking.map((i) => agent.complianceMask[i]),
-          batteryPermille: checking.map((i) => this.grant.batteryPermille[i]),
-        }),
+        this.timed('CheckInBatch', () =>
+          policy.checkInBatch({
+            runId: this.runId,
+            shard: this.shard,
+            tick,
+            handsetIds: checking.map((i) => this.fleet.ids[i]),
+            deviceCredentials: checking.map((i) => this.credentials[i]),
+            appliedRevision: checking.map((i) => (enrollingNow.has(i) ? answers.assigned[i] : agent.policyIndex[i])),
+            complianceMask: checking.map((i) => agent.complianceMask[i]),
+            batteryPermille: checking.map((i) => this.grant.batteryPermille[i]),
+          }),
+        ),
       );
       checking.forEach((i, k) => (answers.assigned[i] = response.assignedRevision[k]));
     }
     stepAgent({ random: this.run.random, clock: this.run.clock, policies: this.run.registry.effective }, agent, this.grant, tick, this.events, answers);
+  }
+
+  private timed<T>(method: string, call: () => Promise<T>): Promise<T> {
+    return (this.ports.metrics ?? PROCESS_METRICS).timeRpc(method, 'client', call);
   }
 
   /** Retries a call while its peer is unavailable, with exponential backoff, for a bounded time. */

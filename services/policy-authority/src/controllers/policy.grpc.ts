@@ -1,5 +1,6 @@
 import { Controller, UseFilters } from '@nestjs/common';
 import { policy } from '@duet/contracts';
+import { Metrics } from '@duet/service-kit';
 import type { Observable } from 'rxjs';
 import { AgentService } from '../services/agent.service';
 import { GrpcExceptionFilter } from './grpc-exception.filter';
@@ -10,14 +11,17 @@ import { GrpcExceptionFilter } from './grpc-exception.filter';
 @policy.PolicyServiceControllerMethods()
 @UseFilters(GrpcExceptionFilter)
 export class PolicyGrpcController implements policy.PolicyServiceController {
-  constructor(private readonly agent: AgentService) {}
+  constructor(
+    private readonly agent: AgentService,
+    private readonly metrics: Metrics,
+  ) {}
 
   enroll(request: policy.EnrollRequest): Promise<policy.EnrollResponse> {
-    return this.agent.enroll(policy.EnrollRequest.fromPartial(request));
+    return this.metrics.timeRpc('Enroll', 'server', () => this.agent.enroll(policy.EnrollRequest.fromPartial(request)));
   }
 
   checkIn(request: policy.CheckInRequest): Promise<policy.CheckInResponse> {
-    return this.agent.checkIn(policy.CheckInRequest.fromPartial(request));
+    return this.metrics.timeRpc('CheckIn', 'server', () => this.agent.checkIn(policy.CheckInRequest.fromPartial(request)));
   }
 
   streamPolicyChanges(request: policy.StreamPolicyChangesRequest): Observable<policy.StreamPolicyChangesResponse> {
@@ -25,10 +29,10 @@ export class PolicyGrpcController implements policy.PolicyServiceController {
   }
 
   enrollBatch(request: policy.EnrollBatchRequest): Promise<policy.EnrollBatchResponse> {
-    return this.agent.enrollBatch(policy.EnrollBatchRequest.fromPartial(request));
+    return this.metrics.timeRpc('EnrollBatch', 'server', () => this.agent.enrollBatch(policy.EnrollBatchRequest.fromPartial(request)));
   }
 
   checkInBatch(request: policy.CheckInBatchRequest): Promise<policy.CheckInBatchResponse> {
-    return this.agent.checkInBatch(policy.CheckInBatchRequest.fromPartial(request));
+    return this.metrics.timeRpc('CheckInBatch', 'server', () => this.agent.checkInBatch(policy.CheckInBatchRequest.fromPartial(request)));
   }
 }

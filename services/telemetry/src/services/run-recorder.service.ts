@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Database } from '@duet/service-kit';
+import { Database, Metrics } from '@duet/service-kit';
 import { ValidationError, prepareRun, type PreparedRun, type SimulationConfig } from '@duet/sim-core';
 import { PartError } from '../domain/errors';
 import { EventAggregator, checkEventBatch, eventBatchKey, type EventBatch } from '../domain/event-aggregation';
@@ -63,6 +63,7 @@ export class RunRecorder {
     @Inject(PolicyApplicationsRepository) private readonly policyApplications: PolicyApplicationsRepository,
     @Inject(PendingEventBatchesRepository) private readonly pendingEvents: PendingEventBatchesRepository,
     @Inject(RunLifecyclePublisher) private readonly lifecycle: RunLifecyclePublisher,
+    @Inject(Metrics) private readonly metrics: Metrics,
   ) {}
 
   async recordRunStarted(started: RunStarted): Promise<void> {
@@ -79,13 +80,19 @@ export class RunRecorder {
     }
     const inserted = await this.runRows.insert({ ...started, tickSeconds, config, phase: failure === undefined ? 'STARTED' : 'FAILED', failure });
     if (!inserted) return; // a redelivered STARTED
+    this.metrics.runs.inc({ phase: failure === undefined ? 'started' : 'failed' });
+    this.metrics.runTicks.set(started.ticks);
+    this.metrics.runTicksCompleted.set(0);
     if (failure !== undefined) this.logger.warn(`run ${started.runId} failed at start: ${failure}`);
     this.runs.delete(started.runId);
     await this.state(started.runId); // takes in the parts and events that arrived before STARTED
   }
 
   async recordRunFailed(runId: string, failure: string): Promise<void> {
-    if (await this.runRows.fail(runId, failure || 'failed without a reason')) this.runs.delete(runId);
+    if (await this.runRows.fail(runId, failure || 'failed without a reason')) {
+      this.runs.delete(runId);
+      this.metrics.runs.inc({ phase: 'failed' });
+    }
   }
 
   async recordTickParts(parts: readonly RunTickPart[]): Promise<void> {
@@ -187,6 +194,7 @@ export class RunRecorder {
           await this.runRows.setTicksCompleted(client, state.row.runId, assembly.ticksCompleted);
         }),
       );
+      this.metrics.runTicksCompleted.set(assembly.ticksCompleted);
     }
     await this.completeIfDone(state);
   }
@@ -210,6 +218,7 @@ export class RunRecorder {
       }),
     );
     state.phase = 'COMPLETED';
+    this.metrics.runs.inc({ phase: 'completed' });
     this.logger.log(`run ${state.row.runId} completed: ${state.assembly.ticksCompleted} ticks, digest ${result.digest}`);
     await this.publishCompletion(state.row, result.digest);
   }
