@@ -2,6 +2,9 @@ import { Command, CommanderError } from 'commander';
 import { benchCoreCommand } from './commands/bench-core.command';
 import { runCommand } from './commands/run.command';
 import { scenarioCommand } from './commands/scenario.command';
+import { sweepCommand } from './commands/sweep.command';
+import { compareCommand } from './commands/compare.command';
+import { stackCommand } from './commands/stack.command';
 import { ExitCode } from './exit-codes';
 
 /** Builds the `duet` program; commands are registered here, in one explicit list. */
@@ -12,6 +15,9 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   program.addCommand(bench);
   program.addCommand(runCommand(setExitCode));
   program.addCommand(scenarioCommand(setExitCode));
+  program.addCommand(sweepCommand(setExitCode));
+  program.addCommand(compareCommand(setExitCode));
+  program.addCommand(stackCommand(setExitCode));
   throwInsteadOfExiting(program);
   return program;
 }

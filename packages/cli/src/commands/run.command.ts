@@ -1,40 +1,56 @@
 import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
+import type { RunSummary } from '@duet/sim-core';
 import { ExitCode } from '../exit-codes';
 import { Output } from '../output';
 import { printSummary } from '../report';
+import { measureRun, type RunMeasurement } from '../report/run-measurement';
+import { buildRunReport, writeRunReport } from '../report/run-report';
+import { thresholdTableLines } from '../report/threshold-table';
 import { EmbeddedTarget } from '../run/embedded.target';
 import { LocalTarget } from '../run/local.target';
 import { runScenario } from '../run/run-scenario';
 import type { RunTarget } from '../run/run-target';
-import { ScenarioError, loadScenario } from '../scenario/scenario.loader';
+import { ScenarioError, loadScenario, type LoadedScenario } from '../scenario/scenario.loader';
+import { KPI_BY_NAME } from '../thresholds/kpi-registry';
 import { printScenarioError } from './scenario.command';
+
+type TargetName = 'embedded' | 'local' | 'core';
 
 interface RunOptions {
   set: string[];
   json: boolean;
-  target: 'embedded' | 'local';
+  target: TargetName;
   runId?: string;
   dataDir: string;
+  out?: string;
 }
 
-/** `duet run <scenario>`: runs a scenario embedded (default) or on the local stack. */
+/** `duet run <scenario>`: runs a scenario embedded (default), on the local stack, or on the pure core; judges its thresholds. */
 export function runCommand(setExitCode: (code: number) => void): Command {
   return new Command('run')
-    .description('run a scenario: embedded in this process (default) or on the local stack of separate services')
+    .description(
+      'run a scenario: embedded in this process (default), on the local stack of separate services, or on the pure core; exit 0 when every threshold passes, 1 when one fails, 2 on bad input or an error',
+    )
     .argument('<scenario>', 'scenario YAML file, e.g. scenarios/quickstart.yaml')
     .option('--set <path=value...>', 'override a scenario value, e.g. --set fleet.handsets=500 (repeatable)', [])
     .option('--json', 'no progress or text; one JSON object on the last line', false)
-    .addOption(new Option('--target <target>', 'where the services run').choices(['embedded', 'local']).default('embedded'))
+    .addOption(
+      new Option('--target <target>', 'where it runs: the services embedded here, the local stack, or the pure core alone (same digest, fastest)')
+        .choices(['embedded', 'local', 'core'])
+        .default('embedded'),
+    )
     .option('--run-id <id>', 'id of the run (default: a new UUID)')
     .option('--data-dir <dir>', 'where the embedded PostgreSQL keeps its data', join(process.cwd(), '.duet', 'embedded'))
+    .option('--out <dir>', 'write report.json and report.html (series over simulated time, thresholds, breakdowns) here')
     .action(async (file: string, options: RunOptions) => setExitCode(await run(file, options)));
 }
 
 async function run(file: string, options: RunOptions): Promise<number> {
   const output = new Output(options.json);
-  let loaded;
+  let loaded: LoadedScenario;
   try {
     loaded = loadScenario(file, options.set);
   } catch (error) {
@@ -43,11 +59,77 @@ async function run(file: string, options: RunOptions): Promise<number> {
     return ExitCode.BAD_INPUT;
   }
   const { scenario, config } = loaded;
+  if (options.out !== undefined) {
+    try {
+      mkdirSync(options.out, { recursive: true });
+    } catch (error) {
+      output.error(`duet: --out ${options.out}: ${(error as Error).message}`);
+      return ExitCode.BAD_INPUT;
+    }
+  }
   const runId = options.runId ?? randomUUID();
   const startedAt = performance.now();
   output.line(
     `run ${runId}: ${scenario.name}, ${config.fleet.handsets.toLocaleString('en-US')} handsets, ${config.ticks} ticks, ${config.shards} shards, target ${options.target}`,
   );
+
+  // Reports and series KPIs come from the core's measurement of the run (report/run-measurement.ts);
+  // on a service target it runs after the services and must reproduce their digest.
+  const needsMeasurement = options.out !== undefined || Object.keys(scenario.thresholds).some((name) => KPI_BY_NAME.get(name)?.source === 'series');
+  let summary: RunSummary;
+  let measurement: RunMeasurement | undefined;
+  if (options.target === 'core') {
+    measurement = measureWithProgress(output, loaded, scenario.name);
+    summary = measurement.summary;
+  } else {
+    const outcome = await runOnServices(output, loaded, runId, options);
+    if (typeof outcome === 'number') return outcome;
+    summary = outcome;
+    if (needsMeasurement) {
+      measurement = measureWithProgress(output, loaded, 'measuring');
+      if (measurement.summary.digest !== summary.digest) {
+        output.error(`duet: run ${runId}: the services' digest ${summary.digest} differs from the core's ${measurement.summary.digest}; no report written`);
+        return ExitCode.BAD_INPUT;
+      }
+    }
+  }
+  const wallSeconds = Math.round(((performance.now() - startedAt) / 1000) * 1000) / 1000;
+  const report = buildRunReport({
+    scenario: { name: scenario.name, description: scenario.description, file, overrides: options.set },
+    run: { id: runId, target: options.target, wallSeconds },
+    config,
+    thresholds: scenario.thresholds,
+    summary,
+    measurement,
+  });
+  printSummary(output, summary);
+  output.line(`wall time    ${wallSeconds.toFixed(1)} s`);
+  for (const line of thresholdTableLines(report.thresholds)) output.line(line);
+  const paths = options.out === undefined ? undefined : writeRunReport(options.out, report);
+  if (paths !== undefined) output.line(`report       ${paths.html}`);
+  output.result({
+    runId,
+    scenario: scenario.name,
+    target: options.target,
+    phase: 'COMPLETED',
+    digest: summary.digest,
+    handsets: summary.handsets,
+    ticks: summary.ticks,
+    shards: summary.shards,
+    seed: summary.seed,
+    wallSeconds,
+    kpis: summary.kpis,
+    passed: report.passed,
+    thresholds: report.thresholds,
+    report: paths,
+  });
+  return report.passed ? ExitCode.OK : ExitCode.THRESHOLDS_FAILED;
+}
+
+/** Runs on the embedded or local services; their summary, or the exit code of a failure. */
+async function runOnServices(output: Output, loaded: LoadedScenario, runId: string, options: RunOptions): Promise<RunSummary | number> {
+  const { scenario, config } = loaded;
+  const startedAt = performance.now();
   let target: RunTarget;
   try {
     target = options.target === 'embedded' ? await EmbeddedTarget.start(options.dataDir) : await LocalTarget.connect();
@@ -65,30 +147,35 @@ async function run(file: string, options: RunOptions): Promise<number> {
       progress.update(state.ticksCompleted, { rate: `${Math.round(state.events / Math.max(seconds, 0.001)).toLocaleString('en-US')} events/s` });
     });
     progress.stop();
-    const seconds = (performance.now() - startedAt) / 1000;
     if (outcome.phase === 'FAILED' || outcome.summary === undefined) {
       output.error(`duet: run ${runId} failed: ${outcome.failure ?? 'no summary recorded'}`);
       output.result({ runId, scenario: scenario.name, target: options.target, phase: 'FAILED', failure: outcome.failure });
       return ExitCode.BAD_INPUT;
     }
-    printSummary(output, outcome.summary);
-    output.line(`wall time    ${seconds.toFixed(1)} s (first tick after ${(((firstTickAt ?? performance.now()) - startedAt) / 1000).toFixed(1)} s)`);
-    output.result({
-      runId,
-      scenario: scenario.name,
-      target: options.target,
-      phase: outcome.phase,
-      digest: outcome.digest,
-      handsets: outcome.summary.handsets,
-      ticks: outcome.summary.ticks,
-      shards: outcome.summary.shards,
-      seed: outcome.summary.seed,
-      wallSeconds: Math.round(seconds * 1000) / 1000,
-      kpis: outcome.summary.kpis,
-    });
-    return ExitCode.OK;
+    output.line(
+      `services     ${((performance.now() - startedAt) / 1000).toFixed(1)} s (first tick after ${(((firstTickAt ?? performance.now()) - startedAt) / 1000).toFixed(1)} s)`,
+    );
+    return outcome.summary;
   } finally {
     progress.stop();
     await target.close();
+  }
+}
+
+function measureWithProgress(output: Output, loaded: LoadedScenario, label: string): RunMeasurement {
+  const { config } = loaded;
+  const progress = output.progress(config.ticks, label);
+  const startedAt = performance.now();
+  let lastUpdate = 0;
+  try {
+    return measureRun(config, (kpis) => {
+      const now = performance.now();
+      if (now - lastUpdate < 200 && kpis.tick !== config.ticks - 1) return;
+      lastUpdate = now;
+      const rate = ((kpis.tick + 1) * config.fleet.handsets) / Math.max((now - startedAt) / 1000, 0.001);
+      progress.update(kpis.tick + 1, { rate: `${(rate / 1e6).toFixed(2)}M handset-ticks/s` });
+    });
+  } finally {
+    progress.stop();
   }
 }

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, parse as parseYamlValue, isNode, type Document } from 'yaml';
 import { z } from 'zod';
-import { ValidationError, prepareRun, type SimulationConfig } from '@duet/sim-core';
+import { CATALOGUE, ValidationError, prepareRun, type OutageSpec, type SimulationConfig } from '@duet/sim-core';
+import { KPI_BY_NAME, KPI_REGISTRY_NAMES } from '../thresholds/kpi-registry';
+import { expressionProblem, parseThresholdExpression } from '../thresholds/threshold';
 import { durationSeconds, toTicks } from './duration';
 import { scenarioSchema, type Scenario } from './scenario.schema';
 
@@ -14,12 +16,17 @@ export interface ScenarioProblem {
 }
 
 export class ScenarioError extends Error {
+  readonly problems: readonly ScenarioProblem[];
+
   constructor(
     readonly file: string,
-    readonly problems: readonly ScenarioProblem[],
+    problems: readonly ScenarioProblem[],
   ) {
+    // In file order; problems without a line (e.g. from --set) last.
+    problems = [...problems].sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER));
     super(`${file}: ${problems.length} problem(s)\n${problems.map((problem) => `  ${formatProblem(problem)}`).join('\n')}`);
     this.name = 'ScenarioError';
+    this.problems = problems;
   }
 }
 
@@ -62,27 +69,31 @@ export function loadScenario(file: string, overrides: readonly string[] = []): L
       continue;
     }
     const path = assignment.slice(0, equals).trim();
-    setPath(raw, path.split('.'), parseYamlValue(assignment.slice(equals + 1)));
+    setPath(raw, path.split('.'), overrideValue(assignment.slice(equals + 1)));
     overridden.add(path);
   }
   const lineOf = (path: readonly PropertyKey[]) => (overridden.has(path.join('.')) ? undefined : lineAt(document, lines, path));
 
   const parsed = scenarioSchema.safeParse(raw, { reportInput: true });
+  // Threshold rules that span fields are checked on the raw input, so they are listed with the schema's problems.
+  checkThresholds(raw, problems, lineOf);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) problems.push(fromZodIssue(issue, lineOf));
+    for (const issue of parsed.error.issues) problems.push(...fromZodIssue(issue, lineOf));
     throw new ScenarioError(file, problems);
   }
   if (problems.length > 0) throw new ScenarioError(file, problems);
 
-  const scenario = parsed.data;
-  const config = toSimulationConfig(scenario, problems, lineOf);
+  // Thresholds in the file's order (the schema's object would list them in registry order).
+  const thresholdOrder = Object.keys(raw.thresholds ?? {});
+  const scenario: Scenario = { ...parsed.data, thresholds: Object.fromEntries(thresholdOrder.map((name) => [name, parsed.data.thresholds[name]])) };
+  const { config, outageSources } = toSimulationConfig(scenario, problems, lineOf);
   if (problems.length === 0) {
     try {
       prepareRun(config); // the core's own checks: unknown groups, policy documents, handset ids
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       for (const issue of error.issues) {
-        const path = scenarioPathOf(issue.path);
+        const path = scenarioPathOf(issue.path, outageSources);
         problems.push({ path: path.join('.'), line: lineOf(path), rule: issue.rule, message: issue.message });
       }
     }
@@ -91,7 +102,44 @@ export function loadScenario(file: string, overrides: readonly string[] = []): L
   return { file, scenario, config };
 }
 
-function toSimulationConfig(scenario: Scenario, problems: ScenarioProblem[], lineOf: (path: readonly PropertyKey[]) => number | undefined): SimulationConfig {
+type LineOf = (path: readonly PropertyKey[]) => number | undefined;
+
+/**
+ * Bounds with `%` only on KPIs that have a whole; KPIs about a policy push or an outage only where
+ * the scenario has one. Reads the raw input and skips what the schema reports (unknown KPIs, bad syntax).
+ */
+function checkThresholds(raw: Record<string, unknown>, problems: ScenarioProblem[], lineOf: LineOf): void {
+  const thresholds = raw.thresholds;
+  if (typeof thresholds !== 'object' || thresholds === null) return;
+  const count = (value: unknown) => (Array.isArray(value) ? value.length : 0);
+  for (const [name, value] of Object.entries(thresholds)) {
+    const kpi = KPI_BY_NAME.get(name);
+    if (kpi === undefined) continue;
+    const path = ['thresholds', name];
+    if (kpi.requires === 'policy' && count(raw.policies) === 0)
+      problems.push({
+        path: path.join('.'),
+        line: lineOf(path),
+        rule: 'needs-policy',
+        message: `${name} measures a policy push; the scenario has no policies`,
+      });
+    if (kpi.requires === 'outage' && count(raw.faults) === 0)
+      problems.push({ path: path.join('.'), line: lineOf(path), rule: 'needs-fault', message: `${name} measures an outage; the scenario has no faults` });
+    const expressions: unknown[] = Array.isArray(value) ? value : [value];
+    expressions.forEach((expression, i) => {
+      if (typeof expression !== 'string' || parseThresholdExpression(expression) === undefined) return;
+      const problem = expressionProblem(kpi, expression);
+      const at = Array.isArray(value) ? [...path, i] : path;
+      if (problem !== undefined) problems.push({ path: at.join('.'), line: lineOf(at), rule: 'unit', message: problem });
+    });
+  }
+}
+
+function toSimulationConfig(
+  scenario: Scenario,
+  problems: ScenarioProblem[],
+  lineOf: LineOf,
+): { config: SimulationConfig; outageSources: (string | number)[][] } {
   const tickSeconds = durationSeconds(scenario.tick)!;
   if (!Number.isInteger(tickSeconds) || tickSeconds < 1 || tickSeconds > 3600) {
     problems.push({ path: 'tick', line: lineOf(['tick']), rule: 'range', message: `must be a whole number of seconds in 1s..1h, got ${scenario.tick}` });
@@ -103,17 +151,25 @@ function toSimulationConfig(scenario: Scenario, problems: ScenarioProblem[], lin
   const fleet = scenario.fleet;
   const weighted = (record: Partial<Record<string, number>> | undefined) =>
     record === undefined ? undefined : Object.entries(record).map(([name, weight]) => ({ name, weight: weight ?? 0 }));
+  // A policy-authority outage is an outage of every region: agents cannot reach the authority from anywhere.
+  const regionNames = fleet.regions === undefined ? ['default'] : Object.keys(fleet.regions);
+  const outages: OutageSpec[] = [];
+  const outageSources: (string | number)[][] = [];
   scenario.faults.forEach((fault, i) => {
-    if (ticks(fault.regionOutage.to) <= ticks(fault.regionOutage.from)) {
-      problems.push({
-        path: `faults.${i}.regionOutage.to`,
-        line: lineOf(['faults', i, 'regionOutage', 'to']),
-        rule: 'after-from',
-        message: 'must be later than from',
-      });
+    const kind = fault.regionOutage !== undefined ? 'regionOutage' : 'policyAuthorityOutage';
+    const window = (fault.regionOutage ?? fault.policyAuthorityOutage)!;
+    const fromTick = ticks(window.from);
+    const toTick = ticks(window.to);
+    if (toTick <= fromTick) {
+      const path = ['faults', i, kind, 'to'];
+      problems.push({ path: path.join('.'), line: lineOf(path), rule: 'after-from', message: 'must be later than from' });
+    }
+    for (const region of fault.regionOutage !== undefined ? [fault.regionOutage.region] : regionNames) {
+      outages.push({ region, fromTick, toTick });
+      outageSources.push(['faults', i, kind]);
     }
   });
-  return {
+  const config: SimulationConfig = {
     seed: scenario.seed,
     ticks: totalTicks,
     shards: scenario.shards,
@@ -130,34 +186,34 @@ function toSimulationConfig(scenario: Scenario, problems: ScenarioProblem[], lin
     },
     policies: scenario.policies.map((entry) => ({ tick: ticks(entry.at), groups: entry.groups, policy: entry.policy })),
     commands: scenario.commands.map((command) => ({ tick: ticks(command.at), handsets: command.handsets, type: command.type })),
-    outages: scenario.faults.map((fault) => ({
-      region: fault.regionOutage.region,
-      fromTick: ticks(fault.regionOutage.from),
-      toTick: ticks(fault.regionOutage.to),
-    })),
+    outages,
   };
+  return { config, outageSources };
 }
 
-/** Maps a core config path (fleet.models.0.name, policies.1.policy.x) back to the scenario file's path. */
-function scenarioPathOf(corePath: string): (string | number)[] {
+/** Maps a core config path (fleet.models.0.name, policies.1.policy.x, outages.2.region) back to the scenario file's path. */
+function scenarioPathOf(corePath: string, outageSources: readonly (string | number)[][]): (string | number)[] {
   const parts: (string | number)[] = corePath.split('.').map((part) => (/^\d+$/.test(part) ? Number(part) : part));
-  if (parts[0] === 'outages')
-    return ['faults', parts[1], 'regionOutage', ...parts.slice(2).map((part) => (part === 'fromTick' ? 'from' : part === 'toTick' ? 'to' : part))];
+  if (parts[0] === 'outages' && outageSources[parts[1] as number] !== undefined)
+    return [...outageSources[parts[1] as number], ...parts.slice(2).map((part) => (part === 'fromTick' ? 'from' : part === 'toTick' ? 'to' : part))];
   if (parts[0] === 'ticks') return ['duration'];
   if (parts[0] === 'tickSeconds') return ['tick'];
   return parts;
 }
 
-function fromZodIssue(issue: z.core.$ZodIssue, lineOf: (path: readonly PropertyKey[]) => number | undefined): ScenarioProblem {
+const MODEL_NAMES = CATALOGUE.map((model) => model.name).join(', ');
+
+/** One problem per zod issue, and one per unknown key (each has its own line). */
+function fromZodIssue(issue: z.core.$ZodIssue, lineOf: LineOf): ScenarioProblem[] {
   if (issue.code === 'unrecognized_keys') {
-    const key = issue.keys[0];
-    const path = [...issue.path, key];
-    return {
-      path: path.join('.'),
-      line: lineOf(path),
-      rule: 'unknown-key',
-      message: `unknown key${issue.keys.length > 1 ? `s ${issue.keys.join(', ')}` : ` "${key}"`}`,
-    };
+    const parent = issue.path.join('.');
+    return issue.keys.map((key) => {
+      const path = [...issue.path, key];
+      const problem = { path: path.join('.'), line: lineOf(path) };
+      if (parent === 'fleet.models') return { ...problem, rule: 'unknown-model', message: `unknown model "${key}"; the catalogue has: ${MODEL_NAMES}` };
+      if (parent === 'thresholds') return { ...problem, rule: 'unknown-kpi', message: `unknown KPI "${key}"; known: ${KPI_REGISTRY_NAMES.join(', ')}` };
+      return { ...problem, rule: 'unknown-key', message: `unknown key "${key}"` };
+    });
   }
   const rule =
     issue.code === 'invalid_type'
@@ -172,8 +228,10 @@ function fromZodIssue(issue: z.core.$ZodIssue, lineOf: (path: readonly PropertyK
             ? 'enum'
             : issue.code === 'invalid_format'
               ? 'format'
-              : issue.code;
-  return { path: issue.path.join('.'), line: lineOf(issue.path), rule, message: issue.message };
+              : issue.code === 'custom'
+                ? String(issue.params?.rule ?? 'custom')
+                : issue.code;
+  return [{ path: issue.path.join('.'), line: lineOf(issue.path), rule, message: issue.message }];
 }
 
 /** 1-based line of the node at `path`, or of its nearest ancestor that exists. */
@@ -190,6 +248,15 @@ function lineAt(document: Document, lines: LineCounter, path: readonly PropertyK
     }
   }
   return undefined;
+}
+
+/** A --set value as YAML (`500`, `[sales]`, `{a: 1}`), or as plain text when it is not YAML (`> 0.95`). */
+function overrideValue(text: string): unknown {
+  try {
+    return parseYamlValue(text);
+  } catch {
+    return text;
+  }
 }
 
 function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {

@@ -2,6 +2,8 @@
 // the TypeScript type, the validation (every problem with its path) and the published JSON Schema.
 import { z } from 'zod';
 import { CATALOGUE, CommandType } from '@duet/sim-core';
+import { KPI_REGISTRY } from '../thresholds/kpi-registry';
+import { THRESHOLD_PATTERN, THRESHOLD_SYNTAX } from '../thresholds/threshold';
 import { DURATION_PATTERN } from './duration';
 
 const duration = z.string().regex(DURATION_PATTERN, 'must be a duration like 90s, 15m, 2h or 1d');
@@ -9,6 +11,12 @@ const duration = z.string().regex(DURATION_PATTERN, 'must be a duration like 90s
 const moment = z.union([z.number().int().min(0), duration]);
 const weights = z.record(z.string().min(1), z.number().min(0));
 const modelNames = CATALOGUE.map((model) => model.name) as [string, ...string[]];
+const thresholdExpression = z.string().regex(THRESHOLD_PATTERN, THRESHOLD_SYNTAX);
+const thresholdList = z.union([thresholdExpression, z.array(thresholdExpression).min(1)]).transform((value) => (typeof value === 'string' ? [value] : value));
+// One optional key per registry KPI, so the published JSON Schema names and describes each.
+const thresholdKeys = Object.fromEntries(KPI_REGISTRY.map((kpi) => [kpi.name, thresholdList.optional().describe(`${kpi.description} [${kpi.unit}]`)]));
+/** From `from` (inclusive) to `to` (exclusive). */
+const timeWindow = { from: moment, to: moment };
 
 export const scenarioSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be kebab-case'),
@@ -58,13 +66,28 @@ export const scenarioSchema = z.strictObject({
       }),
     )
     .default([]),
+  /** One fault per entry: a region loses its network, or the policy authority is down for every region. */
   faults: z
     .array(
-      z.strictObject({
-        regionOutage: z.strictObject({ region: z.string().min(1), from: moment, to: moment }),
-      }),
+      z
+        .strictObject({
+          regionOutage: z.strictObject({ region: z.string().min(1), ...timeWindow }).optional(),
+          policyAuthorityOutage: z.strictObject(timeWindow).optional(),
+        })
+        .refine((fault) => (fault.regionOutage === undefined) !== (fault.policyAuthorityOutage === undefined), {
+          message: 'give exactly one of regionOutage, policyAuthorityOutage',
+          params: { rule: 'one-fault' },
+        }),
     )
     .default([]),
+  /**
+   * k6-style pass/fail criteria: a registry KPI's name to one expression or a list, each
+   * `<operator> <number>[%]` with operator one of < <= > >= == !=. `duet run` exits 1 when one fails.
+   */
+  thresholds: z
+    .strictObject(thresholdKeys)
+    .describe('k6-style pass/fail criteria: KPI name to "<operator> <number>[%]" or a list of them; duet run exits 1 when one fails')
+    .default({}),
 });
 
 export type Scenario = z.output<typeof scenarioSchema>;

@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// Benchmark of issue #5's target: a what-if run of 100,000 handsets over one simulated day
+// (1-minute ticks), embedded, in under 3 minutes. Runs `duet run` as separate processes, once per
+// target: `embedded` (the four services in one process with an embedded PostgreSQL) and `core` (the
+// pure simulation core the services share, with the per-tick measurement that reports use), and
+// prints wall time, CPU time (the process and the children it reaped, e.g. PostgreSQL), peak RSS
+// and the digest; the digests must agree.
+// Usage: node bench/scenarios.bench.js [--handsets 100000] [--duration 24h] [--targets core,embedded]
+//        [--scenario scenarios/vpn-mandate.yaml]
+const { existsSync, readFileSync } = require('node:fs');
+const { spawnSync } = require('node:child_process');
+const { join } = require('node:path');
+const { parseArgs } = require('node:util');
+const { performance } = require('node:perf_hooks');
+
+const { values } = parseArgs({
+  options: {
+    scenario: { type: 'string', default: 'scenarios/vpn-mandate.yaml' },
+    handsets: { type: 'string', default: '100000' },
+    duration: { type: 'string', default: '24h' },
+    targets: { type: 'string', default: 'core,embedded' },
+  },
+});
+const TARGET_SECONDS = 180; // issue #5: embedded, 100,000 handsets × 1 simulated day
+const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ of /proc/<pid>/stat on Linux
+
+const root = join(__dirname, '..');
+const bin = join(root, 'packages', 'cli', 'bin', 'duet.js');
+// The VPN mandate lands at 08:00 of the simulated day; thresholds are cleared so the services'
+// run is timed alone (a series threshold would add the core's measurement to it).
+const overrides = [`fleet.handsets=${values.handsets}`, `duration=${values.duration}`, 'policies.1.at=8h', 'thresholds={}'];
+const timer = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+
+const results = [];
+for (const target of values.targets.split(',')) {
+  const args = [bin, 'run', values.scenario, '--target', target, '--json', ...overrides.flatMap((override) => ['--set', override])];
+  // The core target measures per tick as `--out` does; the services' run is the what-if run itself.
+  if (target === 'core') args.push('--out', join(root, '.duet', 'bench-scenarios-report'));
+  const cpuBefore = childrenCpuSeconds();
+  const startedAt = performance.now();
+  const child = timer
+    ? spawnSync(timer, ['-f', 'duet-bench-max-rss-kb %M', process.execPath, ...args], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 })
+    : spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const wallSeconds = (performance.now() - startedAt) / 1000;
+  const cpuSeconds = childrenCpuSeconds() - cpuBefore;
+  if (child.status !== 0) {
+    process.stderr.write(child.stderr);
+    process.exit(child.status ?? 2);
+  }
+  const result = JSON.parse(child.stdout.trim().split('\n').pop());
+  const rss = /duet-bench-max-rss-kb (\d+)/.exec(child.stderr ?? '');
+  results.push({ target, wallSeconds, cpuSeconds, maxRssMb: rss ? Math.round(Number(rss[1]) / 1024) : undefined, digest: result.digest });
+  console.log(
+    `${target.padEnd(8)} ${wallSeconds.toFixed(1)} s wall, ${cpuSeconds.toFixed(1)} s CPU, ${rss ? `${Math.round(Number(rss[1]) / 1024)} MB peak RSS, ` : ''}` +
+      `${result.handsets.toLocaleString('en-US')} handsets × ${result.ticks} ticks, digest ${result.digest.slice(0, 16)}…`,
+  );
+}
+const digests = new Set(results.map((result) => result.digest));
+console.log(`digests  ${digests.size === 1 ? 'identical across targets' : 'DIFFER across targets'}`);
+const embedded = results.find((result) => result.target === 'embedded');
+if (embedded) console.log(`target   embedded ≤ ${TARGET_SECONDS} s: ${embedded.wallSeconds <= TARGET_SECONDS ? 'met' : 'NOT met'}`);
+process.exitCode = digests.size === 1 && (!embedded || embedded.wallSeconds <= TARGET_SECONDS) ? 0 : 1;
+
+// CPU seconds of this process's reaped children (and theirs): /proc/self/stat cutime + cstime.
+function childrenCpuSeconds() {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS_PER_SECOND;
+}

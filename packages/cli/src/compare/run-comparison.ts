@@ -1,0 +1,73 @@
+// Two runs side by side: every KPI with its difference, and every threshold judged on both, with
+// the ones whose verdict flips. A pure function of the two runs, so a comparison is deterministic.
+import { KPI_BY_NAME, KPI_REGISTRY, type KpiUnit } from '../thresholds/kpi-registry';
+import { evaluateThresholds, type ThresholdSpec } from '../thresholds/threshold';
+import type { ComparedRun } from './compared-run';
+
+export interface KpiComparison {
+  readonly kpi: string;
+  readonly unit: KpiUnit;
+  readonly a: number | null;
+  readonly b: number | null;
+  /** b − a; null when either is missing. */
+  readonly delta: number | null;
+}
+
+/** A verdict: true pass, false fail, null when the run has no measurement to judge by. */
+export type Verdict = boolean | null;
+
+export interface ThresholdComparison {
+  readonly kpi: string;
+  readonly expression: string;
+  readonly a: { readonly value: number | null; readonly passed: Verdict };
+  readonly b: { readonly value: number | null; readonly passed: Verdict };
+  /** Both judged and the verdicts differ. */
+  readonly flipped: boolean;
+  /** Passed in A and fails in B. */
+  readonly regressed: boolean;
+}
+
+export interface RunComparison {
+  readonly kpis: readonly KpiComparison[];
+  readonly thresholds: readonly ThresholdComparison[];
+}
+
+/**
+ * Compares B against A. Thresholds: `spec` when given (a scenario's), otherwise those either run
+ * was judged by, A's first; each is judged anew on both runs' values.
+ */
+export function compareRuns(a: ComparedRun, b: ComparedRun, spec?: ThresholdSpec): RunComparison {
+  const kpis = KPI_REGISTRY.filter((kpi) => kpi.source === 'summary' || a.measured || b.measured).map((kpi): KpiComparison => {
+    const valueA = a.kpis[kpi.name] ?? null;
+    const valueB = b.kpis[kpi.name] ?? null;
+    return { kpi: kpi.name, unit: kpi.unit, a: valueA, b: valueB, delta: valueA === null || valueB === null ? null : round(valueB - valueA) };
+  });
+  const pairs: Record<string, string[]> = {};
+  const add = (kpi: string, expression: string) => {
+    const list = (pairs[kpi] ??= []);
+    if (!list.includes(expression)) list.push(expression);
+  };
+  if (spec !== undefined) for (const [kpi, expressions] of Object.entries(spec)) for (const expression of expressions ?? []) add(kpi, expression.trim());
+  else for (const threshold of [...a.thresholds, ...b.thresholds]) add(threshold.kpi, threshold.expression);
+  const judged = (run: ComparedRun) => {
+    const results = evaluateThresholds(pairs, run.kpis, run.handsets);
+    return results.map((result) => ({
+      value: result.value,
+      passed: !run.measured && KPI_BY_NAME.get(result.kpi)?.source === 'series' ? null : result.passed,
+    }));
+  };
+  const onA = judged(a);
+  const onB = judged(b);
+  const thresholds = Object.entries(pairs)
+    .flatMap(([kpi, expressions]) => expressions.map((expression) => ({ kpi, expression })))
+    .map((threshold, i): ThresholdComparison => {
+      const flipped = onA[i].passed !== null && onB[i].passed !== null && onA[i].passed !== onB[i].passed;
+      return { ...threshold, a: onA[i], b: onB[i], flipped, regressed: flipped && onA[i].passed === true };
+    });
+  return { kpis, thresholds };
+}
+
+// Differences of rounded figures: keep them free of binary noise (0.1 − 0.3 = −0.19999999999999998).
+function round(value: number): number {
+  return Math.round(value * 1e9) / 1e9;
+}

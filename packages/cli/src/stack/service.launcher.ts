@@ -1,0 +1,174 @@
+// Starts, finds and stops one service of the local stack as a detached process: its own process
+// group, output appended to logs/<service>.log, its pid in pids/<service>.pid. Detached, so
+// `duet stack up` can return while the service keeps running and `duet stack down` stops it later.
+import { spawn } from 'node:child_process';
+import { appendFileSync, closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isPidAlive, readPidFile, tailFile } from '@duet/stack';
+import type { StackLayout } from './stack-layout';
+import type { StackService } from './stack-services';
+
+const READY_POLL_MS = 150; // between /readyz probes
+const READY_REQUEST_TIMEOUT_MS = 2_000; // one /readyz probe
+const STOP_POLL_MS = 50;
+const LOG_TAIL_LINES = 40;
+const START_MARKER = '=== duet stack: starting';
+
+// Only these reach a service from the caller's environment: its configuration comes from the stack
+// alone, so a stray SHARDS or DATABASE_URL in the shell cannot change what `up` starts.
+const INHERITED_VARIABLES = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS'];
+
+export interface ServiceProcess {
+  readonly pid: number;
+  /** False when the process was already running (adopted). */
+  readonly started: boolean;
+}
+
+/** The pid of the stack's running process of this service, when its pid file names one that runs its main file. */
+export function runningServicePid(layout: StackLayout, service: StackService, repoRoot: string): number | undefined {
+  const pid = readPidFile(layout.pidFile(service.name));
+  if (pid === undefined || !isPidAlive(pid)) return undefined;
+  const commandLine = readProcFile(pid, 'cmdline');
+  if (commandLine === undefined) return pid; // no /proc: trust the pid file
+  if (!commandLine.includes(join(repoRoot, service.mainFile))) return undefined;
+  // Same main file in another stack dir (two stacks side by side): the environment tells them apart.
+  const environment = readProcFile(pid, 'environ');
+  return environment === undefined || environment.split('\0').includes(`DUET_STACK_DIR=${layout.dir}`) ? pid : undefined;
+}
+
+/** Spawns the service detached, with `environment`, and records its pid. */
+export async function spawnService(layout: StackLayout, service: StackService, repoRoot: string, environment: Record<string, string>): Promise<ServiceProcess> {
+  const mainFile = join(repoRoot, service.mainFile);
+  if (!existsSync(mainFile)) throw new Error(`${service.name}: ${service.mainFile} is missing; build first with \`npm run build\``);
+  const logFile = layout.logFile(service.name);
+  appendFileSync(logFile, `${START_MARKER} ${service.name} at ${new Date().toISOString()} ===\n`);
+  const inherited = Object.fromEntries(INHERITED_VARIABLES.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]!]])));
+  const output = openSync(logFile, 'a');
+  try {
+    const child = spawn(process.execPath, [mainFile], {
+      cwd: repoRoot,
+      detached: true,
+      stdio: ['ignore', output, output],
+      // NO_COLOR: plain Nest log lines in the log files.
+      env: { ...inherited, NO_COLOR: '1', KAFKAJS_NO_PARTITIONER_WARNING: '1', DUET_STACK_DIR: layout.dir, ...environment },
+    });
+    await new Promise<void>((resolveSpawn, reject) => {
+      child.once('spawn', resolveSpawn);
+      child.once('error', reject);
+    });
+    child.unref();
+    const pid = child.pid ?? 0;
+    writeFileSync(layout.pidFile(service.name), `${pid}\n`);
+    return { pid, started: true };
+  } finally {
+    closeSync(output);
+  }
+}
+
+/** Whether GET <url> answers 2xx within the probe timeout. */
+export async function answersReady(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(READY_REQUEST_TIMEOUT_MS) });
+    await response.body?.cancel();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+export class ServiceNotReadyError extends Error {
+  constructor(
+    readonly service: string,
+    reason: string,
+    readonly logTail: string,
+  ) {
+    super(`${service} ${reason}\n--- log tail (${LOG_TAIL_LINES} lines) ---\n${logTail}`);
+    this.name = 'ServiceNotReadyError';
+  }
+}
+
+/**
+ * Waits until the service's /readyz answers 200. Fails at once when its process exits, and after
+ * timeoutMs otherwise (stopping it then), with the tail of this start's log.
+ */
+export async function waitUntilReady(layout: StackLayout, service: StackService, pid: number, readyUrl: string, timeoutMs: number): Promise<number> {
+  const started = performance.now();
+  const deadline = started + timeoutMs;
+  for (;;) {
+    if (!isPidAlive(pid)) {
+      rmSync(layout.pidFile(service.name), { force: true });
+      throw new ServiceNotReadyError(service.name, `(pid ${pid}) exited before it was ready`, await serviceLogTail(layout, service.name));
+    }
+    if (await answersReady(readyUrl)) return performance.now() - started;
+    if (performance.now() >= deadline) {
+      const tail = await serviceLogTail(layout, service.name); // before stopping it: the reason, not the shutdown
+      await stopProcess(pid, 10_000);
+      rmSync(layout.pidFile(service.name), { force: true });
+      throw new ServiceNotReadyError(service.name, `(pid ${pid}) was not ready at ${readyUrl} within ${Math.round(timeoutMs / 1000)} s; stopped it`, tail);
+    }
+    await sleep(READY_POLL_MS);
+  }
+}
+
+/** The last lines of the service's log, from its latest start on. */
+export async function serviceLogTail(layout: StackLayout, name: string, lines = LOG_TAIL_LINES): Promise<string> {
+  const tail = await tailFile(layout.logFile(name), lines);
+  const marker = tail.lastIndexOf(START_MARKER);
+  return (marker >= 0 ? tail.slice(marker) : tail) || '(empty)';
+}
+
+/**
+ * SIGTERM, then SIGKILL to the process group if it has not exited after timeoutMs. Resolves once
+ * the process is gone; `killed` says whether it took SIGKILL.
+ */
+export async function stopProcess(pid: number, timeoutMs: number): Promise<{ killed: boolean; durationMs: number }> {
+  const started = performance.now();
+  if (!isPidAlive(pid)) return { killed: false, durationMs: 0 };
+  signal(pid, 'SIGTERM');
+  if (await waitForExit(pid, timeoutMs)) return { killed: false, durationMs: performance.now() - started };
+  signal(-pid, 'SIGKILL'); // its group: it was spawned detached, so it leads one
+  signal(pid, 'SIGKILL');
+  await waitForExit(pid, 10_000);
+  return { killed: true, durationMs: performance.now() - started };
+}
+
+/** Stops the stack's process of this service, if it runs, and removes its pid file. */
+export async function stopService(
+  layout: StackLayout,
+  service: StackService,
+  repoRoot: string,
+  timeoutMs: number,
+): Promise<{ pid?: number; killed: boolean; durationMs: number }> {
+  const pid = runningServicePid(layout, service, repoRoot);
+  const result = pid === undefined ? { killed: false, durationMs: 0 } : await stopProcess(pid, timeoutMs);
+  rmSync(layout.pidFile(service.name), { force: true });
+  return { pid, ...result };
+}
+
+async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (isPidAlive(pid)) {
+    if (performance.now() >= deadline) return false;
+    await sleep(STOP_POLL_MS);
+  }
+  return true;
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // already gone
+  }
+}
+
+function readProcFile(pid: number, file: 'cmdline' | 'environ'): string | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/${file}`, 'utf8');
+    return file === 'cmdline' ? text.split('\0').join(' ') : text;
+  } catch {
+    return undefined;
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));

@@ -1,0 +1,139 @@
+// The one list of KPIs a scenario can put thresholds on, that reports print and that `duet compare`
+// lines up: each with its unit, what it means, and where its value comes from. Names are
+// snake_case, k6-style, as users write them in scenario files.
+import type { RunSummary } from '@duet/sim-core';
+
+/**
+ * What a value is measured in. `%` in a threshold bound means: ×0.01 for a ratio, the value itself
+ * for a percent, and a share of the fleet for a number of handsets; other units take no `%`.
+ */
+export type KpiUnit = 'ratio' | 'percent' | 'handsets' | 'count' | 'minutes' | 'per-minute';
+
+/** Figures only the per-tick measurement of a run has (report/run-measurement.ts computes them). */
+export interface SeriesFigures {
+  /** Lowest compliant/enrolled over the ticks after the enrollment window; null when nobody was enrolled then. */
+  readonly complianceRateMin: number | null;
+  readonly handsetsOnlineMin: number;
+  readonly batteryLowHandsetsMax: number;
+  readonly checkInsPeakPerMinute: number;
+  /** The scenario's last policy push; undefined when it has no policy. */
+  readonly rollout?: {
+    readonly appliedRate: number;
+    /** Minutes from the push until the share of target handsets that applied it reached p %; null if never. */
+    readonly minutesToShare: Readonly<Record<'p50' | 'p90' | 'p95' | 'p99', number | null>>;
+  };
+  /** Longest recovery over the scenario's outages; undefined when it has none, null when one never recovered. */
+  readonly outageRecoveryMinutes?: number | null;
+}
+
+export interface KpiInputs {
+  readonly summary: RunSummary;
+  /** Absent for a run known only by its summary (e.g. read back from telemetry): series KPIs are then null. */
+  readonly series?: SeriesFigures;
+}
+
+export interface KpiDefinition {
+  readonly name: string;
+  readonly unit: KpiUnit;
+  readonly description: string;
+  /** `summary`: any run's summary has it; `series`: needs the run's per-tick measurement. */
+  readonly source: 'summary' | 'series';
+  /** What the scenario must contain for the KPI to exist. */
+  readonly requires?: 'policy' | 'outage';
+  value(inputs: KpiInputs): number | null;
+}
+
+const fromSummary = (name: string, unit: KpiUnit, description: string, value: (summary: RunSummary) => number): KpiDefinition => ({
+  name,
+  unit,
+  description,
+  source: 'summary',
+  value: (inputs) => value(inputs.summary),
+});
+
+const fromSeries = (
+  name: string,
+  unit: KpiUnit,
+  description: string,
+  value: (series: SeriesFigures) => number | null | undefined,
+  requires?: KpiDefinition['requires'],
+): KpiDefinition => ({
+  name,
+  unit,
+  description,
+  source: 'series',
+  requires,
+  value: (inputs) => (inputs.series === undefined ? null : (value(inputs.series) ?? null)),
+});
+
+const rolloutShare = (percentile: 'p50' | 'p90' | 'p95' | 'p99') =>
+  fromSeries(
+    `rollout_${percentile}_minutes`,
+    'minutes',
+    `Simulated minutes from the last policy push until ${percentile.slice(1)} % of the handsets it targets applied it (null: never)`,
+    (series) => series.rollout?.minutesToShare[percentile],
+    'policy',
+  );
+
+export const KPI_REGISTRY: readonly KpiDefinition[] = [
+  fromSummary('compliance_rate', 'ratio', 'Share of enrolled handsets compliant with their applied policy at the end of the run', (s) => s.kpis.complianceRate),
+  fromSummary('enrolled_handsets', 'handsets', 'Handsets whose business agent is enrolled at the end of the run', (s) => s.kpis.enrolled),
+  fromSummary('battery_mean_percent', 'percent', 'Mean battery charge over the fleet at the end of the run', (s) => s.kpis.batteryMeanPercent),
+  fromSummary('battery_empty_handsets', 'handsets', 'Handsets whose battery ran flat at least once during the run', (s) => s.kpis.batteryEmptyHandsets),
+  fromSummary('guest_running_handsets', 'handsets', 'Handsets whose business world is running at the end of the run', (s) => s.kpis.guestRunning),
+  fromSummary('sessions', 'count', 'App sessions started in both personas over the run', (s) => s.kpis.sessions),
+  fromSummary('degraded_session_rate', 'ratio', 'Share of sessions degraded by a CPU or memory grant below their demand', (s) => s.kpis.degradedSessionRate),
+  fromSummary('blocked_sessions', 'count', 'Business sessions blocked by policy (app denied, world suspended or locked)', (s) => s.kpis.blockedSessions),
+  fromSummary('flows_allowed', 'count', 'Cross-persona flows the hypervisor allowed', (s) => s.kpis.flowsAllowed),
+  fromSummary('flows_blocked', 'count', 'Cross-persona flows the hypervisor blocked', (s) => s.kpis.flowsBlocked),
+  fromSummary(
+    'business_items_in_personal',
+    'count',
+    'Business items that reached the personal persona through allowed flows',
+    (s) => s.kpis.businessItemsInPersonal,
+  ),
+  fromSummary('check_ins', 'count', 'Check-ins the business agents attempted', (s) => s.kpis.checkIns),
+  fromSummary('check_ins_unreachable', 'count', 'Check-ins that could not reach the policy authority (outages)', (s) => s.totals.checkInsUnreachable),
+  fromSummary('check_in_unreachable_rate', 'ratio', 'Share of check-ins that could not reach the policy authority', (s) =>
+    s.kpis.checkIns === 0 ? 0 : Math.round((s.totals.checkInsUnreachable / s.kpis.checkIns) * 1e4) / 1e4,
+  ),
+  fromSummary('policies_applied', 'count', 'Policy versions applied by agents (enrollment included)', (s) => s.kpis.policiesApplied),
+  fromSummary('enforcement_actions', 'count', 'Changes of enforcement (warn, suspend, wipe the business world, and back)', (s) => s.kpis.enforcementActions),
+  fromSummary('commands_executed', 'count', 'Remote commands the hypervisor executed', (s) => s.kpis.commandsExecuted),
+  fromSummary('events', 'count', 'Domain events emitted over the run', (s) => s.totals.events),
+  fromSeries('compliance_rate_min', 'ratio', 'Lowest fleet compliance rate at any tick after the enrollment window', (s) => s.complianceRateMin),
+  fromSeries('handsets_online_min', 'handsets', 'Fewest handsets powered on at any tick', (s) => s.handsetsOnlineMin),
+  fromSeries('battery_low_handsets_max', 'handsets', 'Most powered handsets below 15 % battery at any tick', (s) => s.batteryLowHandsetsMax),
+  fromSeries(
+    'check_ins_peak_per_minute',
+    'per-minute',
+    'Highest check-in rate the policy authority sees, per simulated minute',
+    (s) => s.checkInsPeakPerMinute,
+  ),
+  fromSeries(
+    'rollout_applied_rate',
+    'ratio',
+    'Share of the handsets the last policy push targets that applied it by the end',
+    (s) => s.rollout?.appliedRate,
+    'policy',
+  ),
+  rolloutShare('p50'),
+  rolloutShare('p90'),
+  rolloutShare('p95'),
+  rolloutShare('p99'),
+  fromSeries(
+    'outage_recovery_minutes',
+    'minutes',
+    'Simulated minutes after a region outage ends until 99 % of the region’s enrolled handsets checked in again; the longest over outages (null: never)',
+    (s) => s.outageRecoveryMinutes,
+    'outage',
+  ),
+];
+
+export const KPI_BY_NAME: ReadonlyMap<string, KpiDefinition> = new Map(KPI_REGISTRY.map((kpi) => [kpi.name, kpi]));
+export const KPI_REGISTRY_NAMES = KPI_REGISTRY.map((kpi) => kpi.name) as [string, ...string[]];
+
+/** Every registry KPI's value for one run, in registry order. */
+export function kpiValues(inputs: KpiInputs): Record<string, number | null> {
+  return Object.fromEntries(KPI_REGISTRY.map((kpi) => [kpi.name, kpi.value(inputs)]));
+}

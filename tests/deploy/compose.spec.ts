@@ -1,0 +1,485 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { TOPICS } from '@duet/contracts';
+import { loadHypervisorCoreConfig } from '@duet/hypervisor-core/dist/config';
+import { loadPersonaRuntimeConfig } from '@duet/persona-runtime/dist/config';
+import { loadPolicyAuthorityConfig } from '@duet/policy-authority/dist/config';
+import { loadTelemetryConfig } from '@duet/telemetry/dist/config';
+
+// No Docker engine runs where the tests do, so nothing here starts a container: these tests read
+// docker-compose.yml, .env.example, the Dockerfiles, the topic script and prometheus.yml, and hold
+// them to the code they deploy (config schemas, the topic registry, the npm workspace). Package
+// imports resolve to the built dist (`npm test` builds first).
+
+const REPOSITORY_ROOT = join(__dirname, '..', '..');
+
+/** The config loader of each service folder (services/<folder>/src/config.ts). */
+const CONFIG_LOADERS: Record<string, (environment: NodeJS.ProcessEnv) => object> = {
+  'hypervisor-core': loadHypervisorCoreConfig,
+  'persona-runtime': loadPersonaRuntimeConfig,
+  'policy-authority': loadPolicyAuthorityConfig,
+  telemetry: loadTelemetryConfig,
+};
+
+interface HealthCheck {
+  test: string | string[];
+}
+
+interface ComposeService {
+  image?: string;
+  build?: { context: string; dockerfile: string };
+  entrypoint?: string[];
+  command?: string[];
+  environment?: Record<string, string | number>;
+  ports?: string[];
+  volumes?: string[];
+  healthcheck?: HealthCheck;
+  depends_on?: Record<string, { condition: string }>;
+  mem_limit?: string;
+}
+
+function readText(path: string): string {
+  return readFileSync(join(REPOSITORY_ROOT, path), 'utf8');
+}
+
+/** KEY=VALUE lines of an env file; comments and blank lines skipped. */
+function parseEnvironmentFile(text: string): Map<string, string> {
+  const variables = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const trimmed = line.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) continue;
+    const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(trimmed);
+    if (match === null) throw new Error(`.env.example: not KEY=VALUE: ${line}`);
+    if (variables.has(match[1])) throw new Error(`.env.example: ${match[1]} is defined twice`);
+    variables.set(match[1], match[2].replace(/^(['"])(.*)\1$/, '$2'));
+  }
+  return variables;
+}
+
+/**
+ * Compose's variable substitution ($$, $NAME, ${NAME}, ${NAME:-default}, ${NAME-default},
+ * ${NAME:?error}, ${NAME?error}, ${NAME:+other}, ${NAME+other}) over every string of the file.
+ */
+function interpolate(value: unknown, variables: Map<string, string>, referenced: Set<string>): unknown {
+  if (typeof value === 'string') {
+    return value.replace(
+      /\$(?:(\$)|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g,
+      (_, dollar, braced, operator, argument, bare) => {
+        if (dollar !== undefined) return '$';
+        const name: string = braced ?? bare;
+        referenced.add(name);
+        const current = variables.get(name);
+        const set = current !== undefined && (current !== '' || !String(operator).startsWith(':'));
+        switch (operator) {
+          case ':-':
+          case '-':
+            return set ? current : argument;
+          case ':?':
+          case '?':
+            if (!set) throw new Error(`docker-compose.yml: ${name} is required (${argument})`);
+            return current;
+          case ':+':
+          case '+':
+            return set ? argument : '';
+          default:
+            return current ?? '';
+        }
+      },
+    );
+  }
+  if (Array.isArray(value)) return value.map((item) => interpolate(item, variables, referenced));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, interpolate(item, variables, referenced)]));
+  }
+  return value;
+}
+
+/** Loads a service's config from `environment` and reports which variables its schema read. */
+function loadConfig(folder: string, environment: Record<string, string>): { config: Record<string, unknown>; read: Set<string> } {
+  const read = new Set<string>();
+  const recording = new Proxy(environment, {
+    get(target, key) {
+      if (typeof key === 'string') read.add(key);
+      return Reflect.get(target, key);
+    },
+  });
+  return { config: CONFIG_LOADERS[folder](recording) as Record<string, unknown>, read };
+}
+
+function stringEnvironment(service: ComposeService): Record<string, string> {
+  return Object.fromEntries(Object.entries(service.environment ?? {}).map(([name, value]) => [name, String(value)]));
+}
+
+function healthCommand(service: ComposeService): string {
+  const test = service.healthcheck?.test ?? [];
+  return Array.isArray(test) ? test.join(' ') : test;
+}
+
+/** Hosts and ports named by an address (host:port, host:port,host:port or a URL). */
+function addressesIn(value: string): { host: string; port: number }[] {
+  try {
+    const url = new URL(value);
+    if (url.port !== '') return [{ host: url.hostname, port: Number(url.port) }];
+  } catch {
+    // not a URL
+  }
+  return value.split(',').flatMap((part) => {
+    const match = /^([A-Za-z0-9.-]+):(\d+)$/.exec(part.trim());
+    return match === null ? [] : [{ host: match[1], port: Number(match[2]) }];
+  });
+}
+
+interface DockerInstruction {
+  instruction: string;
+  argument: string;
+}
+
+/** Dockerfile instructions (continuation lines joined, comments dropped): those before the first FROM, then each stage's. */
+function parseDockerfile(text: string): { preamble: DockerInstruction[]; stages: DockerInstruction[][] } {
+  const preamble: DockerInstruction[] = [];
+  const stages: DockerInstruction[][] = [];
+  for (const line of text.replace(/\\\n/g, ' ').split('\n')) {
+    const trimmed = line.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) continue;
+    const [instruction, ...rest] = trimmed.split(/\s+/);
+    const entry = { instruction: instruction.toUpperCase(), argument: rest.join(' ') };
+    if (entry.instruction === 'FROM') stages.push([]);
+    (stages.at(-1) ?? preamble).push(entry);
+  }
+  return { preamble, stages };
+}
+
+interface PackageManifest {
+  name: string;
+  workspaces?: string[];
+  dependencies?: Record<string, string>;
+}
+
+const rootManifest = JSON.parse(readText('package.json')) as PackageManifest;
+const workspaceFolders = rootManifest.workspaces ?? [];
+const manifestsByName = new Map(
+  workspaceFolders.map((folder) => {
+    const manifest = JSON.parse(readText(join(folder, 'package.json'))) as PackageManifest;
+    return [manifest.name, { folder, manifest }] as const;
+  }),
+);
+
+/** The workspace folders a package needs at run time: itself and its @duet dependencies, transitively. */
+function workspaceClosure(name: string, seen = new Set<string>()): Set<string> {
+  const entry = manifestsByName.get(name);
+  if (entry === undefined || seen.has(entry.folder)) return seen;
+  seen.add(entry.folder);
+  for (const dependency of Object.keys(entry.manifest.dependencies ?? {})) workspaceClosure(dependency, seen);
+  return seen;
+}
+
+const serviceFolders = readdirSync(join(REPOSITORY_ROOT, 'services'), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory() && existsSync(join(REPOSITORY_ROOT, 'services', entry.name, 'package.json')))
+  .map((entry) => entry.name)
+  .sort();
+
+const environmentExample = parseEnvironmentFile(readText('.env.example'));
+const referenced = new Set<string>();
+const compose = interpolate(parse(readText('docker-compose.yml')), environmentExample, referenced) as { services: Record<string, ComposeService> };
+const services = compose.services;
+
+/** The compose services that run Duet code, with the service folder their Dockerfile belongs to. */
+const duetServices = Object.entries(services)
+  .filter(([, service]) => service.build !== undefined)
+  .map(([name, service]) => {
+    const match = /^services\/([^/]+)\/Dockerfile$/.exec(service.build!.dockerfile);
+    if (match === null) throw new Error(`${name}: build.dockerfile ${service.build!.dockerfile} is not services/<folder>/Dockerfile`);
+    return { name, service, folder: match[1], environment: stringEnvironment(service) };
+  });
+
+/** Ports each compose service listens on inside the network, for checking the addresses others use. */
+function listeningPorts(name: string): number[] {
+  const service = services[name];
+  const duet = duetServices.find((candidate) => candidate.name === name);
+  if (duet !== undefined) {
+    const { config } = loadConfig(duet.folder, duet.environment);
+    return [config.GRPC_PORT, config.HTTP_PORT].filter((port): port is number => typeof port === 'number');
+  }
+  if (name === 'kafka') return kafkaListeners().map((listener) => listener.port);
+  if (name === 'postgres') return [Number(service.environment?.PGPORT ?? 5432)];
+  return [];
+}
+
+function kafkaListeners(): { name: string; host: string; port: number }[] {
+  const environment = stringEnvironment(services.kafka);
+  const advertised = environment.KAFKA_ADVERTISED_LISTENERS.split(',').map((listener) => {
+    const match = /^(\w+):\/\/([^:]*):(\d+)$/.exec(listener.trim());
+    if (match === null) throw new Error(`KAFKA_ADVERTISED_LISTENERS: cannot read ${listener}`);
+    return { name: match[1], host: match[2], port: Number(match[3]) };
+  });
+  for (const listener of advertised) expect(environment.KAFKA_LISTENERS, `listener ${listener.name}`).toContain(`${listener.name}://:${listener.port}`);
+  return advertised;
+}
+
+describe('.env.example', () => {
+  it('defines every variable docker-compose.yml uses', () => {
+    const missing = [...referenced].filter((name) => !environmentExample.has(name));
+    expect(missing, 'variables docker-compose.yml uses that .env.example lacks').toEqual([]);
+  });
+
+  it('has no variable that neither compose nor the code reads', () => {
+    const sources = [readText('docker-compose.yml'), ...sourceTexts(['packages', 'services'])].join('\n');
+    const unused = [...environmentExample.keys()].filter((name) => !new RegExp(`\\b${name}\\b`).test(sources));
+    expect(unused).toEqual([]);
+  });
+
+  it('names the host ports of Kafka and PostgreSQL consistently', () => {
+    expect(environmentExample.get('KAFKA_BROKERS')).toBe(`127.0.0.1:${environmentExample.get('DUET_KAFKA_PORT')}`);
+    const database = new URL(environmentExample.get('DATABASE_URL')!);
+    expect(database.port).toBe(environmentExample.get('DUET_POSTGRES_PORT'));
+    expect(decodeURIComponent(database.username)).toBe(environmentExample.get('POSTGRES_USER'));
+    expect(decodeURIComponent(database.password)).toBe(environmentExample.get('POSTGRES_PASSWORD'));
+    expect(database.pathname).toBe(`/${environmentExample.get('POSTGRES_DB')}`);
+  });
+
+  it("satisfies the services' own rules for its secrets", () => {
+    expect(() =>
+      loadPolicyAuthorityConfig({
+        DATABASE_URL: environmentExample.get('DATABASE_URL'),
+        KAFKA_BROKERS: environmentExample.get('KAFKA_BROKERS'),
+        ADMIN_TOKEN: environmentExample.get('ADMIN_TOKEN'),
+        ENROLLMENT_SECRET: environmentExample.get('ENROLLMENT_SECRET'),
+      }),
+    ).not.toThrow();
+  });
+
+  it('gives the local-stack addresses on the ports the services listen on', () => {
+    expect(environmentExample.get('HYPERVISOR_ADDRESS')).toBe(`127.0.0.1:${environmentExample.get('HYPERVISOR_GRPC_PORT')}`);
+    expect(environmentExample.get('POLICY_AUTHORITY_ADDRESS')).toBe(`127.0.0.1:${environmentExample.get('POLICY_AUTHORITY_GRPC_PORT')}`);
+    expect(environmentExample.get('POLICY_AUTHORITY_URL')).toBe(`http://127.0.0.1:${environmentExample.get('POLICY_AUTHORITY_HTTP_PORT')}`);
+    expect(environmentExample.get('TELEMETRY_URL')).toBe(`http://127.0.0.1:${environmentExample.get('TELEMETRY_HTTP_PORT')}`);
+  });
+});
+
+function sourceTexts(folders: string[]): string[] {
+  const texts: string[] = [];
+  const walk = (directory: string): void => {
+    for (const entry of readdirSync(directory, { withFileTypes: true })) {
+      if (entry.name === 'node_modules' || entry.name === 'dist' || entry.name === 'generated') continue;
+      const path = join(directory, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts')) texts.push(readFileSync(path, 'utf8'));
+    }
+  };
+  for (const folder of folders) walk(join(REPOSITORY_ROOT, folder));
+  return texts;
+}
+
+describe('docker-compose.yml', () => {
+  it('runs every service folder from its Dockerfile, persona-runtime once per persona', () => {
+    expect([...new Set(duetServices.map((duet) => duet.folder))].sort()).toEqual(serviceFolders);
+    expect(Object.keys(CONFIG_LOADERS).sort()).toEqual(serviceFolders);
+    const personas = duetServices.filter((duet) => duet.folder === 'persona-runtime').map((duet) => [duet.name, duet.environment.PERSONA]);
+    expect(personas.sort()).toEqual([
+      ['persona-runtime-business', 'business'],
+      ['persona-runtime-personal', 'personal'],
+    ]);
+  });
+
+  it('sets a memory limit on every service', () => {
+    const unlimited = Object.entries(services)
+      .filter(([, service]) => !/^\d+[kmg]$/.test(String(service.mem_limit ?? '')))
+      .map(([name]) => name);
+    expect(unlimited).toEqual([]);
+  });
+
+  it('gives every long-running service a health check', () => {
+    const unchecked = Object.entries(services)
+      .filter(([name, service]) => name !== 'kafka-init' && service.healthcheck?.test === undefined)
+      .map(([name]) => name);
+    expect(unchecked).toEqual([]);
+  });
+
+  it('publishes ports on loopback under the number the container listens on', () => {
+    for (const [name, service] of Object.entries(services)) {
+      for (const mapping of service.ports ?? []) {
+        const match = /^127\.0\.0\.1:(\d+):(\d+)$/.exec(mapping);
+        expect(match, `${name}: ${mapping}`).not.toBeNull();
+        expect(match![1], `${name}: ${mapping}`).toBe(match![2]);
+      }
+    }
+  });
+
+  describe.each(duetServices)('$name', ({ service, folder, environment }) => {
+    it('is built from its Dockerfile at the repository root', () => {
+      expect(service.build!.context).toBe('.');
+      expect(existsSync(join(REPOSITORY_ROOT, service.build!.dockerfile))).toBe(true);
+    });
+
+    it("gives every variable its config requires, and no name the config doesn't read", () => {
+      const { read } = loadConfig(folder, environment);
+      expect(Object.keys(environment).filter((variable) => !read.has(variable))).toEqual([]);
+    });
+
+    it('listens on every interface and publishes its ports', () => {
+      const { config } = loadConfig(folder, environment);
+      for (const host of ['HOST', 'GRPC_HOST', 'HTTP_HOST']) if (host in config) expect(config[host], host).toBe('0.0.0.0');
+      const published = (service.ports ?? []).map((mapping) => Number(mapping.split(':').at(-1)));
+      for (const port of ['GRPC_PORT', 'HTTP_PORT']) if (port in config) expect(published, port).toContain(config[port]);
+    });
+
+    it('checks its health on /readyz of its HTTP port', () => {
+      const command = healthCommand(service);
+      expect(command).toContain('/readyz');
+      const { config } = loadConfig(folder, environment);
+      expect(command.includes('process.env.HTTP_PORT') || command.includes(`:${String(config.HTTP_PORT)}/readyz`), command).toBe(true);
+    });
+
+    it('starts after the topics exist and after every peer it names is healthy', () => {
+      expect(service.depends_on?.kafka?.condition).toBe('service_healthy');
+      expect(service.depends_on?.['kafka-init']?.condition).toBe('service_completed_successfully');
+      for (const [variable, value] of Object.entries(environment)) {
+        for (const { host, port } of addressesIn(value)) {
+          expect(Object.keys(services), `${variable}=${value}: ${host} is no compose service`).toContain(host);
+          expect(service.depends_on?.[host]?.condition, `${variable}: depends_on ${host}`).toBe('service_healthy');
+          expect(listeningPorts(host), `${variable}=${value}: ${host} listens on`).toContain(port);
+        }
+      }
+    });
+
+    it('reaches PostgreSQL with the credentials the postgres service creates', () => {
+      if (environment.DATABASE_URL === undefined) return;
+      const url = new URL(environment.DATABASE_URL);
+      const postgres = stringEnvironment(services.postgres);
+      expect([decodeURIComponent(url.username), decodeURIComponent(url.password), url.pathname.slice(1)]).toEqual([
+        postgres.POSTGRES_USER,
+        postgres.POSTGRES_PASSWORD,
+        postgres.POSTGRES_DB,
+      ]);
+    });
+  });
+
+  it('runs Kafka in KRaft mode without automatic topic creation, reachable from containers and this machine', () => {
+    const environment = stringEnvironment(services.kafka);
+    expect(services.kafka.image).toBe('apache/kafka:3.9.1');
+    expect(environment.KAFKA_PROCESS_ROLES).toBe('broker,controller');
+    expect(environment.KAFKA_AUTO_CREATE_TOPICS_ENABLE).toBe('false');
+    const listeners = kafkaListeners();
+    const internal = listeners.find((listener) => listener.name === environment.KAFKA_INTER_BROKER_LISTENER_NAME);
+    expect(internal?.host).toBe('kafka');
+    expect(listeners.map((listener) => `${listener.host}:${listener.port}`)).toContain(environmentExample.get('KAFKA_BROKERS'));
+    expect(services.kafka.ports).toContain(`127.0.0.1:${environmentExample.get('DUET_KAFKA_PORT')}:${environmentExample.get('DUET_KAFKA_PORT')}`);
+    for (const duet of duetServices) expect(duet.environment.KAFKA_BROKERS, duet.name).toBe(`kafka:${internal!.port}`);
+  });
+
+  it('runs PostgreSQL 15, checked over TCP', () => {
+    expect(services.postgres.image).toBe('postgres:15');
+    expect(healthCommand(services.postgres)).toMatch(/pg_isready -h 127\.0\.0\.1/);
+  });
+
+  it('creates exactly the registry topics with their partitions in kafka-init, once Kafka is healthy', () => {
+    const init = services['kafka-init'];
+    expect(init.depends_on?.kafka?.condition).toBe('service_healthy');
+    expect(init.volumes).toContain('./deploy/kafka/create-topics.sh:/opt/duet/create-topics.sh:ro');
+    expect(init.entrypoint).toEqual(['/bin/bash', '/opt/duet/create-topics.sh']);
+    expect(stringEnvironment(init).KAFKA_BOOTSTRAP).toBe(`kafka:${listeningPorts('kafka')[0]}`);
+    const script = readText('deploy/kafka/create-topics.sh');
+    const table = /^TOPICS='\n([\s\S]*?)^'/m.exec(script);
+    expect(table, 'the TOPICS table of create-topics.sh').not.toBeNull();
+    const created = table![1]
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => {
+        const [name, partitions] = line.trim().split(/\s+/);
+        return { name, partitions: Number(partitions) };
+      });
+    expect(created).toEqual(TOPICS.map((topic) => ({ name: topic.name, partitions: topic.partitions })));
+  });
+
+  it('has Prometheus scrape /metrics on the HTTP port of every service that runs Duet code', () => {
+    expect(services.prometheus.volumes).toContain('./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
+    const prometheus = parse(readText('deploy/prometheus/prometheus.yml')) as {
+      scrape_configs: { job_name: string; metrics_path?: string; static_configs: { targets: string[] }[] }[];
+    };
+    const targets = prometheus.scrape_configs.flatMap((job) =>
+      job.static_configs.flatMap((config) => config.targets.map((target) => ({ job: job.job_name, path: job.metrics_path ?? '/metrics', target }))),
+    );
+    const expected = duetServices.map((duet) => {
+      const { config } = loadConfig(duet.folder, duet.environment);
+      return { job: duet.name, path: '/metrics', target: `${duet.name}:${String(config.HTTP_PORT)}` };
+    });
+    const prometheusPort = /--web\.listen-address=:(\d+)/.exec((services.prometheus.command ?? []).join(' '))?.[1];
+    expect(targets).toEqual(expect.arrayContaining(expected));
+    expect(targets.filter((target) => !expected.some((wanted) => wanted.target === target.target))).toEqual([
+      { job: 'prometheus', path: '/metrics', target: `localhost:${prometheusPort}` },
+    ]);
+  });
+
+  it("mounts Grafana's provisioning from deploy/grafana", () => {
+    expect(services.grafana.volumes).toContain('./deploy/grafana/provisioning:/etc/grafana/provisioning:ro');
+    expect(services.grafana.depends_on?.prometheus?.condition).toBe('service_healthy');
+  });
+});
+
+describe.each(serviceFolders)('services/%s/Dockerfile', (folder) => {
+  const path = join('services', folder, 'Dockerfile');
+  const { preamble, stages } = existsSync(join(REPOSITORY_ROOT, path)) ? parseDockerfile(readText(path)) : { preamble: [], stages: [] };
+  const packageName = (JSON.parse(readText(join('services', folder, 'package.json'))) as PackageManifest).name;
+  const instructions = stages.flat();
+  const runtime = stages.at(-1) ?? [];
+
+  it('exists and builds every stage on node:20-bookworm-slim', () => {
+    expect(stages.length).toBeGreaterThan(1);
+    const nodeImage = preamble.find((entry) => entry.instruction === 'ARG' && entry.argument.startsWith('NODE_IMAGE='))?.argument.split('=')[1];
+    expect(nodeImage).toBe('node:20-bookworm-slim');
+    const stageNames = new Set(stages.map((stage) => /\bAS\s+(\S+)/i.exec(stage[0].argument)?.[1]));
+    for (const stage of stages) expect(['${NODE_IMAGE}', ...stageNames]).toContain(stage[0].argument.split(/\s+/)[0]);
+  });
+
+  it('copies the lockfile and every workspace manifest, then installs with npm ci for its workspace', () => {
+    const copies = instructions.filter((entry) => entry.instruction === 'COPY').map((entry) => entry.argument);
+    expect(copies).toContain('package.json package-lock.json ./');
+    for (const workspace of workspaceFolders) expect(copies).toContain(`${workspace}/package.json ${workspace}/`);
+    const installs = instructions.filter((entry) => entry.instruction === 'RUN' && /\bnpm ci\b/.test(entry.argument));
+    expect(installs.length).toBeGreaterThan(0);
+    for (const install of installs) expect(install.argument).toContain(`--workspace ${packageName}`);
+  });
+
+  it('ships the build of every workspace package the service needs, the protos and its migrations', () => {
+    const copied = runtime
+      .filter((entry) => entry.instruction === 'COPY' && entry.argument.startsWith('--from=build'))
+      .map((entry) => entry.argument.split(/\s+/)[2]);
+    const needed = [...workspaceClosure(packageName)].map((workspace) => `${workspace}/dist`);
+    expect(copied).toEqual(expect.arrayContaining([...needed, 'proto']));
+    const migrations = join('services', folder, 'migrations');
+    if (existsSync(join(REPOSITORY_ROOT, migrations))) expect(copied).toContain(migrations);
+  });
+
+  it("lets the root's packages find the dependencies npm nests under the service (NODE_PATH)", () => {
+    // Without dev dependencies, a package the lockfile nests under services/<folder>/node_modules
+    // (e.g. @grpc/proto-loader 0.8, while a dev dependency holds the root's 0.7) exists only there,
+    // and @nestjs/microservices at the root would not find it.
+    const lockfile = JSON.parse(readText('package-lock.json')) as { packages: Record<string, { dev?: boolean }> };
+    const nested = Object.entries(lockfile.packages).filter(([path, entry]) => path.startsWith(`services/${folder}/node_modules/`) && entry.dev !== true);
+    if (nested.length === 0) return;
+    const environment = runtime.filter((entry) => entry.instruction === 'ENV').map((entry) => entry.argument);
+    expect(environment.join(' ')).toContain(`NODE_PATH=/app/services/${folder}/node_modules`);
+  });
+
+  it('runs the built main file as a non-root user', () => {
+    const user = runtime.filter((entry) => entry.instruction === 'USER').at(-1)?.argument;
+    expect(user).toBeDefined();
+    expect(['root', '0']).not.toContain(user);
+    const command = runtime.find((entry) => entry.instruction === 'CMD')?.argument;
+    const main = `services/${folder}/dist/main.js`;
+    expect(JSON.parse(command ?? 'null')).toEqual(['node', main]);
+    expect(existsSync(join(REPOSITORY_ROOT, main)), `${main} after npm run build`).toBe(true);
+  });
+});
+
+describe('.dockerignore', () => {
+  it('keeps dependencies, build output, local data, git and secrets out of the build context', () => {
+    const patterns = readText('.dockerignore')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !line.startsWith('#'));
+    expect(patterns).toEqual(expect.arrayContaining(['**/node_modules', '**/dist', '.duet', '.git', '.env']));
+  });
+});

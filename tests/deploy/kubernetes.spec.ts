@@ -1,0 +1,273 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { TOPICS } from '@duet/contracts';
+import { loadHypervisorCoreConfig } from '@duet/hypervisor-core/dist/config';
+import { loadPersonaRuntimeConfig } from '@duet/persona-runtime/dist/config';
+import { loadPolicyAuthorityConfig } from '@duet/policy-authority/dist/config';
+import { loadTelemetryConfig } from '@duet/telemetry/dist/config';
+
+// deploy/kubernetes/ is applied to clusters these tests never see: they read the manifests and hold
+// them to the code (config schemas, the topic registry, .env.example). Package imports resolve to
+// the built dist (`npm test` builds first).
+
+const REPOSITORY_ROOT = join(__dirname, '..', '..');
+const MANIFESTS = join(REPOSITORY_ROOT, 'deploy', 'kubernetes');
+const NAMESPACE = 'duet';
+
+/** The config loader of each service folder (services/<folder>/src/config.ts). */
+const CONFIG_LOADERS: Record<string, (environment: NodeJS.ProcessEnv) => object> = {
+  'hypervisor-core': loadHypervisorCoreConfig,
+  'persona-runtime': loadPersonaRuntimeConfig,
+  'policy-authority': loadPolicyAuthorityConfig,
+  telemetry: loadTelemetryConfig,
+};
+
+interface Resource {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: Record<string, unknown>;
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+}
+
+interface EnvironmentVariable {
+  name: string;
+  value?: string;
+  valueFrom?: { configMapKeyRef?: { name: string; key: string }; secretKeyRef?: { name: string; key: string } };
+}
+
+interface Probe {
+  httpGet?: { path: string; port: string | number };
+}
+
+interface Container {
+  name: string;
+  image: string;
+  env?: EnvironmentVariable[];
+  envFrom?: unknown[];
+  ports?: { name: string; containerPort: number }[];
+  readinessProbe?: Probe;
+  livenessProbe?: Probe;
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+}
+
+interface PodTemplate {
+  metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
+  spec: { securityContext?: { runAsNonRoot?: boolean }; containers: Container[] };
+}
+
+const kustomization = parse(readFileSync(join(MANIFESTS, 'kustomization.yaml'), 'utf8')) as { resources: string[]; images?: { name: string }[] };
+const manifestFiles = readdirSync(MANIFESTS)
+  .filter((file) => file.endsWith('.yaml') && file !== 'kustomization.yaml')
+  .sort();
+const resources: Resource[] = manifestFiles.flatMap((file) =>
+  parseAllDocuments(readFileSync(join(MANIFESTS, file), 'utf8'))
+    .map((document) => {
+      if (document.errors.length > 0) throw new Error(`${file}: ${document.errors.map((error) => error.message).join('; ')}`);
+      return document.toJS() as Resource | null;
+    })
+    .filter((resource): resource is Resource => resource !== null),
+);
+
+function ofKind(kind: string): Resource[] {
+  return resources.filter((resource) => resource.kind === kind);
+}
+
+function single(kind: string): Resource {
+  const found = ofKind(kind);
+  expect(found, kind).toHaveLength(1);
+  return found[0];
+}
+
+const environmentExample = new Set(
+  readFileSync(join(REPOSITORY_ROOT, '.env.example'), 'utf8')
+    .split('\n')
+    .map((line) => /^([A-Za-z_][A-Za-z0-9_]*)=/.exec(line.trim())?.[1])
+    .filter((name): name is string => name !== undefined),
+);
+
+const configMap = ofKind('ConfigMap').find((resource) => resource.metadata.name === 'duet-config');
+const secrets = new Map(ofKind('Secret').map((secret) => [secret.metadata.name, { ...secret.stringData, ...decoded(secret.data) }]));
+const postgresCluster = ofKind('Cluster').find((resource) => resource.apiVersion.startsWith('postgresql.cnpg.io/'));
+const kafka = ofKind('Kafka')[0];
+
+function decoded(data: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(data ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]));
+}
+
+/**
+ * The value a Deployment's variable gets: literal, from the ConfigMap or a Secret of these
+ * manifests, or from the Secret CloudNativePG writes for the PostgreSQL cluster (`<cluster>-app`).
+ */
+function resolve(variable: EnvironmentVariable): string {
+  if (variable.value !== undefined) return String(variable.value);
+  const fromConfigMap = variable.valueFrom?.configMapKeyRef;
+  if (fromConfigMap !== undefined) {
+    expect(fromConfigMap.name, variable.name).toBe(configMap?.metadata.name);
+    const value = configMap?.data?.[fromConfigMap.key];
+    expect(value, `${variable.name}: ConfigMap key ${fromConfigMap.key}`).toBeDefined();
+    return String(value);
+  }
+  const fromSecret = variable.valueFrom?.secretKeyRef;
+  if (fromSecret !== undefined) {
+    if (postgresCluster !== undefined && fromSecret.name === `${postgresCluster.metadata.name}-app`) {
+      expect(fromSecret.key, `${variable.name}: keys of the CloudNativePG app Secret`).toBe('uri');
+      const bootstrap = (postgresCluster.spec as { bootstrap: { initdb: { database: string; owner: string } } }).bootstrap.initdb;
+      return `postgresql://${bootstrap.owner}:generated@${postgresCluster.metadata.name}-rw.${NAMESPACE}:5432/${bootstrap.database}`;
+    }
+    const value = secrets.get(fromSecret.name)?.[fromSecret.key];
+    expect(value, `${variable.name}: Secret ${fromSecret.name} key ${fromSecret.key}`).toBeDefined();
+    return String(value);
+  }
+  throw new Error(`${variable.name}: no value, ConfigMap or Secret reference`);
+}
+
+const serviceFolders = readdirSync(join(REPOSITORY_ROOT, 'services'), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory() && existsSync(join(REPOSITORY_ROOT, 'services', entry.name, 'package.json')))
+  .map((entry) => entry.name)
+  .sort();
+
+/** Each Deployment with its container, the service folder its image is built from, and its resolved environment. */
+const deployments = ofKind('Deployment').map((deployment) => {
+  const template = (deployment.spec as { template: PodTemplate }).template;
+  const container = template.spec.containers[0];
+  const folder = /^duet-([a-z-]+)(?::|$)/.exec(container.image)?.[1] ?? '';
+  const environment = Object.fromEntries((container.env ?? []).map((variable) => [variable.name, resolve(variable)]));
+  return { name: deployment.metadata.name, deployment, template, container, folder, environment };
+});
+
+function loadConfig(folder: string, environment: Record<string, string>): { config: Record<string, unknown>; read: Set<string> } {
+  const read = new Set<string>();
+  const recording = new Proxy(environment, {
+    get(target, key) {
+      if (typeof key === 'string') read.add(key);
+      return Reflect.get(target, key);
+    },
+  });
+  return { config: CONFIG_LOADERS[folder](recording) as Record<string, unknown>, read };
+}
+
+describe('deploy/kubernetes', () => {
+  it('lists every manifest in kustomization.yaml', () => {
+    expect([...kustomization.resources].sort()).toEqual(manifestFiles);
+  });
+
+  it('puts everything in the duet Namespace', () => {
+    expect(single('Namespace').metadata.name).toBe(NAMESPACE);
+    const elsewhere = resources.filter((resource) => resource.kind !== 'Namespace' && resource.metadata.namespace !== NAMESPACE);
+    expect(elsewhere.map((resource) => `${resource.kind}/${resource.metadata.name}`)).toEqual([]);
+  });
+
+  it('keys the ConfigMap by .env.example names', () => {
+    expect(configMap).toBeDefined();
+    expect(Object.keys(configMap!.data ?? {}).filter((key) => !environmentExample.has(key))).toEqual([]);
+  });
+
+  it('has placeholders for the secrets, under their .env.example names', () => {
+    const placeholders = Object.keys(secrets.get('duet-secrets') ?? {});
+    expect(placeholders.sort()).toEqual(['ADMIN_TOKEN', 'ENROLLMENT_SECRET']);
+    expect(placeholders.filter((key) => !environmentExample.has(key))).toEqual([]);
+  });
+
+  it('runs Kafka with Strimzi in KRaft node pools, without automatic topic creation, with the topic operator', () => {
+    expect(kafka?.apiVersion).toMatch(/^kafka\.strimzi\.io\//);
+    const pools = ofKind('KafkaNodePool').filter((pool) => pool.metadata.labels?.['strimzi.io/cluster'] === kafka.metadata.name);
+    const roles = new Set(pools.flatMap((pool) => (pool.spec as { roles: string[] }).roles));
+    expect([...roles].sort()).toEqual(['broker', 'controller']);
+    const spec = kafka.spec as {
+      kafka: { config: Record<string, unknown>; listeners: { port: number; tls: boolean }[] };
+      entityOperator?: { topicOperator?: object };
+    };
+    expect(spec.kafka.config['auto.create.topics.enable']).toBe(false);
+    expect(spec.entityOperator?.topicOperator).toBeDefined();
+    const plain = spec.kafka.listeners.find((listener) => !listener.tls);
+    expect(configMap?.data?.KAFKA_BROKERS).toBe(`${kafka.metadata.name}-kafka-bootstrap:${plain?.port}`);
+  });
+
+  it('declares exactly the registry topics, with their partitions, as KafkaTopic resources', () => {
+    const topics = ofKind('KafkaTopic').map((topic) => {
+      const spec = topic.spec as { topicName?: string; partitions: number; replicas: number };
+      expect(topic.metadata.labels?.['strimzi.io/cluster'], topic.metadata.name).toBe(kafka.metadata.name);
+      return { name: spec.topicName ?? topic.metadata.name, partitions: spec.partitions };
+    });
+    expect(topics).toEqual(TOPICS.map((topic) => ({ name: topic.name, partitions: topic.partitions })));
+  });
+
+  it('runs PostgreSQL 15 with CloudNativePG', () => {
+    expect(postgresCluster).toBeDefined();
+    expect(String((postgresCluster!.spec as { imageName: string }).imageName)).toMatch(/postgresql:15\b/);
+  });
+
+  it('deploys every service folder, persona-runtime once per persona', () => {
+    expect([...new Set(deployments.map((deployment) => deployment.folder))].sort()).toEqual(serviceFolders);
+    const personas = deployments
+      .filter((deployment) => deployment.folder === 'persona-runtime')
+      .map((deployment) => [deployment.name, deployment.environment.PERSONA]);
+    expect(personas.sort()).toEqual([
+      ['persona-runtime-business', 'business'],
+      ['persona-runtime-personal', 'personal'],
+    ]);
+  });
+
+  it('names every image in kustomization.yaml, so one edit points them at a registry', () => {
+    const images = new Set(deployments.map((deployment) => deployment.container.image.split(':')[0]));
+    expect(new Set((kustomization.images ?? []).map((image) => image.name))).toEqual(images);
+  });
+
+  describe.each(deployments)('Deployment $name', ({ name, template, container, folder, environment }) => {
+    it("gives every variable its config requires, and no name the config doesn't read", () => {
+      expect(container.envFrom, 'explicit env only, so every name is checked').toBeUndefined();
+      const { read } = loadConfig(folder, environment);
+      expect(Object.keys(environment).filter((variable) => !read.has(variable))).toEqual([]);
+    });
+
+    it('listens on every interface, on the container ports it declares', () => {
+      const { config } = loadConfig(folder, environment);
+      for (const host of ['HOST', 'GRPC_HOST', 'HTTP_HOST']) if (host in config) expect(config[host], host).toBe('0.0.0.0');
+      const declared = Object.fromEntries((container.ports ?? []).map((port) => [port.name, port.containerPort]));
+      expect(declared.http).toBe(config.HTTP_PORT);
+      expect(declared.grpc).toBe(config.GRPC_PORT);
+    });
+
+    it('is probed on /readyz (readiness) and /healthz (liveness) of its HTTP port', () => {
+      expect(container.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'http' });
+      expect(container.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    });
+
+    it('has resource requests and limits and runs as non-root', () => {
+      expect(container.resources?.requests?.memory).toBeDefined();
+      expect(container.resources?.requests?.cpu).toBeDefined();
+      expect(container.resources?.limits?.memory).toBeDefined();
+      expect(container.resources?.limits?.cpu).toBeDefined();
+      expect(template.spec.securityContext?.runAsNonRoot).toBe(true);
+    });
+
+    it('is exposed by a Service on its named ports and scraped on its HTTP port', () => {
+      const service = ofKind('Service').find((candidate) => candidate.metadata.name === name);
+      const spec = service?.spec as { selector: Record<string, string>; ports: { port: number; targetPort: string }[] } | undefined;
+      expect(spec, `Service ${name}`).toBeDefined();
+      for (const [label, value] of Object.entries(spec!.selector)) expect(template.metadata.labels[label], label).toBe(value);
+      const declared = Object.fromEntries((container.ports ?? []).map((port) => [port.name, port.containerPort]));
+      expect(Object.fromEntries(spec!.ports.map((port) => [port.targetPort, port.port]))).toEqual(declared);
+      expect(template.metadata.annotations?.['prometheus.io/port']).toBe(String(declared.http));
+      expect(template.metadata.annotations?.['prometheus.io/path']).toBe('/metrics');
+    });
+
+    it('reaches each peer it names at a Service port', () => {
+      for (const variable of ['HYPERVISOR_ADDRESS', 'POLICY_AUTHORITY_ADDRESS']) {
+        const address = environment[variable];
+        if (address === undefined) continue;
+        const [host, port] = address.split(':');
+        const service = ofKind('Service').find((candidate) => candidate.metadata.name === host);
+        expect(service, `${variable}=${address}`).toBeDefined();
+        expect(
+          (service!.spec as { ports: { port: number }[] }).ports.map((servicePort) => servicePort.port),
+          `${variable}=${address}`,
+        ).toContain(Number(port));
+      }
+    });
+  });
+});

@@ -1,0 +1,253 @@
+// The local stack end to end (issue #4): `duet stack up` starts real Kafka, real PostgreSQL and the
+// four services as separate processes (five: persona-runtime twice) talking real gRPC; `duet run
+// --target local` runs the quickstart on them. Its digest must be the pure core's (DESIGN §3), for
+// 4 shards and for 1, and what the run left behind is read back by plain clients: the protobuf
+// messages on Kafka and the rows in PostgreSQL.
+//
+// Size: the quickstart reduced to 240 handsets over 4 simulated hours (240 ticks), as in the
+// embedded e2e test. The full quickstart (2,000 handsets, 1,440 ticks) takes many minutes on the
+// local stack of a 2-core machine (bench/README.md, "Local stack"), too long for every `npm test`.
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { telemetry as telemetryContract, findTopic } from '@duet/contracts';
+import { loadScenario } from '@duet/cli/dist/scenario/scenario.loader';
+import { Simulation } from '@duet/sim-core';
+import { isPidAlive, isPortOpen } from '@duet/stack';
+import { lastJson, REPOSITORY_ROOT, runDuet } from './support/duet-process';
+import { freePortRange } from './support/free-port-range';
+import { readTopics, type TopicRecord } from './support/kafka-topics.reader';
+import { stopProcesses } from './support/stop-processes';
+
+const SCENARIO = join(REPOSITORY_ROOT, 'scenarios', 'quickstart.yaml');
+const REDUCED = ['fleet.handsets=240', 'duration=4h', 'start=08:00'];
+const STACK_PORT_COUNT = 11; // duet stack up --base-port N uses N..N+10
+const ROLES_PER_SHARD = 3; // hypervisor, personal, business: each publishes its part of every tick
+// A machine that never ran the stack fetches the Kafka jars (~30 s) and may apt-install PostgreSQL.
+const STACK_UP_TIMEOUT_MS = 600_000;
+const RUN_TIMEOUT_MS = 600_000;
+
+interface StackPart {
+  name: string;
+  running: boolean;
+  pid?: number;
+  ready: boolean;
+  started?: boolean;
+}
+interface StackUp {
+  ok: boolean;
+  error?: string;
+  seconds: number;
+  phases: Record<string, number>;
+  ports: Record<string, number>;
+  parts: StackPart[];
+  environment: Record<string, string>;
+}
+interface RunResult {
+  runId: string;
+  phase: string;
+  digest: string;
+  handsets: number;
+  ticks: number;
+  shards: number;
+  wallSeconds: number;
+  kpis: Record<string, number>;
+  passed?: boolean;
+}
+
+const log = (message: string): void => console.log(`[local-stack e2e] ${message}`);
+
+function coreDigest(sets: readonly string[]): string {
+  return new Simulation(loadScenario(SCENARIO, sets).config).run().digest;
+}
+
+describe('the local stack runs the quickstart like the core does', () => {
+  const dir = join(REPOSITORY_ROOT, '.duet', 'test-local-stack', `run-${process.pid}`);
+  let up: StackUp | undefined;
+  let environment: Record<string, string> = {};
+  const runs: { four?: RunResult; one?: RunResult } = {};
+
+  async function runOnStack(sets: readonly string[], runId: string): Promise<RunResult> {
+    const result = await runDuet(['run', SCENARIO, '--target', 'local', '--json', '--run-id', runId, ...sets.flatMap((set) => ['--set', set])], {
+      timeoutMs: RUN_TIMEOUT_MS,
+      environment,
+    });
+    const run = lastJson<RunResult>(result);
+    // Exit 1 means a scenario threshold failed: the reduced run never reaches the quickstart's 09:00
+    // rollout, so `rollout_p99_minutes` has no value. That is the verdict, not an error (exit 2).
+    expect(result.status, result.stderr.slice(-4000)).toBe(run.passed === false ? 1 : 0);
+    expect(run.phase).toBe('COMPLETED');
+    log(`run ${runId} (${sets.join(' ')}): ${run.ticks} ticks, ${run.handsets} handsets, ${run.shards} shards in ${run.wallSeconds.toFixed(1)} s`);
+    return run;
+  }
+
+  beforeAll(async () => {
+    const basePort = await freePortRange(STACK_PORT_COUNT);
+    const result = await runDuet(['stack', 'up', '--dir', dir, '--base-port', String(basePort), '--json'], { timeoutMs: STACK_UP_TIMEOUT_MS });
+    up = lastJson<StackUp>(result);
+    if (!up.ok) throw new Error(`duet stack up failed:\n${up.error}`);
+    environment = up.environment;
+    log(
+      `stack up in ${up.seconds.toFixed(1)} s (process ${result.seconds.toFixed(1)} s; infrastructure ${up.phases.infrastructure} s, ` +
+        `topics ${up.phases.topics} s, services ${up.phases.services} s) on ports ${basePort}..${basePort + STACK_PORT_COUNT - 1}`,
+    );
+  }, STACK_UP_TIMEOUT_MS);
+
+  afterAll(async () => {
+    let stillRunning: unknown[] | undefined;
+    try {
+      const down = lastJson<{ ok: boolean; stillRunning: unknown[]; seconds: number }>(
+        await runDuet(['stack', 'down', '--dir', dir, '--purge', '--json'], { timeoutMs: 120_000 }),
+      );
+      stillRunning = down.stillRunning;
+      log(`stack down in ${down.seconds.toFixed(1)} s`);
+    } finally {
+      // When `down` could not run or left something, what `up` reported is stopped here by pid.
+      if (stillRunning === undefined || stillRunning.length > 0) {
+        const leftovers = await stopProcesses(up?.parts ?? []);
+        if (leftovers.length > 0) log(`stopped by pid after \`duet stack down\` failed: ${leftovers.join(', ')}`);
+      }
+    }
+    expect(stillRunning).toEqual([]);
+    if (up?.parts) {
+      for (const part of up.parts) expect(isPidAlive(part.pid ?? 0), `${part.name} (pid ${part.pid}) still alive`).toBe(false);
+      for (const [name, port] of Object.entries(up.ports)) expect(await isPortOpen(port), `${name} port ${port} still open`).toBe(false);
+    }
+  }, 180_000);
+
+  it('starts every part once: a second `up` adopts them all, and `status` exits 0', async () => {
+    expect(up!.parts.map((part) => part.name)).toEqual([
+      'kafka',
+      'postgres',
+      'hypervisor-core',
+      'persona-runtime-personal',
+      'persona-runtime-business',
+      'policy-authority',
+      'telemetry',
+    ]);
+    const again = lastJson<StackUp>(await runDuet(['stack', 'up', '--dir', dir, '--json'], { timeoutMs: 120_000 }));
+    expect(again.ok).toBe(true);
+    expect(again.parts.map((part) => [part.name, part.pid, part.started])).toEqual(up!.parts.map((part) => [part.name, part.pid, false]));
+    log(`second up (everything running) in ${again.seconds.toFixed(1)} s`);
+
+    const status = await runDuet(['stack', 'status', '--dir', dir, '--json'], { timeoutMs: 60_000 });
+    expect(status.status).toBe(0);
+    expect(lastJson<{ parts: StackPart[] }>(status).parts.every((part) => part.running && part.ready)).toBe(true);
+  }, 180_000);
+
+  it(
+    'gives the digest of the core for the reduced quickstart on 4 shards',
+    async () => {
+      runs.four = await runOnStack(REDUCED, `e2e-local-${process.pid}-shards-4`);
+      expect(runs.four.shards).toBe(4);
+      expect(runs.four.handsets).toBe(240);
+      expect(runs.four.ticks).toBe(240);
+      expect(runs.four.digest).toBe(coreDigest(REDUCED));
+      expect(runs.four.kpis.enrolled).toBeGreaterThan(200);
+    },
+    RUN_TIMEOUT_MS,
+  );
+
+  it(
+    'gives the same digest on 1 shard as on 4',
+    async () => {
+      runs.one = await runOnStack([...REDUCED, 'shards=1'], `e2e-local-${process.pid}-shards-1`);
+      expect(runs.one.shards).toBe(1);
+      expect(runs.one.digest).toBe(coreDigest([...REDUCED, 'shards=1']));
+      expect(runs.one.digest).toBe(runs.four?.digest);
+    },
+    RUN_TIMEOUT_MS,
+  );
+
+  it("leaves the run's events on Kafka as protobuf messages that carry its run id", async () => {
+    const run = runs.four!;
+    const names = ['duet.handset-events.v1', 'duet.tick-kpis.v1', 'duet.run-lifecycle.v1'] as const;
+    const records = await readTopics(environment.KAFKA_BROKERS!.split(','), names, 120_000);
+    const of = (topic: string): TopicRecord[] => records.filter((record) => record.topic === topic);
+
+    // Every message of the three topics decodes with its registered codec.
+    const eventBatches = of(names[0]).map((record) => findTopic('duet.handset-events.v1').payload.decode(record.value));
+    const tickParts = of(names[1]).map((record) => ({ record, part: findTopic('duet.tick-kpis.v1').payload.decode(record.value) }));
+    const lifecycle = of(names[2]).map((record) => findTopic('duet.run-lifecycle.v1').payload.decode(record.value));
+    const ourRuns = new Set([run.runId, runs.one?.runId]);
+    expect(new Set([...eventBatches, ...tickParts.map(({ part }) => part), ...lifecycle].map((message) => message.runId))).toEqual(ourRuns);
+
+    const phases = lifecycle.filter((message) => message.runId === run.runId).map((message) => message.phase);
+    expect(phases).toEqual([telemetryContract.RunPhase.RUN_PHASE_STARTED, telemetryContract.RunPhase.RUN_PHASE_COMPLETED]);
+    const completed = lifecycle.find((message) => message.runId === run.runId && message.phase === telemetryContract.RunPhase.RUN_PHASE_COMPLETED);
+    expect(completed?.digest).toBe(run.digest);
+
+    // Every role of every shard measured every tick; their events are all on the events topic.
+    const ourParts = tickParts.filter(({ part }) => part.runId === run.runId);
+    expect(ourParts).toHaveLength(run.ticks * run.shards * ROLES_PER_SHARD);
+    expect(new Set(ourParts.map(({ part }) => part.tick)).size).toBe(run.ticks);
+    const ourBatches = eventBatches.filter((batch) => batch.runId === run.runId);
+    const eventsOnKafka = ourBatches.reduce((sum, batch) => sum + batch.kind.length, 0);
+    const eventsMeasured = ourParts.reduce((sum, { part }) => sum + Number(part.kpis?.events ?? 0), 0);
+    expect(ourBatches.length).toBeGreaterThan(0);
+    expect(eventsOnKafka).toBe(eventsMeasured);
+
+    // Figures for bench/README.md: throughput, and per tick how long the slowest part trailed the
+    // first (skew between shards and roles) and how far apart ticks completed.
+    const completions = new Map<number, { first: number; last: number }>();
+    for (const { record, part } of ourParts) {
+      const tick = completions.get(part.tick) ?? { first: Infinity, last: 0 };
+      completions.set(part.tick, { first: Math.min(tick.first, record.timestamp), last: Math.max(tick.last, record.timestamp) });
+    }
+    const ticks = [...completions.entries()].sort(([a], [b]) => a - b).map(([, times]) => times);
+    const skews = ticks.map((tick) => tick.last - tick.first).sort((a, b) => a - b);
+    const gaps = ticks
+      .slice(1)
+      .map((tick, index) => tick.last - ticks[index].last)
+      .sort((a, b) => a - b);
+    const quantile = (values: number[], q: number): number => values[Math.min(values.length - 1, Math.floor(q * values.length))];
+    const spanSeconds = (ticks.at(-1)!.last - ticks[0].first) / 1000;
+    log(
+      `Kafka: ${eventsOnKafka} events in ${ourBatches.length} batches, ${ourParts.length} KPI parts; ` +
+        `${Math.round(eventsOnKafka / run.wallSeconds)} events/s over the run's wall time (${run.wallSeconds.toFixed(1)} s), ` +
+        `${Math.round(eventsOnKafka / spanSeconds)} events/s from first to last tick (${spanSeconds.toFixed(1)} s); ` +
+        `wall per tick median ${quantile(gaps, 0.5)} ms, p95 ${quantile(gaps, 0.95)} ms; ` +
+        `tick skew (last part minus first) median ${quantile(skews, 0.5)} ms, p95 ${quantile(skews, 0.95)} ms, max ${skews.at(-1)} ms`,
+    );
+  }, 180_000);
+
+  it('leaves the run, its series and compliance records in PostgreSQL', async () => {
+    const run = runs.four!;
+    const client = new Client({ connectionString: environment.DATABASE_URL, connectionTimeoutMillis: 10_000 });
+    await client.connect();
+    try {
+      const stored = await client.query<{ phase: string; digest: string; ticks: number; handsets: number; shards: number }>(
+        'SELECT phase, digest, ticks, handsets, shards FROM telemetry.runs WHERE run_id = $1',
+        [run.runId],
+      );
+      expect(stored.rows).toHaveLength(1);
+      expect(stored.rows[0]).toMatchObject({ phase: 'COMPLETED', digest: run.digest, ticks: 240, handsets: 240, shards: 4 });
+
+      const series = await client.query<{ ticks: string; events: string; first_tick: number; last_tick: number }>(
+        'SELECT count(*) AS ticks, sum(events) AS events, min(tick) AS first_tick, max(tick) AS last_tick FROM telemetry.tick_kpis WHERE run_id = $1',
+        [run.runId],
+      );
+      expect(Number(series.rows[0].ticks)).toBe(run.ticks);
+      expect([series.rows[0].first_tick, series.rows[0].last_tick]).toEqual([0, run.ticks - 1]);
+      expect(Number(series.rows[0].events)).toBeGreaterThan(0);
+      const dimensions = await client.query<{ dimension: string }>('SELECT DISTINCT dimension FROM telemetry.series WHERE run_id = $1 ORDER BY 1', [run.runId]);
+      expect(dimensions.rows.length).toBeGreaterThan(0);
+
+      // Every enrolled handset checked in, so each has at least one compliance record.
+      const compliance = await client.query<{ records: string; handsets: string; non_compliant: string }>(
+        'SELECT count(*) AS records, count(DISTINCT handset_id) AS handsets, count(*) FILTER (WHERE compliance_mask <> 0) AS non_compliant FROM policy_authority.compliance_records WHERE run_id = $1',
+        [run.runId],
+      );
+      expect(Number(compliance.rows[0].handsets)).toBe(run.kpis.enrolled);
+      expect(Number(compliance.rows[0].records)).toBeGreaterThanOrEqual(run.kpis.enrolled);
+      const devices = await client.query<{ count: string }>('SELECT count(*) FROM policy_authority.devices WHERE run_id = $1', [run.runId]);
+      expect(Number(devices.rows[0].count)).toBe(run.kpis.enrolled);
+      log(
+        `PostgreSQL: ${series.rows[0].ticks} tick rows, ${dimensions.rows.length} series dimensions, ` +
+          `${compliance.rows[0].records} compliance records for ${compliance.rows[0].handsets} handsets (${compliance.rows[0].non_compliant} non-compliant)`,
+      );
+    } finally {
+      await client.end();
+    }
+  }, 60_000);
+});

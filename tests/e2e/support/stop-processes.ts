@@ -1,0 +1,24 @@
+// Last resort of a test's teardown: stops processes it knows the pids of when the command that
+// should have stopped them could not (SIGTERM, SIGKILL after a grace period; never by name).
+import { isPidAlive } from '@duet/stack';
+
+const GRACE_MS = 15_000; // SIGTERM to exit before SIGKILL
+const POLL_MS = 100;
+
+/** Signals every live pid (PostgreSQL's postmaster takes SIGINT: fast shutdown), waits, then kills what is left. */
+export async function stopProcesses(processes: readonly { name: string; pid?: number }[]): Promise<string[]> {
+  const live = processes.filter((entry): entry is { name: string; pid: number } => entry.pid !== undefined && isPidAlive(entry.pid));
+  for (const entry of live) signal(entry.pid, entry.name === 'postgres' ? 'SIGINT' : 'SIGTERM');
+  const deadline = performance.now() + GRACE_MS;
+  while (live.some((entry) => isPidAlive(entry.pid)) && performance.now() < deadline) await new Promise((resolveWait) => setTimeout(resolveWait, POLL_MS));
+  for (const entry of live) if (isPidAlive(entry.pid)) signal(entry.pid, 'SIGKILL');
+  return live.map((entry) => `${entry.name} (pid ${entry.pid})`);
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // already gone
+  }
+}
