@@ -20,7 +20,7 @@ import { readTopics, type TopicRecord } from './support/kafka-topics.reader';
 import { stopProcesses } from './support/stop-processes';
 
 const SCENARIO = join(REPOSITORY_ROOT, 'scenarios', 'quickstart.yaml');
-const REDUCED = ['fleet.handsets=240', 'duration=4h', 'start=08:00'];
+const REDUCED = ['fleet.handsets=240', 'duration=4h', 'start=08:00', 'shards=4'];
 const STACK_PORT_COUNT = 11; // duet stack up --base-port N uses N..N+10
 const ROLES_PER_SHARD = 3; // hypervisor, personal, business: each publishes its part of every tick
 // A machine that never ran the stack fetches the Kafka jars (~30 s) and may apt-install PostgreSQL.

@@ -16,7 +16,7 @@ describe('Prometheus metrics', () => {
 
   beforeAll(async () => {
     target = await EmbeddedTarget.start(join(REPOSITORY_ROOT, '.duet', 'test-metrics'));
-    const { config } = loadScenario(join(REPOSITORY_ROOT, 'scenarios', 'quickstart.yaml'), ['fleet.handsets=120', 'duration=2h', 'start=09:00']);
+    const { config } = loadScenario(join(REPOSITORY_ROOT, 'scenarios', 'quickstart.yaml'), ['fleet.handsets=120', 'duration=2h', 'start=09:00', 'shards=4']);
     const outcome = await runScenario(target, { runId: 'metrics-1', scenario: 'quickstart', config });
     expect(outcome.phase).toBe('COMPLETED');
     const response = await fetch(`${target.addresses.runs.replace('/v1/runs', '')}/metrics`);

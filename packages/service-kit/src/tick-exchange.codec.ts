@@ -11,6 +11,19 @@ export interface ExchangeKeys {
   readonly persona: number;
 }
 
+/** Copies a column into a plain array (a loop: ~3× faster than Array.from on typed arrays). */
+export function toNumbers(column: ArrayLike<number>): number[] {
+  const out = new Array<number>(column.length);
+  for (let i = 0; i < column.length; i++) out[i] = column[i];
+  return out;
+}
+
+function toBooleans(column: ArrayLike<number>): boolean[] {
+  const out = new Array<boolean>(column.length);
+  for (let i = 0; i < column.length; i++) out[i] = column[i] === 1;
+  return out;
+}
+
 /** Largest batch accepted: a shard beyond this is a configuration error, not a tick. */
 export const MAX_BATCH_ROWS = 1_000_000;
 
@@ -26,15 +39,15 @@ export function encodeDemand(keys: ExchangeKeys, handsetIds: Uint32Array, demand
   return {
     demand: {
       ...keys,
-      handsetIds: Array.from(handsetIds),
-      cpuMhz: Array.from(demand.cpuMhz),
-      memoryMb: Array.from(demand.memoryMb),
-      radioKbps: Array.from(demand.radioKbps),
-      screenOn: Array.from(demand.screenOn, (value) => value === 1),
-      app: Array.from(demand.app),
-      worldRequest: Array.from(demand.worldRequest),
-      policyRevision: Array.from(demand.policyIndex),
-      policyApplied: Array.from(demand.policyApplied, (value) => value === 1),
+      handsetIds: toNumbers(handsetIds),
+      cpuMhz: toNumbers(demand.cpuMhz),
+      memoryMb: toNumbers(demand.memoryMb),
+      radioKbps: toNumbers(demand.radioKbps),
+      screenOn: toBooleans(demand.screenOn),
+      app: toNumbers(demand.app),
+      worldRequest: toNumbers(demand.worldRequest),
+      policyRevision: toNumbers(demand.policyIndex),
+      policyApplied: toBooleans(demand.policyApplied),
     },
     flowRequests: { handsetIds: flowHandsets, kind: flowKinds },
   };
@@ -122,14 +135,14 @@ export function encodeGrant(keys: ExchangeKeys, handsetIds: Uint32Array, grant: 
   return {
     grant: {
       ...keys,
-      handsetIds: Array.from(handsetIds),
-      cpuMhzGranted: Array.from(grant.cpuMhz),
-      memoryMbGranted: Array.from(grant.memoryMb),
-      guestState: Array.from(grant.guestState),
-      batteryPermille: Array.from(grant.batteryPermille),
-      powered: Array.from(grant.powered, (value) => value === 1),
-      foreground: Array.from(grant.foreground),
-      incomingItems: Array.from(grant.incomingItems),
+      handsetIds: toNumbers(handsetIds),
+      cpuMhzGranted: toNumbers(grant.cpuMhz),
+      memoryMbGranted: toNumbers(grant.memoryMb),
+      guestState: toNumbers(grant.guestState),
+      batteryPermille: toNumbers(grant.batteryPermille),
+      powered: toBooleans(grant.powered),
+      foreground: toNumbers(grant.foreground),
+      incomingItems: toNumbers(grant.incomingItems),
     },
     flowDecisions: { allowed, rule },
   };

@@ -35,7 +35,12 @@ export function sweepCommand(setExitCode: (code: number) => void): Command {
     .requiredOption('--param <path=v1,v2>', 'a swept value, e.g. --param fleet.handsets=1000,5000 (repeatable; values are YAML like --set)', collect, [])
     .option('--set <path=value...>', 'override a value in every combination', [])
     .option('--kpi <names>', `KPIs to show (comma-separated; default: the thresholds' KPIs, then ${DEFAULT_COLUMNS.join(', ')})`, kpiList)
-    .option('--parallel <n>', 'worker processes, at most one per combination (default: the cores available here)', integerOption('--parallel', 1, 256), availableParallelism())
+    .option(
+      '--parallel <n>',
+      'worker processes, at most one per combination (default: the cores available here)',
+      integerOption('--parallel', 1, 256),
+      availableParallelism(),
+    )
     .option('--out <dir>', 'write sweep.json, sweep.html and each combination’s report under runs/')
     .option('--json', 'no progress or text; one JSON object on the last line', false)
     .action(async (file: string, options: SweepOptions) => setExitCode(await sweep(file, options)));
