@@ -4,7 +4,8 @@ import type { RunSummary } from '@duet/sim-core';
 
 export type RunPhaseName = 'STARTED' | 'COMPLETED' | 'FAILED';
 
-export interface NewRun {
+/** What identifies a run and its size: the fields every view of a run shares. */
+export interface RunIdentity {
   readonly runId: string;
   readonly scenario: string;
   readonly seed: number;
@@ -12,6 +13,9 @@ export interface NewRun {
   readonly ticks: number;
   readonly shards: number;
   readonly tickSeconds: number;
+}
+
+export interface NewRun extends RunIdentity {
   /** Parsed config JSON; undefined when it was not valid JSON. */
   readonly config: unknown;
   readonly phase: RunPhaseName;

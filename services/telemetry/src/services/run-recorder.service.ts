@@ -9,19 +9,12 @@ import { RunAssembly, type FinalStatePart, type TickPart } from '../domain/run-a
 import { FinalStatesRepository } from '../repositories/final-states.repository';
 import { PendingEventBatchesRepository, type KeyedEventBatch } from '../repositories/pending-event-batches.repository';
 import { PolicyApplicationsRepository } from '../repositories/policy-applications.repository';
-import { RunsRepository, type RunPhaseName, type RunRow } from '../repositories/runs.repository';
+import { RunsRepository, type RunIdentity, type RunPhaseName, type RunRow } from '../repositories/runs.repository';
 import { SeriesRepository } from '../repositories/series.repository';
 import { TickKpisRepository } from '../repositories/tick-kpis.repository';
 import { RunLifecyclePublisher } from '../publishers/run-lifecycle.publisher';
 
-export interface RunStarted {
-  readonly runId: string;
-  readonly scenario: string;
-  readonly seed: number;
-  readonly handsets: number;
-  readonly ticks: number;
-  readonly shards: number;
-  readonly tickSeconds: number;
+export interface RunStarted extends RunIdentity {
   readonly configJson: string;
 }
 

@@ -2,19 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { KpiName, RunSummary } from '@duet/sim-core';
 import { QueryError, RunNotFoundError } from '../domain/errors';
 import type { SeriesQuery } from '../domain/series-query';
-import { RunsRepository, type RunPhaseName, type RunRow } from '../repositories/runs.repository';
+import { RunsRepository, type RunIdentity, type RunPhaseName, type RunRow } from '../repositories/runs.repository';
 import { SeriesRepository } from '../repositories/series.repository';
 import { TickKpisRepository } from '../repositories/tick-kpis.repository';
 
 /** A run as the query API shows it. */
-export interface RunView {
-  readonly runId: string;
-  readonly scenario: string;
-  readonly seed: number;
-  readonly handsets: number;
-  readonly ticks: number;
-  readonly shards: number;
-  readonly tickSeconds: number;
+export interface RunView extends RunIdentity {
   readonly phase: RunPhaseName;
   /** Ticks final on every shard and role. */
   readonly ticksCompleted: number;
