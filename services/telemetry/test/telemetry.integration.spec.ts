@@ -105,6 +105,24 @@ describe('telemetry over Kafka, with its HTTP and gRPC query APIs', () => {
     await database?.close();
   }, 30_000);
 
+  // COMPLETED is decided by the tick parts and final states; event batches travel on their own
+  // topic and may still be counted after it (a known gap: completion does not yet wait for them).
+  // Wait until every batch is counted (or time out), then assert the exact totals.
+  async function eventSeriesSettled(): Promise<{ dimension: string; total: string }[]> {
+    const events = run.ticks.reduce((sum, values) => sum + values[Kpi.events], 0);
+    return eventually(
+      async () => {
+        const { rows } = await database.query<{ dimension: string; total: string }>(
+          'SELECT dimension, sum(count) AS total FROM telemetry.series WHERE run_id = $1 GROUP BY dimension ORDER BY dimension',
+          [RUN_ID],
+        );
+        return rows.length === 5 && rows.every((row) => Number(row.total) >= events) ? rows : undefined;
+      },
+      COMPLETION_TIMEOUT_MS,
+      `the event series of ${RUN_ID}`,
+    );
+  }
+
   it(
     'stores every tick, the event series and the run with the in-process digest, and publishes COMPLETED',
     async () => {
@@ -128,11 +146,8 @@ describe('telemetry over Kafka, with its HTTP and gRPC query APIs', () => {
       expect(ticks.map((row) => Number(row.events))).toEqual(run.ticks.map((values) => values[Kpi.events]));
 
       // The duplicated event batch is counted once: per dimension, the counts add up to the events.
-      const { rows: series } = await database.query<{ dimension: string; total: string }>(
-        'SELECT dimension, sum(count) AS total FROM telemetry.series WHERE run_id = $1 GROUP BY dimension ORDER BY dimension',
-        [RUN_ID],
-      );
       const events = run.ticks.reduce((sum, values) => sum + values[Kpi.events], 0);
+      const series = await eventSeriesSettled();
       expect(series.map((row) => [row.dimension, Number(row.total)])).toEqual(
         ['group', 'model', 'persona', 'policy_version', 'region'].map((name) => [name, events]),
       );
@@ -159,6 +174,7 @@ describe('telemetry over Kafka, with its HTTP and gRPC query APIs', () => {
     };
     expect(kpi.series).toEqual([{ dimensions: {}, ticks: [...Array(11).keys()], values: run.ticks.slice(0, 11).map((values) => values[Kpi.guestRunning]) }]);
 
+    await eventSeriesSettled();
     const flows = (await (await fetch(`${http}/v1/runs/${RUN_ID}/series?event=CROSS_PERSONA_FLOW&dimension=model`)).json()) as {
       eventKind: string;
       series: { dimensions: { model: string }; values: number[] }[];
