@@ -11,6 +11,7 @@ import { CommandBatch, EMPTY_COMMANDS, commandTypeByName } from './model/command
 import { Persona } from './model/enums';
 import { EventBuffer, type EventSink } from './model/events';
 import { FleetShard, resolveFleet, type FleetSpec, type ResolvedFleet } from './model/fleet';
+import { FleetSchedule, type PowerLossSpec, type RampStageSpec, type ServiceRestartSpec } from './model/fleet-schedule';
 import { HypervisorShard, stepHypervisor, type HypervisorContext } from './model/hypervisor';
 import { parsePolicy } from './model/policy';
 import { PolicyRegistry, PolicyTimeline, type PolicySource } from './model/policy-timeline';
@@ -56,6 +57,12 @@ export interface SimulationConfig {
   readonly policies?: readonly PolicyAssignmentSpec[];
   readonly commands?: readonly CommandSpec[];
   readonly outages?: readonly OutageSpec[];
+  /** k6-style ramp: stage by stage, handsets join (or leave) the fleet; without it every handset is in from tick 0. */
+  readonly ramp?: readonly RampStageSpec[];
+  /** Batches of handsets without power for a while. */
+  readonly powerLosses?: readonly PowerLossSpec[];
+  /** Restarts of hypervisor-core or policy-authority, as the fleet sees them (docs/architecture.md "Faults"). */
+  readonly serviceRestarts?: readonly ServiceRestartSpec[];
 }
 
 const MAX_SHARDS = 1024;
@@ -336,12 +343,21 @@ export function prepareRun(config: SimulationConfig): PreparedRun {
         message: `must be greater than fromTick (${outage.fromTick}), got ${outage.toTick}`,
       });
   });
+  if (fleet !== undefined && Number.isSafeInteger(config.seed)) {
+    const schedule = FleetSchedule.resolve(fleet, new CounterRandom(config.seed), config, issues);
+    fleet = { ...fleet, schedule };
+  }
   if (issues.length > 0 || fleet === undefined || clock === undefined) throw new ValidationError('simulation config', issues);
 
   const registry = new PolicyRegistry();
   const timeline = new PolicyTimeline(fleet.groupNames);
   (config.policies ?? []).forEach((assignment, i) => timeline.assign(registry.register(policies[i]!), assignment.tick, assignment.groups));
   for (const outage of config.outages ?? []) timeline.addOutage(fleet.regionNames.indexOf(outage.region), outage.fromTick, outage.toTick);
+  // A policy-authority restart: no region reaches it while it is down (agents re-check in after, see FleetSchedule).
+  for (const restart of config.serviceRestarts ?? []) {
+    if (restart.service !== 'policy-authority' || restart.downTicks === 0) continue;
+    fleet.regionNames.forEach((_, region) => timeline.addOutage(region, restart.tick, restart.tick + restart.downTicks));
+  }
   const commands = (config.commands ?? []).flatMap((command) =>
     command.handsets.map((handsetId) => ({ tick: command.tick, handsetId, type: commandTypeByName(command.type) })),
   );

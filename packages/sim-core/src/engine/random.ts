@@ -37,6 +37,7 @@ export const Stream = {
   FLEET_INTENSITY: 9,
   FLEET_BATTERY: 10,
   FLEET_APP_VERSION: 11,
+  FLEET_JOIN_ORDER: 12, // the order handsets join in a ramp
   USER_INTERACTION: 20,
   USER_PERSONA: 21,
   USER_APP: 22,
@@ -50,6 +51,7 @@ export const Stream = {
   AGENT_APP_UPDATE: 52,
   GUEST_BOOT: 60,
   GUEST_UNLOCK: 61,
+  FAULT_POWER_LOSS: 70, // which handsets a power-loss fault takes down
 } as const;
 
 export class CounterRandom {

@@ -5,7 +5,7 @@ import { BATTERY_LOW_PERMILLE } from '../model/calibration';
 import { EventKind, GuestState, flowLeavesBusiness } from '../model/enums';
 import { EventBuffer } from '../model/events';
 import type { AgentShard } from '../model/agent';
-import type { HypervisorShard } from '../model/hypervisor';
+import { OffCause, type HypervisorShard } from '../model/hypervisor';
 
 export const KPI_NAMES = [
   'handsetsOnline',
@@ -63,10 +63,15 @@ export function measureShard(into: Float64Array, hypervisor: HypervisorShard, ag
 // Each role measures only the state it owns, so a service can publish its part of a tick's KPIs
 // and telemetry can sum the parts (networked mode) to the same vector as measureShard.
 
-/** Gauges of the hypervisor's state: power, charging, battery, guest states. */
+/**
+ * Gauges of the hypervisor's state: power, charging, battery, guest states. A handset not yet in
+ * the fleet (ramp) counts in none of them but the battery sum (its charge waits for it); one
+ * without power (fault) is neither online nor flat.
+ */
 export function measureHypervisor(into: Float64Array, hypervisor: HypervisorShard): void {
   const n = hypervisor.fleet.size;
-  const { powered, charging, guestState } = hypervisor;
+  const { powered, offCause, charging, guestState } = hypervisor;
+  let flat = 0;
   let online = 0;
   let chargingCount = 0;
   let low = 0;
@@ -79,11 +84,12 @@ export function measureHypervisor(into: Float64Array, hypervisor: HypervisorShar
   for (let i = 0; i < n; i++) {
     const permille = hypervisor.batteryPermille(i);
     permilleSum += permille;
+    if (powered[i] === 0 && offCause[i] === OffCause.NOT_IN_FLEET) continue;
     if (charging[i] !== 0) chargingCount++;
     if (powered[i] === 1) {
       online++;
       if (permille < BATTERY_LOW_PERMILLE) low++;
-    }
+    } else if (offCause[i] === OffCause.BATTERY_EMPTY) flat++;
     const guest = guestState[i];
     if (guest === GuestState.RUNNING) running++;
     else if (guest === GuestState.SUSPENDED) suspended++;
@@ -93,7 +99,7 @@ export function measureHypervisor(into: Float64Array, hypervisor: HypervisorShar
   }
   into[Kpi.handsetsOnline] += online;
   into[Kpi.handsetsCharging] += chargingCount;
-  into[Kpi.batteryEmpty] += n - online;
+  into[Kpi.batteryEmpty] += flat;
   into[Kpi.batteryLow] += low;
   into[Kpi.batteryPermilleSum] += permilleSum;
   into[Kpi.guestProvisioning] += provisioning;

@@ -124,6 +124,7 @@ export interface DueCheckIns {
 export function dueCheckIns(agent: AgentShard, grant: GrantBatch, tick: number, out: DueCheckIns): DueCheckIns {
   out.enrollments.length = 0;
   out.checkIns.length = 0;
+  reconnect(agent, tick);
   for (let i = 0; i < agent.fleet.size; i++) {
     if (grant.powered[i] === 0) continue;
     const guest = grant.guestState[i];
@@ -156,6 +157,7 @@ export function stepAgent(context: AgentContext, agent: AgentShard, grant: Grant
     appliedPolicyVersion: 0,
   };
   const appVersions = facts.appVersionCode as Uint16Array;
+  reconnect(agent, tick);
 
   for (let i = 0; i < fleet.size; i++) {
     if (grant.powered[i] === 0) continue;
@@ -224,6 +226,17 @@ export function stepAgent(context: AgentContext, agent: AgentShard, grant: Grant
     }
     agent.nextCheckInTick[i] = tick + clock.ticksFor(policy.checkInIntervalMinutes);
   }
+}
+
+/**
+ * When a service the agents depend on comes back (policy-authority after a restart) or takes their
+ * world down (hypervisor-core restart), every enrolled agent checks in at its next chance rather
+ * than at its interval: at once, or as soon as its world runs again. Idempotent, so dueCheckIns and
+ * stepAgent may both apply it in the same tick.
+ */
+function reconnect(agent: AgentShard, tick: number): void {
+  if (!agent.fleet.fleet.schedule.agentsReconnectAt(tick)) return;
+  for (let i = 0; i < agent.fleet.size; i++) if (agent.enrolled[i] === 1 && agent.nextCheckInTick[i] > tick) agent.nextCheckInTick[i] = tick;
 }
 
 function applyPolicy(

@@ -16,6 +16,7 @@ import {
   OVERNIGHT_CHARGER_SHARE,
 } from './calibration';
 import { CATALOGUE, modelIndexByName } from './catalogue';
+import { FleetSchedule, NEVER } from './fleet-schedule';
 import { versionCode } from './policy';
 
 export interface Weighted {
@@ -50,6 +51,8 @@ export interface ResolvedFleet {
   readonly personalIntensity: number;
   readonly businessIntensity: number;
   readonly enrollmentWindowMinutes: number;
+  /** Ramp, power losses and service restarts (prepareRun resolves them; resolveFleet gives none). */
+  readonly schedule: FleetSchedule;
 }
 
 const MAX_HANDSETS = 10_000_000; // a bound that keeps typed arrays within one process
@@ -94,6 +97,7 @@ export function resolveFleet(spec: FleetSpec): ResolvedFleet {
     personalIntensity: spec.personalIntensity ?? 1,
     businessIntensity: spec.businessIntensity ?? 1,
     enrollmentWindowMinutes: window,
+    schedule: FleetSchedule.always(spec.handsets),
   };
 }
 
@@ -138,6 +142,8 @@ export class FleetShard {
   readonly initialPasscodeRank: Uint8Array;
   readonly initialBatteryPermille: Uint16Array;
   readonly emailAppVersionCode: Uint16Array;
+  readonly joinRank: Uint32Array; // in the fleet at ticks where schedule.handsetsPresentAt(tick) > joinRank
+  readonly powerLossMask: Uint32Array; // bit k: in power-loss batch k of the schedule
 
   constructor(
     readonly fleet: ResolvedFleet,
@@ -159,6 +165,9 @@ export class FleetShard {
     this.initialPasscodeRank = new Uint8Array(n);
     this.initialBatteryPermille = new Uint16Array(n);
     this.emailAppVersionCode = new Uint16Array(n);
+    this.joinRank = new Uint32Array(n);
+    this.powerLossMask = new Uint32Array(n);
+    const schedule = fleet.schedule;
     const windowTicks = Math.floor((fleet.enrollmentWindowMinutes * 60) / tickSeconds);
     const older = versionCode(HYPERVISOR_VERSIONS[0]);
     const newer = versionCode(HYPERVISOR_VERSIONS[1]);
@@ -173,7 +182,11 @@ export class FleetShard {
       this.overnightCharger[i] = random.uniform(id, 0, Stream.FLEET_CHARGING_HABIT, 0) < OVERNIGHT_CHARGER_SHARE ? 1 : 0;
       this.anxietyPermille[i] =
         ANXIETY_MIN_PERMILLE + Math.floor(random.uniform(id, 0, Stream.FLEET_CHARGING_HABIT, 1) * (ANXIETY_MAX_PERMILLE - ANXIETY_MIN_PERMILLE + 1));
-      this.enrollmentTick[i] = Math.floor(random.uniform(id, 0, Stream.FLEET_ENROLLMENT, 0) * (windowTicks + 1));
+      // The business world starts provisioning within the window after the handset joins the fleet.
+      this.joinRank[i] = schedule.joinRank(id);
+      const joinTick = schedule.firstPresentTick(this.joinRank[i]);
+      this.enrollmentTick[i] = joinTick === NEVER ? NEVER : joinTick + Math.floor(random.uniform(id, 0, Stream.FLEET_ENROLLMENT, 0) * (windowTicks + 1));
+      this.powerLossMask[i] = schedule.powerLossCount === 0 ? 0 : schedule.powerLossMaskOf(id, this.region[i], this.group[i]);
       this.hypervisorVersionCode[i] = random.uniform(id, 0, Stream.FLEET_HYPERVISOR_VERSION, 0) < NEWER_HYPERVISOR_SHARE ? newer : older;
       const passcode = random.uniform(id, 0, Stream.FLEET_PASSCODE, 0);
       // Ranks follow policy.ts's passwordQualityRank: 0 none, 3 NUMERIC, 6 ALPHANUMERIC.

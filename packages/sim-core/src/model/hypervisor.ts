@@ -48,6 +48,8 @@ import type { SimulationClock } from './time';
 
 /** Why the guest is suspended; resuming is only done by the same authority that suspended it. */
 export const SuspendReason = { NONE: 0, LOW_BATTERY: 1, ENFORCEMENT: 2, COMMAND: 3 } as const;
+/** Why a handset is off; HANDSET_POWERED_OFF and HANDSET_BOOTED carry it in `b` (a flat battery as 0 in HANDSET_BOOTED). */
+export const OffCause = { NONE: 0, BATTERY_EMPTY: 1, NOT_IN_FLEET: 2, POWER_LOST: 3 } as const;
 const ChargeKind = { NONE: 0, OVERNIGHT: 1, TOP_UP: 2 } as const;
 
 const MODEL_CAPACITY_MICRO_AH = CATALOGUE.map((model) => model.batteryMah * 1000);
@@ -62,6 +64,7 @@ export class HypervisorShard {
   readonly charging: Uint8Array; // ChargeKind
   readonly pluggedAtTick: Int32Array;
   readonly powered: Uint8Array;
+  readonly offCause: Uint8Array; // OffCause while powered is 0
   readonly batteryLow: Uint8Array; // 1 after BATTERY_LOW until the level recovers
   readonly emptyCount: Uint16Array; // times the handset ran flat, cumulative
   readonly guestState: Uint8Array;
@@ -80,6 +83,7 @@ export class HypervisorShard {
     this.charging = new Uint8Array(n);
     this.pluggedAtTick = new Int32Array(n);
     this.powered = new Uint8Array(n).fill(1);
+    this.offCause = new Uint8Array(n);
     this.batteryLow = new Uint8Array(n);
     this.emptyCount = new Uint16Array(n);
     this.guestState = new Uint8Array(n).fill(GuestState.NOT_PROVISIONED);
@@ -89,8 +93,14 @@ export class HypervisorShard {
     this.guestMemoryMb = new Uint16Array(n);
     this.foreground = new Uint8Array(n);
     this.consumedMicroAh = new Float64Array(n);
+    const present = fleet.fleet.schedule.handsetsPresentAt(0);
     for (let i = 0; i < n; i++) {
       this.batteryMicroAh[i] = Math.floor((MODEL_CAPACITY_MICRO_AH[fleet.model[i]] * fleet.initialBatteryPermille[i]) / 1000);
+      // A ramp brings handsets in later: until then they are off and out of the fleet.
+      if (fleet.joinRank[i] >= present) {
+        this.powered[i] = 0;
+        this.offCause[i] = OffCause.NOT_IN_FLEET;
+      }
     }
   }
 
@@ -98,7 +108,7 @@ export class HypervisorShard {
     return Math.floor((this.batteryMicroAh[i] * 1000) / MODEL_CAPACITY_MICRO_AH[this.fleet.model[i]]);
   }
 
-  /** The grants as seen before the first tick: every handset on, no guest yet. */
+  /** The grants as seen before the first tick: every handset in the fleet on, no guest yet. */
   writeInitialGrants(personal: GrantBatch, business: GrantBatch): void {
     for (let i = 0; i < this.fleet.size; i++) {
       for (const grant of [personal, business]) {
@@ -143,7 +153,13 @@ export function stepHypervisor(
   const chargerChance = 1 - Math.exp(-(tickSeconds / 60) / MINUTES_TO_CHARGER);
   const unlockChance = 1 - Math.exp(-(tickSeconds / 60) / MINUTES_TO_UNLOCK);
   const minPluggedTicks = Math.ceil((MIN_PLUGGED_MINUTES * 60) / tickSeconds);
-  const { batteryMicroAh, charging, powered, guestState, guestStateSince, suspendReason, guestMemoryMb } = state;
+  const { batteryMicroAh, charging, powered, offCause, guestState, guestStateSince, suspendReason, guestMemoryMb } = state;
+  // The fleet's schedule: who is in the fleet (ramp), who has no power, whether hypervisor-core restarts.
+  const schedule = fleet.fleet.schedule;
+  const present = schedule.handsetsPresentAt(tick);
+  const powerLosses = schedule.powerLossesAt(tick);
+  const guestsRestart = schedule.guestsRestartAt(tick);
+  const hypervisorDown = schedule.hypervisorDownAt(tick);
 
   for (let c = 0; c < commands.length; c++) executeCommand(state, commands.index[c], commands.type[c], tick, events);
 
@@ -153,6 +169,37 @@ export function stepHypervisor(
     const capacity = MODEL_CAPACITY_MICRO_AH[model];
     const policy = policies[business.policyIndex[i]];
     let permille = Math.floor((batteryMicroAh[i] * 1000) / capacity);
+
+    // Out of the fleet (ramp) or without power (fault): off, and no charger works.
+    const inFleet = fleet.joinRank[i] < present;
+    if (!inFleet || (fleet.powerLossMask[i] & powerLosses) !== 0) {
+      const cause = inFleet ? OffCause.POWER_LOST : OffCause.NOT_IN_FLEET;
+      if (charging[i] !== 0) {
+        charging[i] = ChargeKind.NONE;
+        events.emit(EventKind.POWER_DISCONNECTED, id, 0, permille, 0);
+      }
+      if (powered[i] === 1) {
+        powered[i] = 0;
+        events.emit(EventKind.HANDSET_POWERED_OFF, id, 0, permille, cause);
+        powerLossResetsGuest(state, i, tick, events);
+      }
+      // Out of the fleet overrides everything; a flat battery stays the reason through a power loss.
+      if (cause === OffCause.NOT_IN_FLEET || offCause[i] !== OffCause.BATTERY_EMPTY) offCause[i] = cause;
+      writeOff(state, i, permille, personalGrant, businessGrant);
+      continue;
+    }
+    if (powered[i] === 0 && offCause[i] !== OffCause.BATTERY_EMPTY) {
+      // Joined the fleet, or power is back: the handset switches on with the charge it had,
+      // unless that is too little to boot; then it waits for a charger like any flat handset.
+      if (permille >= BOOT_ABOVE_PERMILLE) {
+        powered[i] = 1;
+        events.emit(EventKind.HANDSET_BOOTED, id, 0, permille, offCause[i]);
+        offCause[i] = OffCause.NONE;
+        writeOff(state, i, permille, personalGrant, businessGrant);
+        continue;
+      }
+      offCause[i] = OffCause.BATTERY_EMPTY;
+    }
 
     // The owner plugs in or unplugs the charger.
     if (charging[i] === 0) {
@@ -181,11 +228,15 @@ export function stepHypervisor(
       permille = Math.floor((batteryMicroAh[i] * 1000) / capacity);
       if (permille >= BOOT_ABOVE_PERMILLE) {
         powered[i] = 1;
+        offCause[i] = OffCause.NONE;
         events.emit(EventKind.HANDSET_BOOTED, id, 0, permille, 0);
       }
       writeOff(state, i, permille, personalGrant, businessGrant);
       continue;
     }
+
+    // hypervisor-core restarts: the guest VM runs in its process (the vmx under mvpd [C2]), so it stops.
+    if (guestsRestart) stopGuest(state, i, tick, events);
 
     // World requests from the business persona's MDM agent (enforcement).
     const request = business.worldRequest[i];
@@ -200,7 +251,8 @@ export function stepHypervisor(
       const downloadSeconds = (GUEST_IMAGE_MB * 8 * 1024) / MODEL_CONNECTION_KBPS[model];
       if (inState * tickSeconds >= downloadSeconds) setGuest(state, i, GuestState.INSTALLED, tick, events);
     } else if (state0 === GuestState.INSTALLED) {
-      if (permille > GUEST_RESUME_ABOVE_PERMILLE) {
+      // No guest boots while hypervisor-core is away.
+      if (permille > GUEST_RESUME_ABOVE_PERMILLE && !hypervisorDown) {
         guestMemoryMb[i] = initialGuestMemory(model, policy.guestMemoryMb);
         setGuest(state, i, GuestState.BOOTING, tick, events);
       }
@@ -299,6 +351,7 @@ export function stepHypervisor(
     }
     if (level === 0) {
       powered[i] = 0;
+      offCause[i] = OffCause.BATTERY_EMPTY;
       state.emptyCount[i]++;
       events.emit(EventKind.BATTERY_EMPTY, id, 0, 0, 0);
       powerLossResetsGuest(state, i, tick, events);
@@ -357,13 +410,18 @@ function setGuest(state: HypervisorShard, i: number, to: number, tick: number, e
 }
 
 function powerLossResetsGuest(state: HypervisorShard, i: number, tick: number, events: EventBuffer): void {
+  if (state.guestState[i] === GuestState.DOWNLOADING_IMAGE)
+    state.guestStateSince[i] = tick; // the download starts over
+  else stopGuest(state, i, tick, events);
+}
+
+/** A guest VM that was up (booting, running, suspended or locked) stops: installed, to boot again. */
+function stopGuest(state: HypervisorShard, i: number, tick: number, events: EventBuffer): void {
   const guest = state.guestState[i];
   if (guest === GuestState.BOOTING || guest === GuestState.RUNNING || guest === GuestState.SUSPENDED || guest === GuestState.LOCKED) {
     state.suspendReason[i] = SuspendReason.NONE;
     state.guestMemoryMb[i] = 0;
     setGuest(state, i, GuestState.INSTALLED, tick, events);
-  } else if (guest === GuestState.DOWNLOADING_IMAGE) {
-    state.guestStateSince[i] = tick; // the download starts over
   }
 }
 

@@ -109,6 +109,8 @@ export function computeDemands(
   const ids = state.fleet.ids;
   const model = state.fleet.model;
   const intensity = state.fleet.intensity;
+  const joinRank = state.fleet.joinRank;
+  const present = state.fleet.fleet.schedule.handsetsPresentAt(tick);
   const { app, remainingTicks, degraded, nextSyncTick, sessions, blockedSessions } = state;
   const hour = clock.hourOfDay(tick);
   const tickMinutes = clock.tickSeconds / 60;
@@ -132,7 +134,8 @@ export function computeDemands(
       out.worldRequest[i] = agent.pendingWorldRequest[i];
       agent.pendingWorldRequest[i] = 0;
     }
-    const active = previousGrant.powered[i] === 1 && (!isBusiness || previousGrant.guestState[i] === GuestState.RUNNING);
+    // A handset not (or no longer) in the fleet demands nothing, whatever grant came before the run.
+    const active = previousGrant.powered[i] === 1 && joinRank[i] < present && (!isBusiness || previousGrant.guestState[i] === GuestState.RUNNING);
     if (!active) {
       if (app[i] !== 0) endSession(state, i, persona, events);
       out.cpuMhz[i] = 0;
