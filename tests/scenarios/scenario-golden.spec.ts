@@ -70,6 +70,18 @@ const SCENARIOS: readonly GoldenScenario[] = [
       expect(golden.kpis.rollout_p99_minutes).toBeGreaterThan(60);
     },
   },
+  {
+    name: 'morning-ramp',
+    overrides: ['fleet.handsets=800'],
+    exercises: (golden) => {
+      // The ramp starts from an empty fleet and ends with everyone enrolled.
+      expect(golden.kpis.handsets_online_min).toBe(0);
+      expect(golden.kpis.enrolled_handsets).toBe(800);
+      // policy-authority's restart: refused check-ins, then every agent checking in within a minute.
+      expect(golden.kpis.check_ins_unreachable).toBeGreaterThan(0);
+      expect(golden.kpis.check_ins_peak_per_minute).toBeGreaterThanOrEqual(760);
+    },
+  },
 ];
 
 describe.each(SCENARIOS)('golden scenario $name', ({ name, overrides, exercises }) => {

@@ -1,7 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, parse as parseYamlValue, isNode, type Document } from 'yaml';
 import { z } from 'zod';
-import { CATALOGUE, ValidationError, prepareRun, type OutageSpec, type SimulationConfig } from '@duet/sim-core';
+import {
+  CATALOGUE,
+  ValidationError,
+  prepareRun,
+  type OutageSpec,
+  type PowerLossSpec,
+  type RampStageSpec,
+  type ServiceRestartSpec,
+  type SimulationConfig,
+} from '@duet/sim-core';
 import { KPI_BY_NAME, KPI_REGISTRY_NAMES } from '../thresholds/kpi-registry';
 import { expressionProblem, parseThresholdExpression } from '../thresholds/threshold';
 import { durationSeconds, toTicks } from './duration';
@@ -86,14 +95,14 @@ export function loadScenario(file: string, overrides: readonly string[] = []): L
   // Thresholds in the file's order (the schema's object would list them in registry order).
   const thresholdOrder = Object.keys(raw.thresholds ?? {});
   const scenario: Scenario = { ...parsed.data, thresholds: Object.fromEntries(thresholdOrder.map((name) => [name, parsed.data.thresholds[name]])) };
-  const { config, outageSources } = toSimulationConfig(scenario, problems, lineOf);
+  const { config, sources } = toSimulationConfig(scenario, problems, lineOf);
   if (problems.length === 0) {
     try {
       prepareRun(config); // the core's own checks: unknown groups, policy documents, handset ids
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       for (const issue of error.issues) {
-        const path = scenarioPathOf(issue.path, outageSources);
+        const path = scenarioPathOf(issue.path, sources);
         problems.push({ path: path.join('.'), line: lineOf(path), rule: issue.rule, message: issue.message });
       }
     }
@@ -135,11 +144,7 @@ function checkThresholds(raw: Record<string, unknown>, problems: ScenarioProblem
   }
 }
 
-function toSimulationConfig(
-  scenario: Scenario,
-  problems: ScenarioProblem[],
-  lineOf: LineOf,
-): { config: SimulationConfig; outageSources: (string | number)[][] } {
+function toSimulationConfig(scenario: Scenario, problems: ScenarioProblem[], lineOf: LineOf): { config: SimulationConfig; sources: ConfigSources } {
   const tickSeconds = durationSeconds(scenario.tick)!;
   if (!Number.isInteger(tickSeconds) || tickSeconds < 1 || tickSeconds > 3600) {
     problems.push({ path: 'tick', line: lineOf(['tick']), rule: 'range', message: `must be a whole number of seconds in 1s..1h, got ${scenario.tick}` });
@@ -154,8 +159,27 @@ function toSimulationConfig(
   // A policy-authority outage is an outage of every region: agents cannot reach the authority from anywhere.
   const regionNames = fleet.regions === undefined ? ['default'] : Object.keys(fleet.regions);
   const outages: OutageSpec[] = [];
-  const outageSources: (string | number)[][] = [];
+  const powerLosses: PowerLossSpec[] = [];
+  const serviceRestarts: ServiceRestartSpec[] = [];
+  const sources: ConfigSources = { outages: [], powerLosses: [], serviceRestarts: [] };
   scenario.faults.forEach((fault, i) => {
+    if (fault.powerLoss !== undefined) {
+      const { handsets, region, group, from, to } = fault.powerLoss;
+      const amount = typeof handsets === 'number' ? { handsets } : { percent: Number(handsets.slice(0, -1)) };
+      if (ticks(to) <= ticks(from)) {
+        const path = ['faults', i, 'powerLoss', 'to'];
+        problems.push({ path: path.join('.'), line: lineOf(path), rule: 'after-from', message: 'must be later than from' });
+      }
+      powerLosses.push({ ...amount, region, group, fromTick: ticks(from), toTick: ticks(to) });
+      sources.powerLosses.push(['faults', i, 'powerLoss']);
+      return;
+    }
+    if (fault.serviceRestart !== undefined) {
+      const { service, at, downFor } = fault.serviceRestart;
+      serviceRestarts.push({ service, tick: ticks(at), downTicks: ticks(downFor) });
+      sources.serviceRestarts.push(['faults', i, 'serviceRestart']);
+      return;
+    }
     const kind = fault.regionOutage !== undefined ? 'regionOutage' : 'policyAuthorityOutage';
     const window = (fault.regionOutage ?? fault.policyAuthorityOutage)!;
     const fromTick = ticks(window.from);
@@ -166,7 +190,7 @@ function toSimulationConfig(
     }
     for (const region of fault.regionOutage !== undefined ? [fault.regionOutage.region] : regionNames) {
       outages.push({ region, fromTick, toTick });
-      outageSources.push(['faults', i, kind]);
+      sources.outages.push(['faults', i, kind]);
     }
   });
   const config: SimulationConfig = {
@@ -187,15 +211,50 @@ function toSimulationConfig(
     policies: scenario.policies.map((entry) => ({ tick: ticks(entry.at), groups: entry.groups, policy: entry.policy })),
     commands: scenario.commands.map((command) => ({ tick: ticks(command.at), handsets: command.handsets, type: command.type })),
     outages,
+    ramp: scenario.ramp?.map((stage, i) => rampStage(stage, i, fleet.handsets, ticks, problems, lineOf)),
+    powerLosses,
+    serviceRestarts,
   };
-  return { config, outageSources };
+  return { config, sources };
 }
 
-/** Maps a core config path (fleet.models.0.name, policies.1.policy.x, outages.2.region) back to the scenario file's path. */
-function scenarioPathOf(corePath: string, outageSources: readonly (string | number)[][]): (string | number)[] {
+/** A ramp stage in ticks and handsets; a percent target is of fleet.handsets, rounded. */
+function rampStage(
+  stage: NonNullable<Scenario['ramp']>[number],
+  i: number,
+  handsets: number,
+  ticks: (value: number | string) => number,
+  problems: ScenarioProblem[],
+  lineOf: LineOf,
+): RampStageSpec {
+  const target = stage.target;
+  if (typeof target === 'number') return { ticks: ticks(stage.duration), handsets: target };
+  const share = Number(target.slice(0, -1));
+  if (share > 100) {
+    const path = ['ramp', i, 'target'];
+    problems.push({ path: path.join('.'), line: lineOf(path), rule: 'max', message: `must be at most 100% of the fleet, got ${target}` });
+  }
+  return { ticks: ticks(stage.duration), handsets: Math.round((handsets * Math.min(share, 100)) / 100) };
+}
+
+/** For each fault list of the core's config, the scenario path of each entry. */
+interface ConfigSources {
+  readonly outages: (string | number)[][];
+  readonly powerLosses: (string | number)[][];
+  readonly serviceRestarts: (string | number)[][];
+}
+
+// Core field names that the scenario spells otherwise.
+const SCENARIO_FIELD: Record<string, string> = { fromTick: 'from', toTick: 'to', percent: 'handsets', tick: 'at', downTicks: 'downFor' };
+const RAMP_FIELD: Record<string, string> = { ticks: 'duration', handsets: 'target' };
+
+/** Maps a core config path (fleet.models.0.name, policies.1.policy.x, outages.2.region, ramp.0.handsets) back to the scenario file's path. */
+function scenarioPathOf(corePath: string, sources: ConfigSources): (string | number)[] {
   const parts: (string | number)[] = corePath.split('.').map((part) => (/^\d+$/.test(part) ? Number(part) : part));
-  if (parts[0] === 'outages' && outageSources[parts[1] as number] !== undefined)
-    return [...outageSources[parts[1] as number], ...parts.slice(2).map((part) => (part === 'fromTick' ? 'from' : part === 'toTick' ? 'to' : part))];
+  const list = parts[0] === 'outages' || parts[0] === 'powerLosses' || parts[0] === 'serviceRestarts' ? sources[parts[0]] : undefined;
+  if (list !== undefined && list[parts[1] as number] !== undefined)
+    return [...list[parts[1] as number], ...parts.slice(2).map((part) => SCENARIO_FIELD[part] ?? part)];
+  if (parts[0] === 'ramp') return parts.map((part, k) => (k === 2 ? (RAMP_FIELD[part] ?? part) : part));
   if (parts[0] === 'ticks') return ['duration'];
   if (parts[0] === 'tickSeconds') return ['tick'];
   return parts;

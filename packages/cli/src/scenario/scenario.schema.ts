@@ -1,7 +1,7 @@
 // The scenario file (DESIGN §1 "Scenario"): what a run simulates. One zod schema is the source of
 // the TypeScript type, the validation (every problem with its path) and the published JSON Schema.
 import { z } from 'zod';
-import { CATALOGUE, CommandType } from '@duet/sim-core';
+import { CATALOGUE, CommandType, RESTARTABLE_SERVICES } from '@duet/sim-core';
 import { KPI_REGISTRY } from '../thresholds/kpi-registry';
 import { THRESHOLD_PATTERN, THRESHOLD_SYNTAX } from '../thresholds/threshold';
 import { DURATION_PATTERN } from './duration';
@@ -17,6 +17,8 @@ const thresholdList = z.union([thresholdExpression, z.array(thresholdExpression)
 const thresholdKeys = Object.fromEntries(KPI_REGISTRY.map((kpi) => [kpi.name, thresholdList.optional().describe(`${kpi.description} [${kpi.unit}]`)]));
 /** From `from` (inclusive) to `to` (exclusive). */
 const timeWindow = { from: moment, to: moment };
+const percent = z.string().regex(/^\d+(\.\d+)?%$/, 'must be a percent like 20% or 12.5%');
+export const FAULT_KINDS = ['regionOutage', 'policyAuthorityOutage', 'powerLoss', 'serviceRestart'] as const;
 
 export const scenarioSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be kebab-case'),
@@ -66,16 +68,38 @@ export const scenarioSchema = z.strictObject({
       }),
     )
     .default([]),
-  /** One fault per entry: a region loses its network, or the policy authority is down for every region. */
+  /**
+   * k6-style ramp: stage by stage, the fleet moves linearly from 0 handsets at the start to each
+   * stage's target (a count or a percent of fleet.handsets), then holds the last one. Without it
+   * every handset is in the fleet from the start.
+   */
+  ramp: z
+    .array(z.strictObject({ duration: z.union([z.number().int().min(0), duration]), target: z.union([z.number().int().min(0), percent]) }))
+    .min(1)
+    .optional(),
+  /**
+   * One fault per entry: a region loses its network; the policy authority is down for every region;
+   * a seeded batch of handsets (a count or a percent, optionally of one region and group) loses
+   * power; or hypervisor-core or policy-authority restarts (docs/architecture.md "Faults").
+   */
   faults: z
     .array(
       z
         .strictObject({
           regionOutage: z.strictObject({ region: z.string().min(1), ...timeWindow }).optional(),
           policyAuthorityOutage: z.strictObject(timeWindow).optional(),
+          powerLoss: z
+            .strictObject({
+              handsets: z.union([z.number().int().min(1), percent]),
+              region: z.string().min(1).optional(),
+              group: z.string().min(1).optional(),
+              ...timeWindow,
+            })
+            .optional(),
+          serviceRestart: z.strictObject({ service: z.enum(RESTARTABLE_SERVICES), at: moment, downFor: duration.default('2m') }).optional(),
         })
-        .refine((fault) => (fault.regionOutage === undefined) !== (fault.policyAuthorityOutage === undefined), {
-          message: 'give exactly one of regionOutage, policyAuthorityOutage',
+        .refine((fault) => FAULT_KINDS.filter((kind) => fault[kind] !== undefined).length === 1, {
+          message: `give exactly one of ${FAULT_KINDS.join(', ')}`,
           params: { rule: 'one-fault' },
         }),
     )
