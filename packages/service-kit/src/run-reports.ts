@@ -4,7 +4,7 @@
 import { events as contract, telemetry } from '@duet/contracts';
 import { KPI_COUNT, KPI_NAMES, type EventBuffer, type StateColumns } from '@duet/sim-core';
 import type { EventBus } from './event-bus';
-import { toNumbers } from './tick-exchange.codec';
+import { wireColumn } from './tick-exchange.codec';
 
 export const Role = contract.Role;
 export type Role = contract.Role;
@@ -35,11 +35,11 @@ export function encodeEvents(runId: string, shard: number, tick: number, role: R
     shard,
     tick,
     role,
-    kind: toNumbers(events.kind.subarray(0, n)),
-    handsetId: toNumbers(events.handset.subarray(0, n)),
-    persona: toNumbers(events.persona.subarray(0, n)),
-    a: toNumbers(events.a.subarray(0, n)),
-    b: toNumbers(events.b.subarray(0, n)),
+    kind: wireColumn(events.kind.subarray(0, n)),
+    handsetId: wireColumn(events.handset.subarray(0, n)),
+    persona: wireColumn(events.persona.subarray(0, n)),
+    a: wireColumn(events.a.subarray(0, n)),
+    b: wireColumn(events.b.subarray(0, n)),
   }).finish();
 }
 
@@ -60,8 +60,8 @@ export class RunReporter {
       runId,
       shard,
       role,
-      handsetIds: toNumbers(handsetIds),
-      columns: Object.entries(columns).map(([name, values]) => ({ name, values: toNumbers(values) })),
+      handsetIds: Array.from(handsetIds),
+      columns: Object.entries(columns).map(([name, values]) => ({ name, values: Array.from(values) })),
     }).finish();
     await this.bus.publish(SHARD_STATE, [{ key: String(shard), value: message }]);
   }

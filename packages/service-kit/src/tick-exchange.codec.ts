@@ -11,18 +11,19 @@ export interface ExchangeKeys {
   readonly persona: number;
 }
 
-/** Copies a column into a plain array (a loop: ~3× faster than Array.from on typed arrays). */
-export function toNumbers(column: ArrayLike<number>): number[] {
-  const out = new Array<number>(column.length);
-  for (let i = 0; i < column.length; i++) out[i] = column[i];
-  return out;
+/**
+ * A typed column as a message's repeated field (number[] or boolean[] in the generated types), by
+ * one memcpy instead of a loop over every element. Sound because the generated code only iterates
+ * repeated fields (encode: for-of) and this codec only indexes them, both of which typed arrays do;
+ * booleans travel as 0/1, which the writer's bool() and the decoders' truthiness tests read alike.
+ * The in-process adapters hand messages over as they are, so in the embedded mode this copy is the
+ * whole cost of the exchange (at 100,000 handsets the element-wise copies were its largest cost).
+ */
+export function wireColumn<T extends number | boolean = number>(column: TypedColumn): T[] {
+  return column.slice() as unknown as T[];
 }
 
-function toBooleans(column: ArrayLike<number>): boolean[] {
-  const out = new Array<boolean>(column.length);
-  for (let i = 0; i < column.length; i++) out[i] = column[i] === 1;
-  return out;
-}
+type TypedColumn = Uint8Array | Uint16Array | Uint32Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
 
 /** Largest batch accepted: a shard beyond this is a configuration error, not a tick. */
 export const MAX_BATCH_ROWS = 1_000_000;
@@ -39,15 +40,15 @@ export function encodeDemand(keys: ExchangeKeys, handsetIds: Uint32Array, demand
   return {
     demand: {
       ...keys,
-      handsetIds: toNumbers(handsetIds),
-      cpuMhz: toNumbers(demand.cpuMhz),
-      memoryMb: toNumbers(demand.memoryMb),
-      radioKbps: toNumbers(demand.radioKbps),
-      screenOn: toBooleans(demand.screenOn),
-      app: toNumbers(demand.app),
-      worldRequest: toNumbers(demand.worldRequest),
-      policyRevision: toNumbers(demand.policyIndex),
-      policyApplied: toBooleans(demand.policyApplied),
+      handsetIds: wireColumn(handsetIds),
+      cpuMhz: wireColumn(demand.cpuMhz),
+      memoryMb: wireColumn(demand.memoryMb),
+      radioKbps: wireColumn(demand.radioKbps),
+      screenOn: wireColumn<boolean>(demand.screenOn),
+      app: wireColumn(demand.app),
+      worldRequest: wireColumn(demand.worldRequest),
+      policyRevision: wireColumn(demand.policyIndex),
+      policyApplied: wireColumn<boolean>(demand.policyApplied),
     },
     flowRequests: { handsetIds: flowHandsets, kind: flowKinds },
   };
@@ -135,14 +136,14 @@ export function encodeGrant(keys: ExchangeKeys, handsetIds: Uint32Array, grant: 
   return {
     grant: {
       ...keys,
-      handsetIds: toNumbers(handsetIds),
-      cpuMhzGranted: toNumbers(grant.cpuMhz),
-      memoryMbGranted: toNumbers(grant.memoryMb),
-      guestState: toNumbers(grant.guestState),
-      batteryPermille: toNumbers(grant.batteryPermille),
-      powered: toBooleans(grant.powered),
-      foreground: toNumbers(grant.foreground),
-      incomingItems: toNumbers(grant.incomingItems),
+      handsetIds: wireColumn(handsetIds),
+      cpuMhzGranted: wireColumn(grant.cpuMhz),
+      memoryMbGranted: wireColumn(grant.memoryMb),
+      guestState: wireColumn(grant.guestState),
+      batteryPermille: wireColumn(grant.batteryPermille),
+      powered: wireColumn<boolean>(grant.powered),
+      foreground: wireColumn(grant.foreground),
+      incomingItems: wireColumn(grant.incomingItems),
     },
     flowDecisions: { allowed, rule },
   };

@@ -61,9 +61,9 @@ describe('ShardExchange', () => {
       }
       await Promise.all([sut.submit(Persona.PERSONAL, tick), sut.submit(Persona.BUSINESS, tick)]);
       const wire = encodeGrant(keys(tick, Persona.BUSINESS), sut.fleet.ids, sut.grants[Persona.BUSINESS], sut.demands[Persona.BUSINESS]).grant!;
-      expect(wire.guestState).toEqual(Array.from(shard.businessGrant.guestState));
-      expect(wire.cpuMhzGranted).toEqual(Array.from(shard.businessGrant.cpuMhz));
-      expect(wire.batteryPermille).toEqual(Array.from(shard.businessGrant.batteryPermille));
+      expect(Array.from(wire.guestState)).toEqual(Array.from(shard.businessGrant.guestState));
+      expect(Array.from(wire.cpuMhzGranted)).toEqual(Array.from(shard.businessGrant.cpuMhz));
+      expect(Array.from(wire.batteryPermille)).toEqual(Array.from(shard.businessGrant.batteryPermille));
     }
     expect(Array.from(sut.state.batteryMicroAh)).toEqual(Array.from(shard.hypervisor.batteryMicroAh));
     expect(sut.state.guestState.some((state) => state === GuestState.RUNNING)).toBe(true);
