@@ -36,6 +36,7 @@ export function eventBatchMessage(runId: string, batch: SimulatedEventBatch): Ou
     runId,
     shard: batch.shard,
     tick: batch.tick,
+    role: batch.role,
     kind: batch.kind,
     handsetId: batch.handsetId,
     persona: batch.persona,

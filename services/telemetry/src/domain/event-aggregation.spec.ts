@@ -2,14 +2,15 @@ import { EventKind, Kpi, Persona } from '@duet/sim-core';
 import { describe, expect, it } from 'vitest';
 import { SMALL_RUN_CONFIG, shuffled, simulateRun } from '../../test/simulated-run';
 import { PartError } from './errors';
-import { EventAggregator, checkEventBatch, eventBatchKey, type EventBatch, type SeriesCount } from './event-aggregation';
+import { EventAggregator, checkEventBatch, checkEventBatchIdentity, eventBatchKey, expectedEventBatches, type EventBatch, type SeriesCount } from './event-aggregation';
 import { FleetDimensions } from './fleet-dimensions';
 import { PolicyHistory } from './policy-history';
 
-function batch(tick: number, events: [kind: number, handset: number, persona: number, a?: number][]): EventBatch {
+function batch(tick: number, events: [kind: number, handset: number, persona: number, a?: number][], role = 2): EventBatch {
   return {
     shard: 0,
     tick,
+    role,
     kind: events.map((event) => event[0]),
     handsetId: events.map((event) => event[1]),
     persona: events.map((event) => event[2]),
@@ -78,10 +79,26 @@ describe('EventAggregator', () => {
 });
 
 describe('eventBatchKey', () => {
-  it('is equal for a redelivered batch and differs for another batch of the same shard and tick', () => {
+  it('is equal for a redelivered batch and differs between the roles of one shard and tick, even when both are empty', () => {
     const one = batch(1, [[EventKind.SESSION_STARTED, 2, Persona.PERSONAL]]);
     expect(eventBatchKey({ ...one })).toBe(eventBatchKey(one));
-    expect(eventBatchKey(batch(1, [[EventKind.SESSION_STARTED, 2, Persona.BUSINESS]]))).not.toBe(eventBatchKey(one));
+    expect(eventBatchKey(batch(1, [], 1))).not.toBe(eventBatchKey(batch(1, [], 2)));
+    expect(eventBatchKey(batch(1, [], 3))).not.toBe(eventBatchKey(batch(2, [], 3)));
+    expect(eventBatchKey({ ...batch(1, [], 3), shard: 1 })).not.toBe(eventBatchKey(batch(1, [], 3)));
+  });
+
+  it('makes a complete run one batch per role, shard and tick', () => {
+    expect(expectedEventBatches({ ticks: 10, shards: 2 })).toBe(60);
+  });
+});
+
+describe('checkEventBatchIdentity', () => {
+  it('rejects a batch that cannot be one of the run\'s, naming each field', () => {
+    const run = { ticks: 5, shards: 2 };
+    expect(() => checkEventBatchIdentity(batch(4, [], 3), run)).not.toThrow();
+    expect(() => checkEventBatchIdentity(batch(4, [], 0), run)).toThrow('role: must be a Role that emits events (1, 2, 3), got 0 [enum]');
+    expect(() => checkEventBatchIdentity(batch(5, [], 1), run)).toThrow('tick: must be a tick of the run, 0..4, got 5 [range]');
+    expect(() => checkEventBatchIdentity({ ...batch(0, [], 1), shard: 2 }, run)).toThrow('shard: must be a shard of the run, 0..1, got 2 [range]');
   });
 });
 

@@ -9,9 +9,12 @@ export class FleetDimensions {
     private readonly model: Uint8Array,
     private readonly region: Uint8Array,
     private readonly group: Uint8Array,
-    private readonly regionNames: readonly string[],
-    private readonly groupNames: readonly string[],
+    /** Names by value code, for each dimension. */
+    readonly regionNames: readonly string[],
+    readonly groupNames: readonly string[],
   ) {}
+
+  readonly modelNames: readonly string[] = CATALOGUE.map((model) => model.name);
 
   /** Validates the configuration (sim-core's ValidationError names every issue) and draws the fleet. */
   static fromConfig(config: SimulationConfig): FleetDimensions {
@@ -19,6 +22,19 @@ export class FleetDimensions {
     // Shard 0 of 1 holds every handset, ids ascending, so index = handset id.
     const fleet = new FleetShard(prepared.fleet, 0, 1, prepared.random, prepared.clock.tickSeconds);
     return new FleetDimensions(fleet.size, fleet.model, fleet.region, fleet.group, prepared.fleet.regionNames, prepared.fleet.groupNames);
+  }
+
+  /** Value codes: indices into modelNames, regionNames and groupNames. */
+  modelCode(handsetId: number): number {
+    return this.model[handsetId];
+  }
+
+  regionCode(handsetId: number): number {
+    return this.region[handsetId];
+  }
+
+  groupCode(handsetId: number): number {
+    return this.group[handsetId];
   }
 
   /** Catalogue name of the handset's model, e.g. `optimus-2x`. */

@@ -27,6 +27,7 @@ export class PendingEventBatchesRepository {
             tick: batch.tick,
             key,
             events: {
+              role: batch.role,
               kind: Array.from(batch.kind),
               handsetId: Array.from(batch.handsetId),
               persona: Array.from(batch.persona),

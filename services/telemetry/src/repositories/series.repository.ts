@@ -26,6 +26,12 @@ export class SeriesRepository {
     return new Set(rows.map((row) => row.batch_key));
   }
 
+  /** Batches of the run recorded as counted. */
+  async countBatches(runId: string): Promise<number> {
+    const { rows } = await this.database.query<{ batches: string }>('SELECT count(*) AS batches FROM telemetry.event_batches WHERE run_id = $1', [runId]);
+    return Number(rows[0].batches);
+  }
+
   /** Adds counts in one statement; the counts must hold each (tick, dimension, value, kind) once. */
   async addCounts(client: Queryable, runId: string, counts: readonly SeriesCount[]): Promise<void> {
     if (counts.length === 0) return;

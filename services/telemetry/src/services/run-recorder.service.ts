@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Database, Metrics } from '@duet/service-kit';
 import { ValidationError, prepareRun, type PreparedRun, type SimulationConfig } from '@duet/sim-core';
 import { PartError } from '../domain/errors';
-import { EventAggregator, checkEventBatch, eventBatchKey, type EventBatch } from '../domain/event-aggregation';
+import { EventAggregator, checkEventBatch, checkEventBatchIdentity, eventBatchKey, expectedEventBatches, type EventBatch } from '../domain/event-aggregation';
 import { FleetDimensions } from '../domain/fleet-dimensions';
 import { PolicyHistory } from '../domain/policy-history';
 import { RunAssembly, type FinalStatePart, type TickPart } from '../domain/run-assembly';
@@ -30,6 +30,8 @@ interface RunState {
   readonly assembly: RunAssembly | undefined;
   /** Undefined when the run's config was not valid (the run is FAILED). */
   readonly aggregator: EventAggregator | undefined;
+  /** Event batches counted (or skipped as broken) so far; the run completes once all are. */
+  eventBatches: number;
 }
 
 const CACHED_RUNS = 8; // runs held in memory; others are reloaded from PostgreSQL when a message needs them
@@ -167,7 +169,8 @@ export class RunRecorder {
       for (const part of await this.tickKpis.loadParts(row.runId)) this.skipBad(() => assembly!.addTickPart(part));
       for (const part of await this.finalStateParts.load(row.runId)) this.skipBad(() => assembly!.addFinalStatePart(part));
     }
-    return { row, phase: row.phase, assembly, aggregator };
+    const eventBatches = row.phase === 'STARTED' ? await this.series.countBatches(row.runId) : 0;
+    return { row, phase: row.phase, assembly, aggregator, eventBatches };
   }
 
   /** Stores the new parts and the ticks they made final, then completes the run if it is done. */
@@ -192,8 +195,14 @@ export class RunRecorder {
     await this.completeIfDone(state);
   }
 
+  /**
+   * Completes the run once every tick part, final state and event batch is in: events travel on
+   * their own topic, so a run whose parts are all in may still have event counts on the way, and
+   * COMPLETED promises that its series are final.
+   */
   private async completeIfDone(state: RunState): Promise<void> {
     if (state.phase !== 'STARTED' || state.assembly === undefined || !state.assembly.complete) return;
+    if (state.eventBatches < expectedEventBatches(state.row)) return;
     let result;
     try {
       result = state.assembly.finish();
@@ -221,24 +230,32 @@ export class RunRecorder {
     await this.runRows.markCompletionPublished(row.runId);
   }
 
-  /** Counts batches not counted before, in one transaction with the record that they were. */
+  /**
+   * Counts batches not counted before, in one transaction with the record that they were. A batch
+   * whose identity is not one of the run's is skipped; one whose content breaks the contract is
+   * recorded as seen but not counted, so the run can still complete (the log names what was wrong).
+   */
   private async countEvents(state: RunState, batches: readonly KeyedEventBatch[], fromPending = false): Promise<void> {
     const aggregator = state.aggregator;
     if (aggregator === undefined) return; // a run that failed at start has no fleet to count by
-    const valid = batches.filter(({ batch }) => this.skipBad(() => checkEventBatch(batch, state.row.handsets)) !== 'skipped');
-    await this.guarded(state, () =>
+    const known = batches.filter(({ batch }) => this.skipBad(() => checkEventBatchIdentity(batch, state.row)) !== 'skipped');
+    const valid = new Set(known.filter(({ batch }) => this.skipBad(() => checkEventBatch(batch, state.row.handsets)) !== 'skipped'));
+    const claimed = await this.guarded(state, () =>
       this.database.transaction(async (client) => {
         const claimed = await this.series.claimBatches(
           client,
           state.row.runId,
-          valid.map(({ key, batch }) => ({ key, shard: batch.shard, tick: batch.tick })),
+          known.map(({ key, batch }) => ({ key, shard: batch.shard, tick: batch.tick })),
         );
-        const { counts, applications } = aggregator.aggregate(valid.filter(({ key }) => claimed.has(key)).map(({ batch }) => batch));
+        const { counts, applications } = aggregator.aggregate(known.filter((keyed) => valid.has(keyed) && claimed.has(keyed.key)).map(({ batch }) => batch));
         await this.policyApplications.insert(client, state.row.runId, applications);
         await this.series.addCounts(client, state.row.runId, counts);
         if (fromPending) await this.pendingEvents.deleteRun(client, state.row.runId);
+        return claimed;
       }),
     );
+    state.eventBatches += claimed.size;
+    await this.completeIfDone(state);
   }
 
   /** Runs a store; when it fails the cached state may be ahead of PostgreSQL, so it is dropped. */
