@@ -60,6 +60,32 @@ describe('telemetry in the embedded mode (in-process bus, real PostgreSQL)', () 
     }
   });
 
+  it('completes only once every role\'s event batch is counted, empty batches included', async () => {
+    const eventBus = new InProcessEventBus();
+    const app = await start(eventBus);
+    try {
+      // Every tick part and final state, and every event batch but one empty one: not complete yet.
+      const last = run.eventBatches.findLastIndex((batch) => batch.kind.length === 0);
+      expect(last).toBeGreaterThanOrEqual(0);
+      await eventBus.publish(RUN_LIFECYCLE.name, [startedMessage('embedded-events', run)]);
+      await eventBus.publish(TICK_KPIS.name, run.tickParts.map((part) => tickPartMessage('embedded-events', part)));
+      await eventBus.publish('duet.shard-state.v1', run.finalStateParts.map((part) => finalStateMessage('embedded-events', part)));
+      await eventBus.publish(
+        'duet.handset-events.v1',
+        run.eventBatches.filter((_batch, i) => i !== last).map((batch) => eventBatchMessage('embedded-events', batch)),
+      );
+      await eventBus.drain();
+      const sut = app.get(TelemetryQueryService);
+      expect((await sut.getRun('embedded-events')).phase).toBe('STARTED');
+
+      await eventBus.publish('duet.handset-events.v1', [eventBatchMessage('embedded-events', run.eventBatches[last])]);
+      await eventBus.drain();
+      expect(await sut.completedRun('embedded-events')).toEqual({ digest: run.digest, summary: run.summary });
+    } finally {
+      await app.close();
+    }
+  });
+
   it('takes parts that arrived before STARTED, and continues after a restart from what it stored', async () => {
     const firstBus = new InProcessEventBus();
     let app = await start(firstBus);
