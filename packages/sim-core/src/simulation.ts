@@ -1,6 +1,7 @@
 // The in-process simulation: every shard's roles (two persona runtimes with the business agent,
 // and the hypervisor) stepped tick by tick in one process, with the same model code the services
 // run. Used by the embedded mode, `duet bench core` and the golden tests.
+import type { Pacing } from './engine/pacing';
 import { CounterRandom } from './engine/random';
 import { shardOf } from './engine/shard';
 import { ValidationError, type ValidationIssue } from './errors';
@@ -63,6 +64,11 @@ export interface SimulationConfig {
   readonly powerLosses?: readonly PowerLossSpec[];
   /** Restarts of hypervisor-core or policy-authority, as the fleet sees them (docs/architecture.md "Faults"). */
   readonly serviceRestarts?: readonly ServiceRestartSpec[];
+  /**
+   * How the services start ticks on the wall clock (default as fast as possible). Never read by the
+   * model, so it changes neither the KPIs nor the digest.
+   */
+  readonly pacing?: Pacing;
 }
 
 const MAX_SHARDS = 1024;

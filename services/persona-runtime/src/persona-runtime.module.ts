@@ -5,7 +5,8 @@ import { HypervisorPeer, PolicyGateway } from './domain/ports';
 import { PersonaRuntimeOptions } from './persona-runtime.options';
 import { PersonaRunsService } from './services/persona-runs.service';
 
-export { HypervisorPeer, PeerUnavailable, PolicyGateway } from './domain/ports';
+export { HypervisorPeer, PeerUnavailable, PolicyGateway, type PolicyCallSchedule } from './domain/ports';
+export { MeasuredPolicyGateway, type PolicyLoadFigures, type PolicyMethod, type RpcFigures, type LatencyPercentiles } from './adapters/policy-gateway.measured';
 export { GrpcHypervisorPeer } from './adapters/hypervisor-peer.grpc';
 export { GrpcPolicyGateway } from './adapters/policy-gateway.grpc';
 export { InProcessHypervisorPeer, InProcessPolicyGateway } from './adapters/in-process.peers';

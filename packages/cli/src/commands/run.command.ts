@@ -6,10 +6,12 @@ import type { RunSummary } from '@duet/sim-core';
 import { ExitCode } from '../exit-codes';
 import { Output } from '../output';
 import { printSummary } from '../report';
+import { buildLoadReport, loadReportLines, type LoadReport } from '../report/load-report';
+import { judgePacing, pacingOf, pacingWarning, type PacingReport } from '../report/pacing-report';
 import { measureRun, type RunMeasurement } from '../report/run-measurement';
 import { buildRunReport, writeRunReport } from '../report/run-report';
 import { thresholdTableLines } from '../report/threshold-table';
-import { EmbeddedTarget } from '../run/embedded.target';
+import { EmbeddedTarget, type LoadTestTarget } from '../run/embedded.target';
 import { LocalTarget } from '../run/local.target';
 import { runScenario } from '../run/run-scenario';
 import type { RunTarget } from '../run/run-target';
@@ -26,7 +28,18 @@ interface RunOptions {
   runId?: string;
   dataDir: string;
   out?: string;
+  policyAuthority?: string;
+  adminToken?: string;
 }
+
+/** What a run on the services gives besides its summary: wall-time figures the digest leaves out. */
+interface ServicesRun {
+  readonly summary: RunSummary;
+  readonly pacing: PacingReport;
+  readonly load?: LoadReport;
+}
+
+const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/;
 
 /** `duet run <scenario>`: runs a scenario embedded (default), on the local stack, or on the pure core; judges its thresholds. */
 export function runCommand(setExitCode: (code: number) => void): Command {
@@ -45,7 +58,14 @@ export function runCommand(setExitCode: (code: number) => void): Command {
     .option('--run-id <id>', 'id of the run (default: a new UUID)')
     .option('--data-dir <dir>', 'where the embedded PostgreSQL keeps its data', join(process.cwd(), '.duet', 'embedded'))
     .option('--out <dir>', 'write report.json and report.html (series over simulated time, thresholds, breakdowns) here')
-    .action(async (file: string, options: RunOptions) => setExitCode(await run(file, options)));
+    .option(
+      '--policy-authority <host:port>',
+      'load-test this policy authority: the business agents call its gRPC duet.policy.v1 API, and the run reports RPC latency, errors and rates (embedded target)',
+    )
+    .option('--admin-token <token>', 'bearer token of that policy authority’s PolicyAdminService (default: $ADMIN_TOKEN)')
+    .action(async (file: string, options: RunOptions) =>
+      setExitCode(await run(file, { ...options, adminToken: options.adminToken ?? process.env.ADMIN_TOKEN })),
+    );
 }
 
 async function run(file: string, options: RunOptions): Promise<number> {
@@ -59,6 +79,11 @@ async function run(file: string, options: RunOptions): Promise<number> {
     return ExitCode.BAD_INPUT;
   }
   const { scenario, config } = loaded;
+  const problem = targetProblem(loaded, options);
+  if (problem !== undefined) {
+    output.error(`duet: ${problem}`);
+    return ExitCode.BAD_INPUT;
+  }
   if (options.out !== undefined) {
     try {
       mkdirSync(options.out, { recursive: true });
@@ -78,13 +103,15 @@ async function run(file: string, options: RunOptions): Promise<number> {
   const needsMeasurement = options.out !== undefined || Object.keys(scenario.thresholds).some((name) => KPI_BY_NAME.get(name)?.source === 'series');
   let summary: RunSummary;
   let measurement: RunMeasurement | undefined;
+  let pacing: PacingReport | undefined;
+  let load: LoadReport | undefined;
   if (options.target === 'core') {
     measurement = measureWithProgress(output, loaded, scenario.name);
     summary = measurement.summary;
   } else {
     const outcome = await runOnServices(output, loaded, runId, options);
     if (typeof outcome === 'number') return outcome;
-    summary = outcome;
+    ({ summary, pacing, load } = outcome);
     if (needsMeasurement) {
       measurement = measureWithProgress(output, loaded, 'measuring');
       if (measurement.summary.digest !== summary.digest) {
@@ -101,9 +128,19 @@ async function run(file: string, options: RunOptions): Promise<number> {
     thresholds: scenario.thresholds,
     summary,
     measurement,
+    pacing,
+    load,
   });
   printSummary(output, summary);
   output.line(`wall time    ${wallSeconds.toFixed(1)} s`);
+  if (pacing?.mode === 'real-time')
+    output.line(
+      `pacing       real time ×${pacing.speedFactor}, tick lag p50 ${pacing.lag!.p50Ms} ms, p99 ${pacing.lag!.p99Ms} ms, max ${pacing.lag!.maxMs} ms: ${pacing.keptPace ? 'kept pace' : 'LOST PACE'}`,
+    );
+  for (const line of load === undefined ? [] : loadReportLines(load)) output.line(line);
+  const warning = pacing === undefined ? undefined : pacingWarning(pacing);
+  // On stderr, so it shows with --json too.
+  if (warning !== undefined) output.error(`duet: run ${runId}: ${warning}`);
   for (const line of thresholdTableLines(report.thresholds)) output.line(line);
   const paths = options.out === undefined ? undefined : writeRunReport(options.out, report);
   if (paths !== undefined) output.line(`report       ${paths.html}`);
@@ -121,30 +158,57 @@ async function run(file: string, options: RunOptions): Promise<number> {
     kpis: summary.kpis,
     passed: report.passed,
     thresholds: report.thresholds,
+    pacing,
+    load,
     report: paths,
   });
   return report.passed ? ExitCode.OK : ExitCode.THRESHOLDS_FAILED;
 }
 
-/** Runs on the embedded or local services; their summary, or the exit code of a failure. */
-async function runOnServices(output: Output, loaded: LoadedScenario, runId: string, options: RunOptions): Promise<RunSummary | number> {
+/** Why the run cannot go on the chosen target as asked; undefined when it can. */
+function targetProblem(loaded: LoadedScenario, options: RunOptions): string | undefined {
+  const loadKpis = Object.keys(loaded.scenario.thresholds).filter((name) => KPI_BY_NAME.get(name)?.source === 'load');
+  if (options.target !== 'embedded' && loadKpis.length > 0)
+    return (
+      `thresholds.${loadKpis[0]}: ${loadKpis.join(', ')} ${loadKpis.length === 1 ? 'is a load KPI' : 'are load KPIs'}, measured only on the embedded target, ` +
+      `where the business agents run in this process (the ${options.target} target ${options.target === 'core' ? 'makes no policy calls' : 'runs them in other processes'}): ` +
+      'drop --target or the threshold'
+    );
+  if (options.target === 'core' && pacingOf(loaded.config).mode === 'real-time')
+    return 'pacing.mode real-time: the core target runs as fast as possible and has no wall-clock schedule to keep; run on the services (the default embedded target, or --target local), or --set pacing.mode=as-fast-as-possible';
+  if (options.policyAuthority !== undefined) {
+    if (options.target !== 'embedded')
+      return `--policy-authority works with the embedded target (its business agents call the server under test); the ${options.target} target has its own policy authority`;
+    if (!HOST_PORT.test(options.policyAuthority)) return `--policy-authority ${options.policyAuthority}: must be HOST:PORT, e.g. 127.0.0.1:50053`;
+    if (!options.adminToken) return '--policy-authority needs the server’s admin token: --admin-token TOKEN or ADMIN_TOKEN in the environment';
+  }
+  return undefined;
+}
+
+/** Runs on the embedded or local services; their summary and wall-time figures, or the exit code of a failure. */
+async function runOnServices(output: Output, loaded: LoadedScenario, runId: string, options: RunOptions): Promise<ServicesRun | number> {
   const { scenario, config } = loaded;
   const startedAt = performance.now();
   let target: RunTarget;
+  const loadTest: LoadTestTarget | undefined =
+    options.policyAuthority === undefined ? undefined : { policyAuthority: options.policyAuthority, adminToken: options.adminToken! };
   try {
-    target = options.target === 'embedded' ? await EmbeddedTarget.start(options.dataDir) : await LocalTarget.connect();
+    target = options.target === 'embedded' ? await EmbeddedTarget.start(options.dataDir, undefined, loadTest) : await LocalTarget.connect();
   } catch (error) {
     output.error(`duet: cannot start the ${options.target} target: ${(error as Error).message}`);
     return ExitCode.BAD_INPUT;
   }
   for (const [name, address] of Object.entries(target.addresses)) output.line(`  ${name.padEnd(8)} ${address}`);
   const progress = output.progress(config.ticks, scenario.name);
+  const paced = pacingOf(config).mode === 'real-time';
   let firstTickAt: number | undefined;
   try {
     const outcome = await runScenario(target, { runId, scenario: scenario.name, config }, (state) => {
       if (state.ticksCompleted > 0) firstTickAt ??= performance.now();
       const seconds = (performance.now() - startedAt) / 1000;
-      progress.update(state.ticksCompleted, { rate: `${Math.round(state.events / Math.max(seconds, 0.001)).toLocaleString('en-US')} events/s` });
+      const rate = `${Math.round(state.events / Math.max(seconds, 0.001)).toLocaleString('en-US')} events/s`;
+      const lag = paced ? ` | lag ${Math.round(state.lagMilliseconds).toLocaleString('en-US')} ms` : '';
+      progress.update(state.ticksCompleted, { rate: `${state.handsetsOnline.toLocaleString('en-US')} online | ${rate}${lag}` });
     });
     progress.stop();
     if (outcome.phase === 'FAILED' || outcome.summary === undefined) {
@@ -155,7 +219,19 @@ async function runOnServices(output: Output, loaded: LoadedScenario, runId: stri
     output.line(
       `services     ${((performance.now() - startedAt) / 1000).toFixed(1)} s (first tick after ${(((firstTickAt ?? performance.now()) - startedAt) / 1000).toFixed(1)} s)`,
     );
-    return outcome.summary;
+    const pacing = judgePacing(pacingOf(config), config.tickSeconds, outcome.tickLagsMilliseconds);
+    const figures = target instanceof EmbeddedTarget ? target.policyFigures(runId) : undefined;
+    const load =
+      figures === undefined
+        ? undefined
+        : buildLoadReport({
+            policyAuthority: options.policyAuthority ?? 'embedded',
+            figures,
+            pacing,
+            ticks: config.ticks,
+            tickWallSeconds: outcome.tickWallSeconds,
+          });
+    return { summary: outcome.summary, pacing, load };
   } finally {
     progress.stop();
     await target.close();

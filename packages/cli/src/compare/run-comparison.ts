@@ -37,7 +37,10 @@ export interface RunComparison {
  * was judged by, A's first; each is judged anew on both runs' values.
  */
 export function compareRuns(a: ComparedRun, b: ComparedRun, spec?: ThresholdSpec): RunComparison {
-  const kpis = KPI_REGISTRY.filter((kpi) => kpi.source === 'summary' || a.measured || b.measured).map((kpi): KpiComparison => {
+  // Load KPIs (wall-time figures of the policy calls) only where either run has them.
+  const compared = (kpi: (typeof KPI_REGISTRY)[number]) =>
+    kpi.source === 'load' ? kpi.name in a.kpis || kpi.name in b.kpis : kpi.source === 'summary' || a.measured || b.measured;
+  const kpis = KPI_REGISTRY.filter(compared).map((kpi): KpiComparison => {
     const valueA = a.kpis[kpi.name] ?? null;
     const valueB = b.kpis[kpi.name] ?? null;
     return { kpi: kpi.name, unit: kpi.unit, a: valueA, b: valueB, delta: valueA === null || valueB === null ? null : round(valueB - valueA) };

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { HypervisorCoreModule, HypervisorRunsService } from '@duet/hypervisor-core';
-import { InProcessHypervisorPeer, InProcessPolicyGateway, PersonaRuntimeModule } from '@duet/persona-runtime';
+import { GrpcPolicyGateway, InProcessHypervisorPeer, InProcessPolicyGateway, MeasuredPolicyGateway, PersonaRuntimeModule } from '@duet/persona-runtime';
 import { AgentService, EnrollmentTokenService, PolicyAuthorityModule, PolicyCatalogueService, PublicationService } from '@duet/policy-authority';
 import { Database, InProcessEventBus, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@duet/service-kit';
 import { Persona } from '@duet/sim-core';
@@ -19,6 +19,8 @@ export interface EmbeddedStack {
   readonly database: Database;
   /** http://127.0.0.1:<port>: health and telemetry's query API. */
   readonly url: string;
+  /** The business agents' policy calls, measured (latency histograms, errors) per run. */
+  readonly policyCalls: MeasuredPolicyGateway;
   close(): Promise<void>;
 }
 
@@ -27,6 +29,11 @@ export interface EmbeddedStackOptions {
   readonly dataDir: string;
   /** HTTP port for health and the query API; 0 picks a free one. */
   readonly httpPort?: number;
+  /**
+   * host:port of a policy authority to load-test over gRPC (duet.policy.v1.PolicyService): the
+   * business agents call it instead of the embedded one.
+   */
+  readonly policyAuthority?: string;
 }
 
 /** A late-bound reference: the persona modules are registered before Nest builds the services they call. */
@@ -54,10 +61,14 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       { exchange: (request) => hypervisorRuns.get().exchange(request) },
       (error) => (error as { reason?: string }).reason === 'unknown-run',
     );
-    const policy = new InProcessPolicyGateway({
-      enrollBatch: (request) => agents.get().enrollBatch(request),
-      checkInBatch: (request) => agents.get().checkInBatch(request),
-    });
+    const remote = options.policyAuthority === undefined ? undefined : new GrpcPolicyGateway(options.policyAuthority);
+    const policy = new MeasuredPolicyGateway(
+      remote ??
+        new InProcessPolicyGateway({
+          enrollBatch: (request) => agents.get().enrollBatch(request),
+          checkInBatch: (request) => agents.get().checkInBatch(request),
+        }),
+    );
     const secret = randomBytes(24).toString('base64url');
     const root: DynamicModule = {
       module: EmbeddedRootModule,
@@ -80,8 +91,10 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       bus,
       database,
       url: `http://127.0.0.1:${address.port}`,
+      policyCalls: policy,
       async close() {
         await app.close();
+        remote?.close();
         await bus.close();
         await database.close();
         await postgres.stop();

@@ -22,6 +22,8 @@ export function formatKpiValue(unit: KpiUnit, value: number | null | undefined, 
       return `${formatNumber(value)} min`;
     case 'per-minute':
       return `${formatNumber(value)}/min`;
+    case 'milliseconds':
+      return `${formatNumber(value)} ms`;
   }
 }
 
@@ -41,7 +43,7 @@ export function formatDelta(unit: KpiUnit, a: number | null, b: number | null): 
         ? `${sign}${TWO_DIGITS.format(magnitude)} pp`
         : unit === 'handsets' || unit === 'count'
           ? `${sign}${INTEGER.format(magnitude)}`
-          : `${sign}${formatNumber(magnitude)}${unit === 'minutes' ? ' min' : '/min'}`;
+          : `${sign}${formatNumber(magnitude)}${unit === 'minutes' ? ' min' : unit === 'milliseconds' ? ' ms' : '/min'}`;
   const relative = difference === 0 ? '±0.00 %' : a === 0 ? '—' : `${sign}${TWO_DIGITS.format(Math.abs(difference / a) * 100)} %`;
   return { delta, relative };
 }

@@ -4,6 +4,7 @@ import { KPI_REGISTRY, KPI_BY_NAME } from '../thresholds/kpi-registry';
 import { escapeHtml, htmlPage, htmlTable, passBadge } from './html';
 import { formatInteger, formatKpiValue, formatNumber } from './kpi-format';
 import { renderLineChart, type ChartSeries, type LineChart } from './line-chart';
+import { pacingAndLoadSection } from './load-report.page';
 import type { BreakdownRow, Dimension } from './run-measurement';
 import type { RunReport } from './run-report';
 
@@ -14,6 +15,7 @@ export function renderRunReportHtml(report: RunReport): string {
   const sections = [
     header(report),
     thresholdSection(report),
+    pacingAndLoadSection(report),
     kpiSection(report),
     chartSection(report),
     rolloutSection(report),

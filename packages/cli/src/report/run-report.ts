@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import type { RunSummary, SimulationConfig } from '@duet/sim-core';
 import { kpiValues } from '../thresholds/kpi-registry';
 import { allPassed, evaluateThresholds, type ThresholdResult, type ThresholdSpec } from '../thresholds/threshold';
+import { loadKpiFigures, type LoadReport } from './load-report';
+import type { PacingReport } from './pacing-report';
 import { renderRunReportHtml } from './run-report.page';
 import type { BreakdownRow, Dimension, DimensionMeasure, OutageMeasurement, RolloutMeasurement, RunMeasurement } from './run-measurement';
 
@@ -34,6 +36,10 @@ export interface RunReport {
   readonly breakdowns?: Readonly<Record<Dimension, readonly BreakdownRow[]>>;
   readonly rollout?: RolloutMeasurement;
   readonly outages?: readonly OutageMeasurement[];
+  /** How ticks started on the wall clock and, in real time, whether the run kept pace. Services targets only. */
+  readonly pacing?: PacingReport;
+  /** The policy calls the business agents made (latency, errors, rates). Embedded target only. */
+  readonly load?: LoadReport;
 }
 
 export interface RunReportInputs {
@@ -44,12 +50,14 @@ export interface RunReportInputs {
   readonly summary: RunSummary;
   /** The core's measurement of the same run; without it, KPIs that need series are null. */
   readonly measurement?: RunMeasurement;
+  readonly pacing?: PacingReport;
+  readonly load?: LoadReport;
 }
 
 /** Evaluates the KPIs and thresholds of a run and assembles its report. */
 export function buildRunReport(inputs: RunReportInputs): RunReport {
   const { summary, measurement } = inputs;
-  const kpis = kpiValues({ summary, series: measurement?.figures });
+  const kpis = kpiValues({ summary, series: measurement?.figures, load: inputs.load === undefined ? undefined : loadKpiFigures(inputs.load) });
   const thresholds = evaluateThresholds(inputs.thresholds, kpis, summary.handsets);
   return {
     format: RUN_REPORT_FORMAT,
@@ -71,6 +79,8 @@ export function buildRunReport(inputs: RunReportInputs): RunReport {
     breakdowns: measurement?.breakdowns,
     rollout: measurement?.rollout,
     outages: measurement?.outages,
+    pacing: inputs.pacing,
+    load: inputs.load,
   };
 }
 

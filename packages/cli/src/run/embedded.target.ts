@@ -6,16 +6,41 @@ import {
   startEmbeddedStack,
   type EmbeddedStack,
 } from '../embedded/embedded-stack';
+import type { PolicyLoadFigures } from '@duet/persona-runtime';
+import { GrpcPolicyAdmin } from './policy-admin.grpc';
 import type { RunOutcome, RunTarget } from './run-target';
 
-/** The embedded adapter of RunTarget: every service in this process. */
+/** A policy authority to load-test: where its gRPC API listens and its admin token. */
+export interface LoadTestTarget {
+  readonly policyAuthority: string;
+  readonly adminToken: string;
+}
+
+/**
+ * The embedded adapter of RunTarget: every service in this process; with a load-test target, the
+ * business agents and the run's policy timeline go to that policy authority over gRPC instead.
+ */
 export class EmbeddedTarget implements RunTarget {
   readonly name = 'embedded' as const;
 
-  private constructor(private readonly stack: EmbeddedStack) {}
+  private constructor(
+    private readonly stack: EmbeddedStack,
+    private readonly remoteAdmin?: GrpcPolicyAdmin,
+  ) {}
 
-  static async start(dataDir: string, httpPort?: number): Promise<EmbeddedTarget> {
-    return new EmbeddedTarget(await startEmbeddedStack({ dataDir, httpPort }));
+  static async start(dataDir: string, httpPort?: number, load?: LoadTestTarget): Promise<EmbeddedTarget> {
+    const remoteAdmin = load === undefined ? undefined : await GrpcPolicyAdmin.connect(load.policyAuthority, load.adminToken);
+    try {
+      return new EmbeddedTarget(await startEmbeddedStack({ dataDir, httpPort, policyAuthority: load?.policyAuthority }), remoteAdmin);
+    } catch (error) {
+      remoteAdmin?.close();
+      throw error;
+    }
+  }
+
+  /** The run's policy calls as the business agents measured them; undefined before any. */
+  policyFigures(runId: string): PolicyLoadFigures | undefined {
+    return this.stack.policyCalls.figures(runId);
   }
 
   get bus() {
@@ -27,6 +52,7 @@ export class EmbeddedTarget implements RunTarget {
   }
 
   async publishPolicy(runId: string, policy: unknown, groups: readonly string[] | undefined, effectiveTick: number): Promise<number> {
+    if (this.remoteAdmin !== undefined) return this.remoteAdmin.publishPolicy(runId, policy, groups, effectiveTick);
     const created = await this.stack.app.get(PolicyCatalogueService).createPolicyDocument(policy);
     const published = await this.stack.app.get(PublicationService).publishPolicy({
       runId,
@@ -39,6 +65,7 @@ export class EmbeddedTarget implements RunTarget {
   }
 
   async createEnrollmentToken(runId: string, durationTicks: number): Promise<string> {
+    if (this.remoteAdmin !== undefined) return this.remoteAdmin.createEnrollmentToken(runId, durationTicks);
     const response = await this.stack.app.get(EnrollmentTokenService).createEnrollmentToken({ runId, group: '', tick: 0, durationTicks });
     return response.enrollmentToken!.value;
   }
@@ -48,7 +75,8 @@ export class EmbeddedTarget implements RunTarget {
     return { runId, phase: run.phase === 'COMPLETED' ? 'COMPLETED' : 'FAILED', digest: run.digest ?? '', summary: run.summary, failure: run.failure };
   }
 
-  close(): Promise<void> {
-    return this.stack.close();
+  async close(): Promise<void> {
+    this.remoteAdmin?.close();
+    await this.stack.close();
   }
 }

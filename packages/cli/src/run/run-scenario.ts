@@ -1,5 +1,6 @@
 import { events as contract, telemetry } from '@duet/contracts';
 import { RunReporter, type IncomingMessage } from '@duet/service-kit';
+import { DEFAULT_TICK_SECONDS } from '@duet/sim-core';
 import type { RunOutcome, RunRequest, RunTarget } from './run-target';
 
 const ROLES_PER_SHARD = 3; // hypervisor, personal, business
@@ -8,6 +9,18 @@ export interface RunProgress {
   readonly ticksCompleted: number;
   readonly ticks: number;
   readonly events: number;
+  /** Handsets powered on at the last completed tick. */
+  readonly handsetsOnline: number;
+  /** How late the last completed tick started against a real-time schedule, in wall milliseconds (0 unpaced). */
+  readonly lagMilliseconds: number;
+}
+
+/** A run's outcome with the wall-time figures of its ticks, which the digest leaves out. */
+export interface ScenarioOutcome extends RunOutcome {
+  /** Per tick, how late its latest role started it (the most any shard or persona was behind), in wall milliseconds. */
+  readonly tickLagsMilliseconds: readonly number[];
+  /** Wall seconds from the run's start until its last tick completed on every shard and role. */
+  readonly tickWallSeconds: number;
 }
 
 /**
@@ -23,7 +36,7 @@ export async function runScenario(
   request: RunRequest,
   onProgress: (progress: RunProgress) => void = () => undefined,
   stallSeconds = DEFAULT_STALL_SECONDS,
-): Promise<RunOutcome> {
+): Promise<ScenarioOutcome> {
   const { runId, config } = request;
   for (const [i, assignment] of (config.policies ?? []).entries()) {
     const revision = await target.publishPolicy(runId, assignment.policy, assignment.groups, assignment.tick);
@@ -32,15 +45,22 @@ export async function runScenario(
   const enrollmentToken = await target.createEnrollmentToken(runId, config.ticks);
 
   const partsPerTick = config.shards * ROLES_PER_SHARD;
-  const parts = new Map<number, number>();
+  // Per tick not yet complete: parts received, the most lag and the handsets online they report.
+  const parts = new Map<number, { count: number; lag: number; online: number }>();
+  const tickLagsMilliseconds: number[] = [];
   let ticksCompleted = 0;
   let events = 0;
+  let handsetsOnline = 0;
+  let startedAt = performance.now();
+  let ticksDoneAt: number | undefined;
   let settle!: (phase: 'COMPLETED' | 'FAILED') => void;
   const ended = new Promise<'COMPLETED' | 'FAILED'>((resolve) => (settle = resolve));
   let lastProgressAt = Date.now();
   let stalled: string | undefined;
+  // A real-time run waits for each tick's due time: that wait is not a stall.
+  const pacedTickMs = config.pacing?.mode === 'real-time' ? ((config.tickSeconds ?? DEFAULT_TICK_SECONDS) * 1000) / config.pacing.speedFactor : 0;
   const watchdog = setInterval(() => {
-    if (Date.now() - lastProgressAt > stallSeconds * 1000) {
+    if (Date.now() - lastProgressAt > stallSeconds * 1000 + pacedTickMs) {
       stalled = `no tick completed for ${stallSeconds} s (at tick ${ticksCompleted} of ${config.ticks}): are all services of the ${target.name} target up?`;
       settle('FAILED');
     }
@@ -51,15 +71,21 @@ export async function runScenario(
     for (const message of messages) {
       const part = contract.TickKpisRecorded.decode(message.value);
       if (part.runId !== runId) continue;
-      const count = (parts.get(part.tick) ?? 0) + 1;
-      parts.set(part.tick, count);
+      const tick = parts.get(part.tick) ?? { count: 0, lag: 0, online: 0 };
+      tick.count++;
+      tick.lag = Math.max(tick.lag, part.lagMilliseconds);
+      tick.online += Number(part.kpis?.handsetsOnline ?? 0);
+      parts.set(part.tick, tick);
       events += Number(part.kpis?.events ?? 0);
-      while ((parts.get(ticksCompleted) ?? 0) >= partsPerTick) {
+      for (let done = parts.get(ticksCompleted); done !== undefined && done.count >= partsPerTick; done = parts.get(ticksCompleted)) {
+        tickLagsMilliseconds.push(done.lag);
+        handsetsOnline = done.online;
         parts.delete(ticksCompleted++);
         lastProgressAt = Date.now();
       }
+      if (ticksCompleted === config.ticks) ticksDoneAt ??= performance.now();
     }
-    onProgress({ ticksCompleted, ticks: config.ticks, events });
+    onProgress({ ticksCompleted, ticks: config.ticks, events, handsetsOnline, lagMilliseconds: tickLagsMilliseconds[ticksCompleted - 1] ?? 0 });
   });
   const lifecycle = await target.bus.subscribe(`${watcher}-lifecycle`, ['duet.run-lifecycle.v1'], async (messages) => {
     for (const message of messages) {
@@ -70,6 +96,7 @@ export async function runScenario(
     }
   });
   try {
+    startedAt = performance.now();
     await new RunReporter(target.bus).publishLifecycle(
       contract.RunLifecycle.fromPartial({
         runId,
@@ -85,8 +112,9 @@ export async function runScenario(
       }),
     );
     await ended;
-    if (stalled !== undefined) return { runId, phase: 'FAILED', digest: '', failure: stalled };
-    return await target.outcome(runId);
+    const tickWallSeconds = ((ticksDoneAt ?? performance.now()) - startedAt) / 1000;
+    if (stalled !== undefined) return { runId, phase: 'FAILED', digest: '', failure: stalled, tickLagsMilliseconds, tickWallSeconds };
+    return { ...(await target.outcome(runId)), tickLagsMilliseconds, tickWallSeconds };
   } finally {
     clearInterval(watchdog);
     await progress.close();

@@ -214,6 +214,7 @@ function toSimulationConfig(scenario: Scenario, problems: ScenarioProblem[], lin
     ramp: scenario.ramp?.map((stage, i) => rampStage(stage, i, fleet.handsets, ticks, problems, lineOf)),
     powerLosses,
     serviceRestarts,
+    pacing: scenario.pacing.mode === 'real-time' ? { mode: 'real-time', speedFactor: scenario.pacing.speedFactor } : { mode: 'as-fast-as-possible' },
   };
   return { config, sources };
 }

@@ -105,6 +105,17 @@ export const scenarioSchema = z.strictObject({
     )
     .default([]),
   /**
+   * How ticks start on the wall clock: as fast as possible (what-if runs), or real time × speedFactor
+   * (load tests: a tick of `tick` simulated seconds every tick / speedFactor wall seconds, and the run
+   * reports its lag). Pacing changes neither the KPIs nor the digest.
+   */
+  pacing: z
+    .strictObject({
+      mode: z.enum(['as-fast-as-possible', 'real-time']).default('as-fast-as-possible'),
+      speedFactor: z.number().positive().max(1_000_000).default(1),
+    })
+    .default({ mode: 'as-fast-as-possible', speedFactor: 1 }),
+  /**
    * k6-style pass/fail criteria: a registry KPI's name to one expression or a list, each
    * `<operator> <number>[%]` with operator one of < <= > >= == !=. `duet run` exits 1 when one fails.
    */

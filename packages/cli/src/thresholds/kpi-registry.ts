@@ -7,7 +7,7 @@ import type { RunSummary } from '@duet/sim-core';
  * What a value is measured in. `%` in a threshold bound means: ×0.01 for a ratio, the value itself
  * for a percent, and a share of the fleet for a number of handsets; other units take no `%`.
  */
-export type KpiUnit = 'ratio' | 'percent' | 'handsets' | 'count' | 'minutes' | 'per-minute';
+export type KpiUnit = 'ratio' | 'percent' | 'handsets' | 'count' | 'minutes' | 'per-minute' | 'milliseconds';
 
 /** Figures only the per-tick measurement of a run has (report/run-measurement.ts computes them). */
 export interface SeriesFigures {
@@ -26,18 +26,34 @@ export interface SeriesFigures {
   readonly outageRecoveryMinutes?: number | null;
 }
 
+/**
+ * Figures of a load test: the policy authority's answers to the business agents, measured in the
+ * process that runs them (the embedded target; docs/decisions/0007-load-testing.md). Wall time.
+ */
+export interface LoadFigures {
+  /** CheckInBatch latency, from the intended send time in a real-time run, in wall milliseconds. */
+  readonly checkInLatency: { readonly p50Ms: number; readonly p95Ms: number; readonly p99Ms: number };
+  /** Failed policy calls (EnrollBatch and CheckInBatch, retries included) over all calls. */
+  readonly rpcErrorRate: number;
+}
+
 export interface KpiInputs {
   readonly summary: RunSummary;
   /** Absent for a run known only by its summary (e.g. read back from telemetry): series KPIs are then null. */
   readonly series?: SeriesFigures;
+  /** Absent where the run's policy calls were not measured (the core, the local stack): load KPIs are then left out. */
+  readonly load?: LoadFigures;
 }
 
 export interface KpiDefinition {
   readonly name: string;
   readonly unit: KpiUnit;
   readonly description: string;
-  /** `summary`: any run's summary has it; `series`: needs the run's per-tick measurement. */
-  readonly source: 'summary' | 'series';
+  /**
+   * `summary`: any run's summary has it; `series`: needs the run's per-tick measurement; `load`: wall
+   * time figures of the policy calls, only on the embedded target (the agents run in the CLI's process).
+   */
+  readonly source: 'summary' | 'series' | 'load';
   /** What the scenario must contain for the KPI to exist. */
   readonly requires?: 'policy' | 'outage';
   value(inputs: KpiInputs): number | null;
@@ -64,6 +80,14 @@ const fromSeries = (
   source: 'series',
   requires,
   value: (inputs) => (inputs.series === undefined ? null : (value(inputs.series) ?? null)),
+});
+
+const fromLoad = (name: string, unit: KpiUnit, description: string, value: (load: LoadFigures) => number): KpiDefinition => ({
+  name,
+  unit,
+  description,
+  source: 'load',
+  value: (inputs) => (inputs.load === undefined ? null : value(inputs.load)),
 });
 
 const rolloutShare = (percentile: 'p50' | 'p90' | 'p95' | 'p99') =>
@@ -128,12 +152,31 @@ export const KPI_REGISTRY: readonly KpiDefinition[] = [
     (s) => s.outageRecoveryMinutes,
     'outage',
   ),
+  fromLoad(
+    'checkin_latency_p50_ms',
+    'milliseconds',
+    'Median CheckInBatch latency the policy authority gave the agents, wall time from the intended send time in a real-time run (one batch per shard and tick)',
+    (load) => load.checkInLatency.p50Ms,
+  ),
+  fromLoad(
+    'checkin_latency_p95_ms',
+    'milliseconds',
+    '95th percentile CheckInBatch latency, wall time (as checkin_latency_p50_ms)',
+    (load) => load.checkInLatency.p95Ms,
+  ),
+  fromLoad(
+    'checkin_latency_p99_ms',
+    'milliseconds',
+    '99th percentile CheckInBatch latency, wall time (as checkin_latency_p50_ms)',
+    (load) => load.checkInLatency.p99Ms,
+  ),
+  fromLoad('rpc_error_rate', 'ratio', 'Share of policy calls (EnrollBatch, CheckInBatch, retries included) that failed', (load) => load.rpcErrorRate),
 ];
 
 export const KPI_BY_NAME: ReadonlyMap<string, KpiDefinition> = new Map(KPI_REGISTRY.map((kpi) => [kpi.name, kpi]));
 export const KPI_REGISTRY_NAMES = KPI_REGISTRY.map((kpi) => kpi.name) as [string, ...string[]];
 
-/** Every registry KPI's value for one run, in registry order. */
+/** Every registry KPI's value for one run, in registry order; load KPIs only when the run's policy calls were measured. */
 export function kpiValues(inputs: KpiInputs): Record<string, number | null> {
-  return Object.fromEntries(KPI_REGISTRY.map((kpi) => [kpi.name, kpi.value(inputs)]));
+  return Object.fromEntries(KPI_REGISTRY.filter((kpi) => kpi.source !== 'load' || inputs.load !== undefined).map((kpi) => [kpi.name, kpi.value(inputs)]));
 }

@@ -18,13 +18,22 @@ export abstract class HypervisorPeer {
   abstract exchangeTick(request: hypervisor.ExchangeTickRequest): Promise<hypervisor.ExchangeTickResponse>;
 }
 
+/**
+ * Where a call stands against a real-time run's schedule: how late, in wall milliseconds, its tick
+ * started, so a measurement can count latency from the intended send time rather than the actual
+ * one (docs/decisions/0007-load-testing.md); undefined when the run goes as fast as possible.
+ */
+export interface PolicyCallSchedule {
+  readonly tickLagMilliseconds?: number;
+}
+
 export abstract class PolicyGateway {
-  abstract enrollBatch(request: policy.EnrollBatchRequest): Promise<policy.EnrollBatchResponse>;
-  abstract checkInBatch(request: policy.CheckInBatchRequest): Promise<policy.CheckInBatchResponse>;
+  abstract enrollBatch(request: policy.EnrollBatchRequest, schedule?: PolicyCallSchedule): Promise<policy.EnrollBatchResponse>;
+  abstract checkInBatch(request: policy.CheckInBatchRequest, schedule?: PolicyCallSchedule): Promise<policy.CheckInBatchResponse>;
 }
 
 /** Where a runner reports its ticks and final state (RunReporter on the event bus). */
 export interface TickReports {
-  publishTick(runId: string, shard: number, tick: number, role: number, events: EventBuffer, kpis: ArrayLike<number>): Promise<void>;
+  publishTick(runId: string, shard: number, tick: number, role: number, events: EventBuffer, kpis: ArrayLike<number>, lagMilliseconds?: number): Promise<void>;
   publishFinalState(runId: string, shard: number, role: number, handsetIds: ArrayLike<number>, columns: StateColumns): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import { Injectable, Logger, Optional, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { events as contract, telemetry } from '@duet/contracts';
 import { EventBus, HealthChecks, Metrics, RunReporter, type IncomingMessage, type Subscription } from '@duet/service-kit';
-import { NON_COMPLIANCE_REASON_NAMES, prepareRun, type SimulationConfig } from '@duet/sim-core';
+import { DEFAULT_TICK_SECONDS, NON_COMPLIANCE_REASON_NAMES, createPacer, prepareRun, systemClock, type SimulationConfig } from '@duet/sim-core';
 import { HypervisorPeer, PolicyGateway } from '../domain/ports';
 import { PersonaRuntimeOptions } from '../persona-runtime.options';
 import { PersonaShardRunner } from './persona-shard-runner';
@@ -11,8 +11,10 @@ const REASONS: readonly [number, string][] = Object.entries(NON_COMPLIANCE_REASO
 
 /**
  * A persona runtime's runs: learns of runs from the run-lifecycle topic and drives each owned
- * shard tick by tick, as fast as the exchange with hypervisor-core allows. Shards advance
- * independently; a run that fails is reported as FAILED with the reason.
+ * shard tick by tick, as fast as the exchange with hypervisor-core allows or, in a real-time run,
+ * starting each tick when it is due on the wall clock (sim-core's pacer, one per run for all its
+ * shards) and reporting how late it started. Shards advance independently; a run that fails is
+ * reported as FAILED with the reason.
  */
 @Injectable()
 export class PersonaRunsService implements OnModuleInit, OnModuleDestroy {
@@ -103,14 +105,19 @@ export class PersonaRunsService implements OnModuleInit, OnModuleDestroy {
         );
       }
       this.logger.log(`run ${runId}: driving shards ${runners.map((runner) => runner.shard).join(',')} for ${config.ticks} ticks`);
+      const pacing = config.pacing ?? { mode: 'as-fast-as-possible' };
+      const pacer = createPacer(pacing, config.tickSeconds ?? DEFAULT_TICK_SECONDS, systemClock);
+      const role = this.options.personaName;
       await Promise.all(
         runners.map(async (runner) => {
           for (let tick = 0; tick < config.ticks; tick++) {
             if (this.stopping) throw new Error('the runtime is shutting down');
-            const end = this.metrics.tickDuration.startTimer({ role: this.options.personaName });
-            await runner.step(tick);
+            const lagMilliseconds = await pacer.awaitTick(tick);
+            this.metrics.tickLag.set({ role }, lagMilliseconds / 1000);
+            const end = this.metrics.tickDuration.startTimer({ role });
+            await runner.step(tick, { lagMilliseconds, paced: pacing.mode === 'real-time' });
             end();
-            this.metrics.ticksProcessed.inc({ role: this.options.personaName });
+            this.metrics.ticksProcessed.inc({ role });
             if (runner.agent) this.measureCompliance(runner, runners);
           }
           await runner.finish();

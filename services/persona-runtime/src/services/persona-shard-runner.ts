@@ -28,7 +28,7 @@ import {
   type WorkloadContext,
 } from '@duet/sim-core';
 import { PROCESS_METRICS, decodeGrant, encodeDemand, type Metrics } from '@duet/service-kit';
-import { PeerUnavailable, type HypervisorPeer, type PolicyGateway, type TickReports } from '../domain/ports';
+import { PeerUnavailable, type HypervisorPeer, type PolicyCallSchedule, type PolicyGateway, type TickReports } from '../domain/ports';
 
 const ROLE_PERSONAL = 2; // duet.events.v1.Role
 const ROLE_BUSINESS = 3;
@@ -54,6 +54,16 @@ class ColumnAnswers implements CheckInAnswers {
     return this.assigned[i];
   }
 }
+
+/** Where a tick stands against the run's schedule. */
+export interface TickTiming {
+  /** How late the tick started, in wall milliseconds (0 in a run as fast as possible). */
+  readonly lagMilliseconds: number;
+  /** Whether the run is paced in real time (a schedule exists to be late against). */
+  readonly paced: boolean;
+}
+
+const UNPACED: TickTiming = { lagMilliseconds: 0, paced: false };
 
 export interface RunnerPorts {
   readonly hypervisor: HypervisorPeer;
@@ -109,7 +119,7 @@ export class PersonaShardRunner {
     if (this.agent && ports.policy === null) throw new Error('the business persona runtime needs a policy gateway');
   }
 
-  async step(tick: number): Promise<void> {
+  async step(tick: number, timing: TickTiming = UNPACED): Promise<void> {
     const events = this.events;
     events.clear(tick);
     computeDemands(this.workload, this.state, this.grant, tick, this.demand, events, this.agentView);
@@ -117,11 +127,11 @@ export class PersonaShardRunner {
     const response = await this.retrying('hypervisor-core', () => this.timed('ExchangeTick', () => this.ports.hypervisor.exchangeTick(request)));
     decodeGrant(response, this.demand, this.grant);
     applyGrants(this.state, this.demand, this.grant, tick, this.run.clock.tickSeconds, events);
-    if (this.agent) await this.stepAgent(tick, this.agent);
+    if (this.agent) await this.stepAgent(tick, this.agent, { tickLagMilliseconds: timing.paced ? timing.lagMilliseconds : undefined });
     const kpis = new Float64Array(KPI_COUNT);
     if (this.agent) measureAgent(kpis, this.agent);
     countEvents(kpis, events);
-    await this.ports.reports.publishTick(this.runId, this.shard, tick, this.role, events, kpis);
+    await this.ports.reports.publishTick(this.runId, this.shard, tick, this.role, events, kpis, timing.lagMilliseconds);
   }
 
   async finish(): Promise<void> {
@@ -129,7 +139,7 @@ export class PersonaShardRunner {
     await this.ports.reports.publishFinalState(this.runId, this.shard, this.role, this.fleet.ids, columns);
   }
 
-  private async stepAgent(tick: number, agent: AgentShard): Promise<void> {
+  private async stepAgent(tick: number, agent: AgentShard, schedule: PolicyCallSchedule): Promise<void> {
     const policy = this.ports.policy!;
     const { enrollments, checkIns } = dueCheckIns(agent, this.grant, tick, this.due);
     const answers = this.answers;
@@ -140,15 +150,18 @@ export class PersonaShardRunner {
     if (enrolling.length > 0) {
       const response = await this.retrying('policy-authority', () =>
         this.timed('EnrollBatch', () =>
-          policy.enrollBatch({
-            runId: this.runId,
-            enrollmentToken: this.enrollmentToken,
-            shard: this.shard,
-            tick,
-            handsetIds: enrolling.map((i) => this.fleet.ids[i]),
-            groups: enrolling.map((i) => fleet.groupNames[this.fleet.group[i]]),
-            models: enrolling.map((i) => CATALOGUE[this.fleet.model[i]].name),
-          }),
+          policy.enrollBatch(
+            {
+              runId: this.runId,
+              enrollmentToken: this.enrollmentToken,
+              shard: this.shard,
+              tick,
+              handsetIds: enrolling.map((i) => this.fleet.ids[i]),
+              groups: enrolling.map((i) => fleet.groupNames[this.fleet.group[i]]),
+              models: enrolling.map((i) => CATALOGUE[this.fleet.model[i]].name),
+            },
+            schedule,
+          ),
         ),
       );
       enrolling.forEach((i, k) => {
@@ -161,16 +174,19 @@ export class PersonaShardRunner {
     if (checking.length > 0) {
       const response = await this.retrying('policy-authority', () =>
         this.timed('CheckInBatch', () =>
-          policy.checkInBatch({
-            runId: this.runId,
-            shard: this.shard,
-            tick,
-            handsetIds: checking.map((i) => this.fleet.ids[i]),
-            deviceCredentials: checking.map((i) => this.credentials[i]),
-            appliedRevision: checking.map((i) => (enrollingNow.has(i) ? answers.assigned[i] : agent.policyIndex[i])),
-            complianceMask: checking.map((i) => agent.complianceMask[i]),
-            batteryPermille: checking.map((i) => this.grant.batteryPermille[i]),
-          }),
+          policy.checkInBatch(
+            {
+              runId: this.runId,
+              shard: this.shard,
+              tick,
+              handsetIds: checking.map((i) => this.fleet.ids[i]),
+              deviceCredentials: checking.map((i) => this.credentials[i]),
+              appliedRevision: checking.map((i) => (enrollingNow.has(i) ? answers.assigned[i] : agent.policyIndex[i])),
+              complianceMask: checking.map((i) => agent.complianceMask[i]),
+              batteryPermille: checking.map((i) => this.grant.batteryPermille[i]),
+            },
+            schedule,
+          ),
         ),
       );
       checking.forEach((i, k) => (answers.assigned[i] = response.assignedRevision[k]));

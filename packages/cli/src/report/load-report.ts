@@ -1,0 +1,118 @@
+// The load figures of a run (docs/decisions/0007-load-testing.md): the policy authority's answers
+// to the business agents, per RPC method (one batch per shard and tick, each carrying many
+// check-ins), the check-in rate achieved against the one the schedule asks for, and whether the
+// latency figures can be trusted (a real-time run that kept pace) or only read as a closed loop.
+import type { PolicyLoadFigures, PolicyMethod } from '@duet/persona-runtime';
+import type { LoadFigures } from '../thresholds/kpi-registry';
+import type { PacingReport } from './pacing-report';
+
+export interface RpcReport {
+  readonly calls: number;
+  readonly errors: number;
+  readonly errorRate: number;
+  /** Handsets the successful calls carried (rows of the batches). */
+  readonly handsets: number;
+  readonly p50Ms: number;
+  readonly p90Ms: number;
+  readonly p95Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  /** Same call, timed from when it actually went out (no coordinated-omission correction). */
+  readonly serviceTime: { readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number };
+}
+
+export interface LoadReport {
+  /** HOST:PORT of the policy authority under test, or "embedded". */
+  readonly policyAuthority: string;
+  /** Whether calls went out on a real-time schedule; latencies then count from the intended send time. */
+  readonly paced: boolean;
+  /** Only a paced run that kept pace gives latency figures to judge a back end by. */
+  readonly trustworthy: boolean;
+  readonly note: string;
+  readonly rpc: Readonly<Record<PolicyMethod, RpcReport>>;
+  readonly checkIns: {
+    readonly handsets: number;
+    /** Check-ins (handsets, not batches) per wall second over the ticks. */
+    readonly achievedPerSecond: number;
+    /** What the schedule asks for: the same check-ins over the paced duration; null when not paced. */
+    readonly targetPerSecond: number | null;
+  };
+}
+
+const round = (value: number, digits = 3) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+export function buildLoadReport(inputs: {
+  readonly policyAuthority: string;
+  readonly figures: PolicyLoadFigures;
+  readonly pacing: PacingReport;
+  readonly ticks: number;
+  /** Wall seconds from the run's start until its last tick completed. */
+  readonly tickWallSeconds: number;
+}): LoadReport {
+  const { figures, pacing } = inputs;
+  const paced = pacing.mode === 'real-time';
+  const trustworthy = paced && pacing.keptPace === true;
+  const note = !paced
+    ? 'not paced: calls went back to back as fast as the run could go (a closed loop); run real-time for latency under a target rate'
+    : trustworthy
+      ? 'paced in real time and kept pace; latencies count from each call’s intended send time'
+      : 'NOT TRUSTWORTHY: the run could not keep real-time pace, so it offered less load than asked and its latencies mix the back end’s delays with the simulator’s';
+  const rpc = Object.fromEntries(
+    Object.entries(figures.rpc).map(([method, each]) => [
+      method,
+      {
+        calls: each.calls,
+        errors: each.errors,
+        errorRate: each.errorRate,
+        handsets: each.handsets,
+        p50Ms: each.p50Ms,
+        p90Ms: each.p90Ms,
+        p95Ms: each.p95Ms,
+        p99Ms: each.p99Ms,
+        maxMs: each.maxMs,
+        serviceTime: { p50Ms: each.serviceTime.p50Ms, p99Ms: each.serviceTime.p99Ms, maxMs: each.serviceTime.maxMs },
+      },
+    ]),
+  ) as Record<PolicyMethod, RpcReport>;
+  const handsets = figures.rpc.CheckInBatch.handsets;
+  const scheduledSeconds = pacing.tickWallMs === null ? null : (inputs.ticks * pacing.tickWallMs) / 1000;
+  return {
+    policyAuthority: inputs.policyAuthority,
+    paced,
+    trustworthy,
+    note,
+    rpc,
+    checkIns: {
+      handsets,
+      achievedPerSecond: round(handsets / Math.max(inputs.tickWallSeconds, 0.001), 1),
+      targetPerSecond: scheduledSeconds === null ? null : round(handsets / scheduledSeconds, 1),
+    },
+  };
+}
+
+/** The figures the load KPIs (checkin_latency_*, rpc_error_rate) read. */
+export function loadKpiFigures(report: LoadReport): LoadFigures {
+  const methods = Object.values(report.rpc);
+  const calls = methods.reduce((sum, each) => sum + each.calls, 0);
+  const errors = methods.reduce((sum, each) => sum + each.errors, 0);
+  const checkIn = report.rpc.CheckInBatch;
+  return {
+    checkInLatency: { p50Ms: checkIn.p50Ms, p95Ms: checkIn.p95Ms, p99Ms: checkIn.p99Ms },
+    rpcErrorRate: calls === 0 ? 0 : round(errors / calls, 6),
+  };
+}
+
+/** Human lines for the terminal. */
+export function loadReportLines(report: LoadReport): string[] {
+  const lines = [`load         policy authority ${report.policyAuthority}: ${report.note}`];
+  for (const [method, each] of Object.entries(report.rpc)) {
+    if (each.calls === 0) continue;
+    lines.push(
+      `  ${method.padEnd(13)} ${each.calls} calls, ${each.errors} errors (${round(each.errorRate * 100, 2)} %), ${each.handsets} handsets; ` +
+        `p50 ${each.p50Ms} ms, p90 ${each.p90Ms} ms, p99 ${each.p99Ms} ms, max ${each.maxMs} ms`,
+    );
+  }
+  const target = report.checkIns.targetPerSecond === null ? '' : ` (target ${report.checkIns.targetPerSecond}/s)`;
+  lines.push(`  check-ins     ${report.checkIns.achievedPerSecond}/s achieved${target}`);
+  return lines;
+}

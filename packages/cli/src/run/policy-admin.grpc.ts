@@ -1,0 +1,81 @@
+// The load-test target's admin side: a policy authority reached over gRPC
+// (duet.policy.v1.PolicyAdminService), so `duet run --policy-authority HOST:PORT` works against any
+// server that implements the contract, not only Duet's own (whose HTTP admin API is a convenience).
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { GRPC_LOADER_OPTIONS, PROTO_ROOT, policy } from '@duet/contracts';
+
+const ADMIN_DEADLINE_MS = 30_000; // one admin call; a back end slower than this is not ready for a load test
+const READY_DEADLINE_MS = 10_000; // to connect before the run
+
+type Unary<Request, Response> = (
+  request: Request,
+  metadata: grpc.Metadata,
+  options: grpc.CallOptions,
+  callback: (error: grpc.ServiceError | null, response: Response) => void,
+) => void;
+
+type AdminClient = grpc.Client & {
+  CreatePolicy: Unary<policy.CreatePolicyRequest, policy.CreatePolicyResponse>;
+  PublishPolicy: Unary<policy.PublishPolicyRequest, policy.PublishPolicyResponse>;
+  CreateEnrollmentToken: Unary<policy.CreateEnrollmentTokenRequest, policy.CreateEnrollmentTokenResponse>;
+};
+
+export class GrpcPolicyAdmin {
+  private readonly client: AdminClient;
+
+  private constructor(
+    readonly address: string,
+    private readonly adminToken: string,
+  ) {
+    const definition = protoLoader.loadSync(join(PROTO_ROOT, 'duet/policy/v1/policy.proto'), { ...GRPC_LOADER_OPTIONS, includeDirs: [PROTO_ROOT] });
+    const loaded = grpc.loadPackageDefinition(definition) as unknown as { duet: { policy: { v1: { PolicyAdminService: grpc.ServiceClientConstructor } } } };
+    this.client = new loaded.duet.policy.v1.PolicyAdminService(address, grpc.credentials.createInsecure()) as unknown as AdminClient;
+  }
+
+  /** Connects, or fails naming the address and why. */
+  static async connect(address: string, adminToken: string): Promise<GrpcPolicyAdmin> {
+    const admin = new GrpcPolicyAdmin(address, adminToken);
+    try {
+      await new Promise<void>((resolve, reject) => admin.client.waitForReady(Date.now() + READY_DEADLINE_MS, (error) => (error ? reject(error) : resolve())));
+    } catch (error) {
+      admin.close();
+      throw new Error(`no policy authority answers gRPC at ${address} (${(error as Error).message})`);
+    }
+    return admin;
+  }
+
+  /** Stores the AMAPI document and publishes it for the run; the run-scoped revision it got. */
+  async publishPolicy(runId: string, document: unknown, groups: readonly string[] | undefined, effectiveTick: number): Promise<number> {
+    const created = await this.call('CreatePolicy', this.client.CreatePolicy, { policy: policy.Policy.fromJSON(document) });
+    const published = await this.call('PublishPolicy', this.client.PublishPolicy, {
+      runId,
+      name: created.policy!.name,
+      version: created.policy!.version,
+      groups: [...(groups ?? [])],
+      effectiveTick,
+    });
+    return published.revision;
+  }
+
+  async createEnrollmentToken(runId: string, durationTicks: number): Promise<string> {
+    const response = await this.call('CreateEnrollmentToken', this.client.CreateEnrollmentToken, { runId, group: '', tick: 0, durationTicks });
+    return response.enrollmentToken!.value;
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  private call<Request, Response>(method: string, unary: Unary<Request, Response>, request: Request): Promise<Response> {
+    const metadata = new grpc.Metadata();
+    metadata.set('authorization', `Bearer ${this.adminToken}`);
+    return new Promise((resolve, reject) =>
+      unary.call(this.client, request, metadata, { deadline: Date.now() + ADMIN_DEADLINE_MS }, (error, response) => {
+        if (error === null) resolve(response);
+        else reject(new Error(`policy authority at ${this.address}: ${method}: ${grpc.status[error.code] ?? error.code} ${error.details || error.message}`));
+      }),
+    );
+  }
+}
