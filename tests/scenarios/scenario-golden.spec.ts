@@ -31,6 +31,17 @@ interface Golden {
 
 const SCENARIOS: readonly GoldenScenario[] = [
   {
+    name: 'checkin-load',
+    overrides: ['fleet.handsets=300'],
+    exercises: (golden) => {
+      // The load it offers: every handset enrolled and checking in; its latency KPIs need the services.
+      expect(golden.kpis.enrolled_handsets).toBe(300);
+      expect(golden.kpis.check_ins_peak_per_minute).toBeGreaterThan(0);
+      expect(golden.kpis.checkin_latency_p99_ms).toBeUndefined();
+      expect(golden.thresholds.find((threshold) => threshold.kpi === 'checkin_latency_p99_ms')).toMatchObject({ value: null, passed: false });
+    },
+  },
+  {
     name: 'quickstart',
     overrides: ['fleet.handsets=400'],
     exercises: (golden) => {
