@@ -60,7 +60,7 @@ describe('telemetry in the embedded mode (in-process bus, real PostgreSQL)', () 
     }
   });
 
-  it('completes only once every role\'s event batch is counted, empty batches included', async () => {
+  it("completes only once every role's event batch is counted, empty batches included", async () => {
     const eventBus = new InProcessEventBus();
     const app = await start(eventBus);
     try {
@@ -68,8 +68,14 @@ describe('telemetry in the embedded mode (in-process bus, real PostgreSQL)', () 
       const last = run.eventBatches.findLastIndex((batch) => batch.kind.length === 0);
       expect(last).toBeGreaterThanOrEqual(0);
       await eventBus.publish(RUN_LIFECYCLE.name, [startedMessage('embedded-events', run)]);
-      await eventBus.publish(TICK_KPIS.name, run.tickParts.map((part) => tickPartMessage('embedded-events', part)));
-      await eventBus.publish('duet.shard-state.v1', run.finalStateParts.map((part) => finalStateMessage('embedded-events', part)));
+      await eventBus.publish(
+        TICK_KPIS.name,
+        run.tickParts.map((part) => tickPartMessage('embedded-events', part)),
+      );
+      await eventBus.publish(
+        'duet.shard-state.v1',
+        run.finalStateParts.map((part) => finalStateMessage('embedded-events', part)),
+      );
       await eventBus.publish(
         'duet.handset-events.v1',
         run.eventBatches.filter((_batch, i) => i !== last).map((batch) => eventBatchMessage('embedded-events', batch)),

@@ -8,6 +8,7 @@ import { Output } from '../output';
 import { printSummary } from '../report';
 import { buildLoadReport, loadReportLines, type LoadReport } from '../report/load-report';
 import { judgePacing, pacingOf, pacingWarning, type PacingReport } from '../report/pacing-report';
+import { startMeasurementThread, type MeasurementThread } from '../report/measurement-thread';
 import { measureRun, type RunMeasurement } from '../report/run-measurement';
 import { buildRunReport, writeRunReport } from '../report/run-report';
 import { thresholdTableLines } from '../report/threshold-table';
@@ -99,7 +100,7 @@ async function run(file: string, options: RunOptions): Promise<number> {
   );
 
   // Reports and series KPIs come from the core's measurement of the run (report/run-measurement.ts);
-  // on a service target it runs after the services and must reproduce their digest.
+  // on a service target it runs beside the services and must reproduce their digest.
   const needsMeasurement = options.out !== undefined || Object.keys(scenario.thresholds).some((name) => KPI_BY_NAME.get(name)?.source === 'series');
   let summary: RunSummary;
   let measurement: RunMeasurement | undefined;
@@ -109,11 +110,22 @@ async function run(file: string, options: RunOptions): Promise<number> {
     measurement = measureWithProgress(output, loaded, scenario.name);
     summary = measurement.summary;
   } else {
+    // The measurement runs on a worker thread while the services run: they are independent until
+    // their digests are compared.
+    const measuring = needsMeasurement ? startMeasurementThread(config) : undefined;
     const outcome = await runOnServices(output, loaded, runId, options);
-    if (typeof outcome === 'number') return outcome;
+    if (typeof outcome === 'number') {
+      await measuring?.cancel();
+      return outcome;
+    }
     ({ summary, pacing, load } = outcome);
-    if (needsMeasurement) {
-      measurement = measureWithProgress(output, loaded, 'measuring');
+    if (measuring !== undefined) {
+      try {
+        measurement = await awaitMeasurement(output, measuring, config.ticks);
+      } catch (error) {
+        output.error(`duet: run ${runId}: ${(error as Error).message}; no report written`);
+        return ExitCode.BAD_INPUT;
+      }
       if (measurement.summary.digest !== summary.digest) {
         output.error(`duet: run ${runId}: the services' digest ${summary.digest} differs from the core's ${measurement.summary.digest}; no report written`);
         return ExitCode.BAD_INPUT;
@@ -235,6 +247,18 @@ async function runOnServices(output: Output, loaded: LoadedScenario, runId: stri
   } finally {
     progress.stop();
     await target.close();
+  }
+}
+
+/** The measurement thread's result, with a progress bar for the ticks it still has to go once the services are done. */
+async function awaitMeasurement(output: Output, measuring: MeasurementThread, ticks: number): Promise<RunMeasurement> {
+  const progress = output.progress(ticks, 'measuring');
+  progress.update(measuring.ticks);
+  measuring.onProgress((done) => progress.update(done));
+  try {
+    return await measuring.result;
+  } finally {
+    progress.stop();
   }
 }
 

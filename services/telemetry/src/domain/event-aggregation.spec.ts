@@ -2,7 +2,15 @@ import { EventKind, Kpi, Persona } from '@duet/sim-core';
 import { describe, expect, it } from 'vitest';
 import { SMALL_RUN_CONFIG, shuffled, simulateRun } from '../../test/simulated-run';
 import { PartError } from './errors';
-import { EventAggregator, checkEventBatch, checkEventBatchIdentity, eventBatchKey, expectedEventBatches, type EventBatch, type SeriesCount } from './event-aggregation';
+import {
+  EventAggregator,
+  checkEventBatch,
+  checkEventBatchIdentity,
+  eventBatchKey,
+  expectedEventBatches,
+  type EventBatch,
+  type SeriesCount,
+} from './event-aggregation';
 import { FleetDimensions } from './fleet-dimensions';
 import { PolicyHistory } from './policy-history';
 
@@ -93,7 +101,7 @@ describe('eventBatchKey', () => {
 });
 
 describe('checkEventBatchIdentity', () => {
-  it('rejects a batch that cannot be one of the run\'s, naming each field', () => {
+  it("rejects a batch that cannot be one of the run's, naming each field", () => {
     const run = { ticks: 5, shards: 2 };
     expect(() => checkEventBatchIdentity(batch(4, [], 3), run)).not.toThrow();
     expect(() => checkEventBatchIdentity(batch(4, [], 0), run)).toThrow('role: must be a Role that emits events (1, 2, 3), got 0 [enum]');
