@@ -3,8 +3,13 @@ import { Inject, Module, type DynamicModule, type OnModuleInit } from '@nestjs/c
 import { Database, EventBus, HealthChecks, HealthModule, migrate, MetricsModule } from '@duet/service-kit';
 import { TelemetryEventsConsumer } from './consumers/telemetry-events.consumer';
 import { RunsHttpController } from './controllers/runs.http';
+import { DashboardHttpController } from './dashboard/dashboard.http';
+import { DashboardPageController } from './dashboard/dashboard-page.http';
+import { DashboardService } from './dashboard/dashboard.service';
+import { RunFeed, RunFeedSettings } from './dashboard/run-feed';
 import { TelemetryGrpcController } from './controllers/telemetry.grpc';
 import { RunLifecyclePublisher } from './publishers/run-lifecycle.publisher';
+import { DashboardRepository } from './repositories/dashboard.repository';
 import { FinalStatesRepository } from './repositories/final-states.repository';
 import { PendingEventBatchesRepository } from './repositories/pending-event-batches.repository';
 import { PolicyApplicationsRepository } from './repositories/policy-applications.repository';
@@ -31,6 +36,8 @@ export interface TelemetryModuleOptions {
   readonly eventBus: EventBus;
   /** Consumer group reading the event topics; default "telemetry". */
   readonly consumerGroup?: string;
+  /** How often the dashboard's live feed reads a watched run (default every 500 ms, heartbeat every 15 s). */
+  readonly dashboardFeed?: { readonly pollMilliseconds?: number; readonly heartbeatMilliseconds?: number };
 }
 
 /**
@@ -49,7 +56,7 @@ export class TelemetryModule implements OnModuleInit {
     return {
       module: TelemetryModule,
       imports: [HealthModule, MetricsModule],
-      controllers: [TelemetryGrpcController, RunsHttpController],
+      controllers: [TelemetryGrpcController, RunsHttpController, DashboardHttpController, DashboardPageController],
       providers: [
         { provide: Database, useValue: options.database },
         { provide: EventBus, useValue: options.eventBus },
@@ -64,6 +71,13 @@ export class TelemetryModule implements OnModuleInit {
         RunRecorder,
         TelemetryQueryService,
         TelemetryEventsConsumer,
+        DashboardRepository,
+        DashboardService,
+        RunFeed,
+        {
+          provide: RunFeedSettings,
+          useValue: new RunFeedSettings(options.dashboardFeed?.pollMilliseconds, options.dashboardFeed?.heartbeatMilliseconds),
+        },
       ],
       exports: [TelemetryQueryService],
     };

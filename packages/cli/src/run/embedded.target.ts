@@ -48,7 +48,7 @@ export class EmbeddedTarget implements RunTarget {
   }
 
   get addresses() {
-    return { health: `${this.stack.url}/readyz`, runs: `${this.stack.url}/v1/runs` };
+    return { health: `${this.stack.url}/readyz`, runs: `${this.stack.url}/v1/runs`, dashboard: `${this.stack.url}/dashboard` };
   }
 
   async publishPolicy(runId: string, policy: unknown, groups: readonly string[] | undefined, effectiveTick: number): Promise<number> {

@@ -45,7 +45,12 @@ export class LocalTarget implements RunTarget {
   }
 
   get addresses() {
-    return { kafka: this.stack.kafkaBrokers.join(','), policy: this.stack.policyAuthorityUrl, runs: `${this.stack.telemetryUrl}/v1/runs` };
+    return {
+      kafka: this.stack.kafkaBrokers.join(','),
+      policy: this.stack.policyAuthorityUrl,
+      runs: `${this.stack.telemetryUrl}/v1/runs`,
+      dashboard: `${this.stack.telemetryUrl}/dashboard`,
+    };
   }
 
   async publishPolicy(runId: string, policy: unknown, groups: readonly string[] | undefined, effectiveTick: number): Promise<number> {
