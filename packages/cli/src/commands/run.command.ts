@@ -210,7 +210,7 @@ async function runOnServices(output: Output, loaded: LoadedScenario, runId: stri
     output.error(`duet: cannot start the ${options.target} target: ${(error as Error).message}`);
     return ExitCode.BAD_INPUT;
   }
-  for (const [name, address] of Object.entries(target.addresses)) output.line(`  ${name.padEnd(8)} ${address}`);
+  for (const [name, address] of Object.entries(target.addresses)) output.line(`  ${name.padEnd(9)} ${address}`);
   const progress = output.progress(config.ticks, scenario.name);
   const paced = pacingOf(config).mode === 'real-time';
   let firstTickAt: number | undefined;
