@@ -67,3 +67,18 @@ export class Database implements Queryable {
     await this.pool.end();
   }
 }
+
+/**
+ * An integer array parameter as PostgreSQL's array literal, `{1,2,3}`. node-postgres writes a JS
+ * array element by element, quoting and escaping each as text, which at check-in batches of
+ * thousands of rows per tick was a measurable share of a run; integers need none of it.
+ */
+export function integerArray(values: ArrayLike<number>): string {
+  let literal = '{';
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (!Number.isSafeInteger(value)) throw new TypeError(`integerArray: element ${i} is ${value}, not an integer`);
+    literal += i === 0 ? value : `,${value}`;
+  }
+  return `${literal}}`;
+}

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Database } from '@duet/service-kit';
+import { Database, integerArray, type Queryable } from '@duet/service-kit';
 
 export interface ShardCheckIn {
   readonly tick: number;
@@ -36,7 +36,19 @@ export class ShardCheckInRepository {
    * revision after `lastRevision`. The rows' handsets must be enrolled.
    */
   async record(batch: ShardCheckInBatch): Promise<boolean> {
-    const { rows } = await this.database.query<{ accepted: string }>(
+    return this.database.transaction(async (client) => {
+      // A batch holds a few thousand of the run's devices: the planner, costing a hash join over
+      // every device of the run below as many index lookups, scanned the whole table twice per
+      // batch (~300 ms at 100,000 handsets against ~40 ms for the lookups). SET LOCAL ends with
+      // this transaction, so no other statement is affected.
+      await client.query('SET LOCAL enable_hashjoin = off');
+      await client.query('SET LOCAL enable_mergejoin = off');
+      return this.store(client, batch);
+    });
+  }
+
+  private async store(client: Queryable, batch: ShardCheckInBatch): Promise<boolean> {
+    const { rows } = await client.query<{ accepted: string }>(
       `WITH accepted AS (
          INSERT INTO policy_authority.shard_check_ins (run_id, shard, tick, batch_sha256, assigned_revisions)
          SELECT $1, $2, $3, $4, $5::integer[]
@@ -71,12 +83,12 @@ export class ShardCheckInRepository {
         batch.shard,
         batch.tick,
         batch.batchSha256,
-        batch.assignedRevisions,
+        integerArray(batch.assignedRevisions),
         batch.lastRevision,
-        batch.handsetIds,
-        batch.appliedRevisions,
-        batch.complianceMasks,
-        batch.batteryPermille,
+        integerArray(batch.handsetIds),
+        integerArray(batch.appliedRevisions),
+        integerArray(batch.complianceMasks),
+        integerArray(batch.batteryPermille),
         JSON.stringify(batch.detailsByMask),
       ],
     );

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Database, type Queryable } from '@duet/service-kit';
+import { Database, integerArray, type Queryable } from '@duet/service-kit';
 import type { Dimension, SeriesCount } from '../domain/event-aggregation';
 
 export interface EventSeriesRow {
@@ -21,7 +21,7 @@ export class SeriesRepository {
        SELECT $1, * FROM unnest($2::integer[], $3::integer[], $4::text[])
        ON CONFLICT DO NOTHING
        RETURNING batch_key`,
-      [runId, batches.map((batch) => batch.shard), batches.map((batch) => batch.tick), batches.map((batch) => batch.key)],
+      [runId, integerArray(batches.map((batch) => batch.shard)), integerArray(batches.map((batch) => batch.tick)), batches.map((batch) => batch.key)],
     );
     return new Set(rows.map((row) => row.batch_key));
   }
@@ -41,11 +41,11 @@ export class SeriesRepository {
        ON CONFLICT (run_id, dimension, event_kind, value, tick) DO UPDATE SET count = telemetry.series.count + EXCLUDED.count`,
       [
         runId,
-        counts.map((count) => count.tick),
+        integerArray(counts.map((count) => count.tick)),
         counts.map((count) => count.dimension),
         counts.map((count) => count.value),
-        counts.map((count) => count.eventKind),
-        counts.map((count) => count.count),
+        integerArray(counts.map((count) => count.eventKind)),
+        integerArray(counts.map((count) => count.count)),
       ],
     );
   }
