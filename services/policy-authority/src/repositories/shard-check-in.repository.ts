@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Database, integerArray, type Queryable } from '@duet/service-kit';
+import { Database, integerArray } from '@duet/service-kit';
 
 export interface ShardCheckIn {
   readonly tick: number;
@@ -36,19 +36,7 @@ export class ShardCheckInRepository {
    * revision after `lastRevision`. The rows' handsets must be enrolled.
    */
   async record(batch: ShardCheckInBatch): Promise<boolean> {
-    return this.database.transaction(async (client) => {
-      // A batch holds a few thousand of the run's devices: the planner, costing a hash join over
-      // every device of the run below as many index lookups, scanned the whole table twice per
-      // batch (~300 ms at 100,000 handsets against ~40 ms for the lookups). SET LOCAL ends with
-      // this transaction, so no other statement is affected.
-      await client.query('SET LOCAL enable_hashjoin = off');
-      await client.query('SET LOCAL enable_mergejoin = off');
-      return this.store(client, batch);
-    });
-  }
-
-  private async store(client: Queryable, batch: ShardCheckInBatch): Promise<boolean> {
-    const { rows } = await client.query<{ accepted: string }>(
+    const { rows } = await this.database.query<{ accepted: string }>(
       `WITH accepted AS (
          INSERT INTO policy_authority.shard_check_ins (run_id, shard, tick, batch_sha256, assigned_revisions)
          SELECT $1, $2, $3, $4, $5::integer[]
@@ -62,19 +50,27 @@ export class ShardCheckInRepository {
          SELECT * FROM unnest($7::bigint[], $8::integer[], $9::integer[], $10::integer[])
            AS input (handset_id, applied_revision, compliance_mask, battery_permille)
        ),
+       -- One index lookup per row, whatever the planner's statistics say: LIMIT keeps the lateral
+       -- subquery from being flattened into a join, which the planner (with statistics taken
+       -- while the run was still enrolling) turned into scans of every device of the run per
+       -- batch. FOR UPDATE locks each row as read, so the update by ctid below finds it unchanged.
        previous AS (
-         SELECT d.handset_id, d.compliance_mask FROM policy_authority.devices d JOIN input USING (handset_id) WHERE d.run_id = $1
+         SELECT input.*, d.row_id, d.compliance_mask AS previous_mask
+         FROM input CROSS JOIN LATERAL (
+           SELECT ctid AS row_id, compliance_mask FROM policy_authority.devices
+           WHERE run_id = $1 AND handset_id = input.handset_id LIMIT 1 FOR UPDATE
+         ) d
        ),
        updated AS (
          UPDATE policy_authority.devices d
-         SET last_check_in_tick = $3, applied_revision = input.applied_revision, compliance_mask = input.compliance_mask, battery_permille = input.battery_permille
-         FROM input WHERE d.run_id = $1 AND d.handset_id = input.handset_id AND EXISTS (SELECT FROM accepted)
+         SET last_check_in_tick = $3, applied_revision = previous.applied_revision, compliance_mask = previous.compliance_mask, battery_permille = previous.battery_permille
+         FROM previous WHERE d.ctid = previous.row_id AND EXISTS (SELECT FROM accepted)
        ),
        recorded AS (
          INSERT INTO policy_authority.compliance_records (run_id, handset_id, tick, revision, compliance_mask, non_compliance_details)
-         SELECT $1, input.handset_id, $3, input.applied_revision, input.compliance_mask, $11::jsonb -> input.compliance_mask::text
-         FROM input JOIN previous USING (handset_id)
-         WHERE previous.compliance_mask IS DISTINCT FROM input.compliance_mask AND EXISTS (SELECT FROM accepted)
+         SELECT $1, previous.handset_id, $3, previous.applied_revision, previous.compliance_mask, $11::jsonb -> previous.compliance_mask::text
+         FROM previous
+         WHERE previous.previous_mask IS DISTINCT FROM previous.compliance_mask AND EXISTS (SELECT FROM accepted)
          ON CONFLICT DO NOTHING
        )
        SELECT count(*) AS accepted FROM accepted`,
