@@ -1,7 +1,9 @@
-import { hypervisor } from '@duet/contracts';
+import { join } from 'node:path';
+import * as protoLoader from '@grpc/proto-loader';
+import { GRPC_LOADER_OPTIONS, PROTO_ROOT, hypervisor } from '@duet/contracts';
 import { DemandBatch, FlowKind, GrantBatch } from '@duet/sim-core';
 import { describe, expect, it } from 'vitest';
-import { decodeDemand, decodeGrant, encodeDemand, encodeGrant } from './tick-exchange.codec';
+import { decodeDemand, decodeGrant, encodeDemand, encodeGrant, withPlainColumns } from './tick-exchange.codec';
 
 const IDS = Uint32Array.of(4, 9, 17);
 const KEYS = { runId: 'run-1', shard: 2, tick: 7, persona: 2 };
@@ -69,5 +71,16 @@ describe('tick-exchange codec', () => {
     expect(inProcess).toEqual(decoded);
     expect(Array.from(decoded.powered)).toEqual([1, 1, 0]);
     expect(Array.from(decoded.batteryPermille)).toEqual([900, 450, 0]);
+  });
+
+  it('gives the gRPC adapters plain arrays, which the proto-loader serializer needs, for the same bytes', () => {
+    const definition = protoLoader.loadSync(join(PROTO_ROOT, 'duet/hypervisor/v1/hypervisor.proto'), { ...GRPC_LOADER_OPTIONS, includeDirs: [PROTO_ROOT] });
+    const exchange = (definition['duet.hypervisor.v1.HypervisorService'] as protoLoader.ServiceDefinition).ExchangeTick;
+    const request = encodeDemand(KEYS, IDS, demand());
+    expect(() => exchange.requestSerialize(request)).toThrow(/array expected/);
+    const bytes = exchange.requestSerialize(withPlainColumns(request));
+    expect(bytes.equals(Buffer.from(hypervisor.ExchangeTickRequest.encode(request).finish()))).toBe(true);
+    const response = encodeGrant(KEYS, IDS, new GrantBatch(IDS.length), demand());
+    expect(() => exchange.responseSerialize(withPlainColumns(response))).not.toThrow();
   });
 });

@@ -23,6 +23,19 @@ export function wireColumn<T extends number | boolean = number>(column: TypedCol
   return column.slice() as unknown as T[];
 }
 
+/**
+ * The message with every typed column copied into a plain array, for the gRPC adapters: the
+ * serializer behind @grpc/proto-loader (protobufjs's fromObject) accepts arrays only. The wire
+ * bytes are the same either way; only the in-process path keeps the typed copies.
+ */
+export function withPlainColumns<T>(message: T): T {
+  if (ArrayBuffer.isView(message)) return Array.from(message as unknown as ArrayLike<number>) as T;
+  if (message === null || typeof message !== 'object' || Array.isArray(message)) return message;
+  const plain: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(message)) plain[key] = withPlainColumns(value);
+  return plain as T;
+}
+
 type TypedColumn = Uint8Array | Uint16Array | Uint32Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
 
 /** Largest batch accepted: a shard beyond this is a configuration error, not a tick. */

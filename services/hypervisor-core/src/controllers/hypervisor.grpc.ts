@@ -2,7 +2,7 @@ import { Controller } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
 import { status } from '@grpc/grpc-js';
 import { hypervisor } from '@duet/contracts';
-import { Metrics } from '@duet/service-kit';
+import { Metrics, withPlainColumns } from '@duet/service-kit';
 import { ExchangeRefused } from '../domain/shard-exchange';
 import { HypervisorRunsService } from '../services/hypervisor-runs.service';
 
@@ -25,7 +25,7 @@ export class HypervisorGrpcController implements hypervisor.HypervisorServiceCon
 
   exchangeTick(request: hypervisor.ExchangeTickRequest): Promise<hypervisor.ExchangeTickResponse> {
     // Includes the wait for the other persona's demand of the same tick.
-    return this.metrics.timeRpc('ExchangeTick', 'server', () => this.runs.exchange(request)).catch(toRpcError);
+    return this.metrics.timeRpc('ExchangeTick', 'server', async () => withPlainColumns(await this.runs.exchange(request))).catch(toRpcError);
   }
 
   getShardStatus(request: hypervisor.GetShardStatusRequest): hypervisor.GetShardStatusResponse {

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { GRPC_LOADER_OPTIONS, PROTO_ROOT, type hypervisor } from '@duet/contracts';
+import { withPlainColumns } from '@duet/service-kit';
 import { HypervisorPeer, PeerUnavailable } from '../domain/ports';
 
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
@@ -31,7 +32,7 @@ export class GrpcHypervisorPeer extends HypervisorPeer {
   }
 
   exchangeTick(request: hypervisor.ExchangeTickRequest): Promise<hypervisor.ExchangeTickResponse> {
-    return unary(this.client.ExchangeTick.bind(this.client), request, 'hypervisor-core');
+    return unary(this.client.ExchangeTick.bind(this.client), withPlainColumns(request), 'hypervisor-core');
   }
 
   close(): void {
