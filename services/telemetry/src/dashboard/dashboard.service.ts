@@ -5,7 +5,7 @@ import { RunNotFoundError } from '../domain/errors';
 import { stepFor, type BreakdownDimension, type CompareQuery, type PanelsQuery, type RunsQuery } from '../domain/dashboard-query';
 import { FleetDimensions } from '../domain/fleet-dimensions';
 import { DashboardRepository, type StoredTick, type TickBucket } from '../repositories/dashboard.repository';
-import { RunsRepository, type RunIdentity, type RunPhaseName, type RunRow } from '../repositories/runs.repository';
+import { RunsRepository, runIdentityOf, type RunIdentity, type RunPhaseName, type RunRow } from '../repositories/runs.repository';
 import { TickKpisRepository } from '../repositories/tick-kpis.repository';
 
 /** A run as the dashboard's run picker and headers show it. */
@@ -300,13 +300,7 @@ interface RunSide {
 
 export function toDashboardRun(row: RunRow): DashboardRun {
   return {
-    runId: row.runId,
-    scenario: row.scenario,
-    seed: row.seed,
-    handsets: row.handsets,
-    ticks: row.ticks,
-    shards: row.shards,
-    tickSeconds: row.tickSeconds,
+    ...runIdentityOf(row),
     startSecondOfDay: 60 * ((row.config as Partial<SimulationConfig> | undefined)?.startMinuteOfDay ?? 0),
     phase: row.phase,
     ticksCompleted: row.ticksCompleted,

@@ -15,6 +15,12 @@ export interface RunIdentity {
   readonly tickSeconds: number;
 }
 
+/** The identity fields of a run (or anything that carries them), and nothing else. */
+export function runIdentityOf(run: RunIdentity): RunIdentity {
+  const { runId, scenario, seed, handsets, ticks, shards, tickSeconds } = run;
+  return { runId, scenario, seed, handsets, ticks, shards, tickSeconds };
+}
+
 export interface NewRun extends RunIdentity {
   /** Parsed config JSON; undefined when it was not valid JSON. */
   readonly config: unknown;

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { KpiName, RunSummary } from '@duet/sim-core';
 import { QueryError, RunNotFoundError } from '../domain/errors';
 import type { SeriesQuery } from '../domain/series-query';
-import { RunsRepository, type RunIdentity, type RunPhaseName, type RunRow } from '../repositories/runs.repository';
+import { RunsRepository, runIdentityOf, type RunIdentity, type RunPhaseName, type RunRow } from '../repositories/runs.repository';
 import { SeriesRepository } from '../repositories/series.repository';
 import { TickKpisRepository } from '../repositories/tick-kpis.repository';
 
@@ -124,13 +124,7 @@ export class TelemetryQueryService {
 
 function toView(row: RunRow): RunView {
   return {
-    runId: row.runId,
-    scenario: row.scenario,
-    seed: row.seed,
-    handsets: row.handsets,
-    ticks: row.ticks,
-    shards: row.shards,
-    tickSeconds: row.tickSeconds,
+    ...runIdentityOf(row),
     phase: row.phase,
     ticksCompleted: row.ticksCompleted,
     digest: row.digest,
