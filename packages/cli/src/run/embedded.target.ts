@@ -16,6 +16,33 @@ export interface LoadTestTarget {
   readonly adminToken: string;
 }
 
+/** Where a run's policy timeline and enrollment token are published: RunTarget's admin side. */
+type PolicyAdmin = Pick<RunTarget, 'publishPolicy' | 'createEnrollmentToken'> & { close(): void };
+
+/** The embedded policy-authority's services, called in this process. */
+class InProcessPolicyAdmin implements PolicyAdmin {
+  constructor(private readonly stack: EmbeddedStack) {}
+
+  async publishPolicy(runId: string, policy: unknown, groups: readonly string[] | undefined, effectiveTick: number): Promise<number> {
+    const created = await this.stack.app.get(PolicyCatalogueService).createPolicyDocument(policy);
+    const published = await this.stack.app.get(PublicationService).publishPolicy({
+      runId,
+      name: created.policy!.name,
+      version: created.policy!.version,
+      groups: [...(groups ?? [])],
+      effectiveTick,
+    });
+    return published.revision;
+  }
+
+  async createEnrollmentToken(runId: string, durationTicks: number): Promise<string> {
+    const response = await this.stack.app.get(EnrollmentTokenService).createEnrollmentToken({ runId, group: '', tick: 0, durationTicks });
+    return response.enrollmentToken!.value;
+  }
+
+  close(): void {}
+}
+
 /**
  * The embedded adapter of RunTarget: every service in this process; with a load-test target, the
  * business agents and the run's policy timeline go to that policy authority over gRPC instead.
@@ -25,13 +52,14 @@ export class EmbeddedTarget implements RunTarget {
 
   private constructor(
     private readonly stack: EmbeddedStack,
-    private readonly remoteAdmin?: GrpcPolicyAdmin,
+    private readonly admin: PolicyAdmin,
   ) {}
 
   static async start(dataDir: string, httpPort?: number, load?: LoadTestTarget): Promise<EmbeddedTarget> {
     const remoteAdmin = load === undefined ? undefined : await GrpcPolicyAdmin.connect(load.policyAuthority, load.adminToken);
     try {
-      return new EmbeddedTarget(await startEmbeddedStack({ dataDir, httpPort, policyAuthority: load?.policyAuthority }), remoteAdmin);
+      const stack = await startEmbeddedStack({ dataDir, httpPort, policyAuthority: load?.policyAuthority });
+      return new EmbeddedTarget(stack, remoteAdmin ?? new InProcessPolicyAdmin(stack));
     } catch (error) {
       remoteAdmin?.close();
       throw error;
@@ -51,23 +79,12 @@ export class EmbeddedTarget implements RunTarget {
     return { health: `${this.stack.url}/readyz`, runs: `${this.stack.url}/v1/runs`, dashboard: `${this.stack.url}/dashboard` };
   }
 
-  async publishPolicy(runId: string, policy: unknown, groups: readonly string[] | undefined, effectiveTick: number): Promise<number> {
-    if (this.remoteAdmin !== undefined) return this.remoteAdmin.publishPolicy(runId, policy, groups, effectiveTick);
-    const created = await this.stack.app.get(PolicyCatalogueService).createPolicyDocument(policy);
-    const published = await this.stack.app.get(PublicationService).publishPolicy({
-      runId,
-      name: created.policy!.name,
-      version: created.policy!.version,
-      groups: [...(groups ?? [])],
-      effectiveTick,
-    });
-    return published.revision;
+  publishPolicy(runId: string, policy: unknown, groups: readonly string[] | undefined, effectiveTick: number): Promise<number> {
+    return this.admin.publishPolicy(runId, policy, groups, effectiveTick);
   }
 
-  async createEnrollmentToken(runId: string, durationTicks: number): Promise<string> {
-    if (this.remoteAdmin !== undefined) return this.remoteAdmin.createEnrollmentToken(runId, durationTicks);
-    const response = await this.stack.app.get(EnrollmentTokenService).createEnrollmentToken({ runId, group: '', tick: 0, durationTicks });
-    return response.enrollmentToken!.value;
+  createEnrollmentToken(runId: string, durationTicks: number): Promise<string> {
+    return this.admin.createEnrollmentToken(runId, durationTicks);
   }
 
   async outcome(runId: string): Promise<RunOutcome> {
@@ -76,7 +93,7 @@ export class EmbeddedTarget implements RunTarget {
   }
 
   async close(): Promise<void> {
-    this.remoteAdmin?.close();
+    this.admin.close();
     await this.stack.close();
   }
 }
