@@ -19,6 +19,7 @@ import { ShardCheckInRepository } from './repositories/shard-check-in.repository
 import { AgentService } from './services/agent.service';
 import { CommandService } from './services/command.service';
 import { DeviceGroupCache } from './services/device-group.cache';
+import { ShardReportCache } from './services/shard-report.cache';
 import { ComplianceService } from './services/compliance.service';
 import { EnrollmentTokenService } from './services/enrollment-token.service';
 import { PolicyCatalogueService } from './services/policy-catalogue.service';
@@ -59,6 +60,7 @@ const SERVICES = [
   ComplianceService,
   RevisionTimelineCache,
   DeviceGroupCache,
+  ShardReportCache,
 ];
 const PUBLISHERS = [PolicyChangedPublisher, CommandIssuedPublisher];
 const CONTROLLERS = [PolicyGrpcController, PolicyAdminGrpcController, PolicyAdminHttpController];

@@ -135,14 +135,20 @@ describe('policy-authority over gRPC, HTTP, PostgreSQL and Kafka', () => {
     });
   }
 
-  async function storedCounts(): Promise<{ records: number; checkedIn: number; lastTick: number }> {
-    const { rows } = await database.query<{ records: string; checked_in: string; last_tick: string | null }>(
+  async function storedCounts(): Promise<{ records: number; batches: number; checkedIn: number; lastTick: number }> {
+    const { rows } = await database.query<{ records: string; batches: string; checked_in: string; last_tick: string | null }>(
       `SELECT (SELECT count(*) FROM policy_authority.compliance_records WHERE run_id = $1) AS records,
-              (SELECT count(*) FROM policy_authority.devices WHERE run_id = $1 AND last_check_in_tick IS NOT NULL) AS checked_in,
-              (SELECT max(last_check_in_tick) FROM policy_authority.devices WHERE run_id = $1) AS last_tick`,
+              (SELECT count(*) FROM policy_authority.check_in_batches WHERE run_id = $1) AS batches,
+              (SELECT count(DISTINCT handset_id) FROM policy_authority.check_in_batches, unnest(handset_ids) AS handset_id WHERE run_id = $1) AS checked_in,
+              (SELECT max(tick) FROM policy_authority.check_in_batches WHERE run_id = $1) AS last_tick`,
       [RUN_ID],
     );
-    return { records: Number(rows[0].records), checkedIn: Number(rows[0].checked_in), lastTick: Number(rows[0].last_tick ?? -1) };
+    return {
+      records: Number(rows[0].records),
+      batches: Number(rows[0].batches),
+      checkedIn: Number(rows[0].checked_in),
+      lastTick: Number(rows[0].last_tick ?? -1),
+    };
   }
 
   describe('admin authentication', () => {
@@ -298,7 +304,7 @@ describe('policy-authority over gRPC, HTTP, PostgreSQL and Kafka', () => {
 
       // Tick 5: every handset's first check-in. Tick 10: the 100 field handsets turned PENDING and
       // handset index 3 (field, VPN before) changed too; sales handsets stayed compliant.
-      expect(await storedCounts()).toEqual({ records: 300, checkedIn: 200, lastTick: 10 });
+      expect(await storedCounts()).toEqual({ records: 300, batches: 2, checkedIn: 200, lastTick: 10 });
       const history = await clients.admin.listCompliance({ runId: RUN_ID, handsetIds: [HANDSET_IDS[3]], history: true }, admin);
       expect(history.complianceRecords).toEqual([
         expect.objectContaining({
@@ -442,6 +448,60 @@ describe('policy-authority over gRPC, HTTP, PostgreSQL and Kafka', () => {
       const impostor = await grpcError(clients.agent.checkIn({ runId: RUN_ID, handsetId: 5_000, credential: credentials[0], tick: 15 }));
       expect(impostor.code).toBe(GrpcStatus.UNAUTHENTICATED);
       expect(impostor.details).toContain('credential');
+    });
+
+    it("sees a one-at-a-time check-in of a shard's handset in the shard's next batch", async () => {
+      // The instance holds the shard's reports in memory from its batches; the single check-in
+      // writes handset 0's row behind them, and the next batch must compare against that write.
+      const handsetId = HANDSET_IDS[0];
+      await clients.agent.checkIn({
+        runId: RUN_ID,
+        handsetId,
+        credential: credentials[0],
+        appliedRevision: 1,
+        tick: 16,
+        complianceMask: NonComplianceReason.APP_INSTALLED,
+        batteryPermille: 800,
+      });
+      const before = await storedCounts();
+      await checkInBatch(17);
+      expect(await storedCounts()).toEqual({ ...before, records: before.records + 1, batches: before.batches + 1, lastTick: 17 });
+      const history = await clients.admin.listCompliance({ runId: RUN_ID, handsetIds: [handsetId], history: true }, admin);
+      expect(history.complianceRecords.slice(-2)).toEqual([
+        expect.objectContaining({ tick: 16, complianceMask: NonComplianceReason.APP_INSTALLED }),
+        expect.objectContaining({ tick: 17, complianceMask: 0 }),
+      ]);
+      const latest = await clients.admin.listCompliance({ runId: RUN_ID, handsetIds: [handsetId, HANDSET_IDS[1], HANDSET_IDS[2]] }, admin);
+      // Reported at the check-in that last changed the handset's revision or mask: handset 0's at
+      // 17, field handset 1's at 11 (PENDING at 10, compliant again at 11), sales handset 2's at 5.
+      expect(latest.complianceRecords.map((record) => [record.handsetId, record.tick])).toEqual([
+        [handsetId, 17],
+        [HANDSET_IDS[1], 11],
+        [HANDSET_IDS[2], 5],
+      ]);
+    });
+
+    it('starts a re-enrolled handset of a shard over: its next batch check-in is a first one again', async () => {
+      const handsetId = HANDSET_IDS[2]; // sales, compliant since tick 5
+      const fresh = await clients.admin.createEnrollmentToken({ runId: RUN_ID, group: '', tick: 18 }, admin);
+      await clients.agent.enrollBatch({
+        runId: RUN_ID,
+        enrollmentToken: fresh.enrollmentToken!.value,
+        shard: SHARD,
+        tick: 18,
+        handsetIds: [handsetId],
+        groups: ['sales'],
+        models: ['optimus-2x'],
+      });
+      const before = await storedCounts();
+      await checkInBatch(19);
+      // Only the re-enrolled handset has no report to compare with: one record, compliant.
+      expect(await storedCounts()).toEqual({ ...before, records: before.records + 1, batches: before.batches + 1, lastTick: 19 });
+      const history = await clients.admin.listCompliance({ runId: RUN_ID, handsetIds: [handsetId], history: true }, admin);
+      expect(history.complianceRecords.map((record) => [record.tick, record.complianceMask])).toEqual([
+        [5, 0],
+        [19, 0],
+      ]);
     });
 
     it("streams the run's publications for the groups asked, stored ones first, then new ones", async () => {

@@ -39,6 +39,7 @@ export interface EmbeddedStackOptions {
 const UNLOGGED_TABLES = [
   'policy_authority.devices',
   'policy_authority.shard_check_ins',
+  'policy_authority.check_in_batches',
   'policy_authority.compliance_records',
   'telemetry.tick_kpis',
   'telemetry.tick_kpi_parts',

@@ -36,13 +36,16 @@ interface Row {
 export class ComplianceRepository {
   constructor(private readonly database: Database) {}
 
-  /** Each checked-in handset's compliance as of its last check-in, by handset id, after `afterHandsetId`. */
+  /**
+   * Each checked-in handset's current compliance, by handset id, after `afterHandsetId`: its stored
+   * report, with the tick of the check-in that reported it (the last that changed its revision or mask).
+   */
   async latest(filter: ComplianceFilter, afterHandsetId: number, limit: number): Promise<ComplianceRow[]> {
     const { rows } = await this.database.query<Row>(
-      `SELECT d.handset_id, d.group_name, d.last_check_in_tick AS tick, d.applied_revision AS revision, d.compliance_mask, p.policy_name, p.policy_version
+      `SELECT d.handset_id, d.group_name, d.reported_tick AS tick, d.applied_revision AS revision, d.compliance_mask, p.policy_name, p.policy_version
        FROM policy_authority.devices d
        LEFT JOIN policy_authority.publications p ON p.run_id = d.run_id AND p.revision = d.applied_revision
-       WHERE d.run_id = $1 AND d.last_check_in_tick IS NOT NULL
+       WHERE d.run_id = $1 AND d.reported_tick IS NOT NULL
          AND ($2 = '' OR d.group_name = $2) AND (NOT $3 OR d.compliance_mask <> 0)
          AND (cardinality($4::bigint[]) = 0 OR d.handset_id = ANY($4::bigint[]))
          AND d.handset_id > $5

@@ -13,6 +13,9 @@ export interface Enrollment {
 
 export interface DeviceState {
   readonly group: string;
+  /** Shard it enrolled from; undefined for one-at-a-time enrollments. */
+  readonly shard: number | undefined;
+  /** Tick of the stored report; a one-at-a-time check-in stores each, so its last. */
   readonly lastCheckInTick: number | undefined;
   /** Mask of the last check-in; undefined before the first. */
   readonly complianceMask: number | undefined;
@@ -37,15 +40,28 @@ export class DeviceRepository {
    * unless nothing differs, so a redelivered enrollment changes nothing.
    */
   async enroll(enrollment: Enrollment): Promise<void> {
+    // A handset that starts over loses its report: the shards it was and is enrolled from count a
+    // device write, so instances holding their reports in memory read them again.
     await this.database.query(
-      `INSERT INTO policy_authority.devices (run_id, handset_id, group_name, model, shard, enrolled_tick)
-       SELECT $1, input.handset_id, input.group_name, input.model, $2, $3
-       FROM unnest($4::bigint[], $5::text[], $6::text[]) AS input (handset_id, group_name, model)
-       ON CONFLICT (run_id, handset_id) DO UPDATE
-       SET group_name = EXCLUDED.group_name, model = EXCLUDED.model, shard = EXCLUDED.shard, enrolled_tick = EXCLUDED.enrolled_tick,
-           last_check_in_tick = NULL, applied_revision = 0, compliance_mask = NULL, battery_permille = NULL
-       WHERE (devices.group_name, devices.model, devices.enrolled_tick) IS DISTINCT FROM (EXCLUDED.group_name, EXCLUDED.model, EXCLUDED.enrolled_tick)
-          OR devices.shard IS DISTINCT FROM EXCLUDED.shard`,
+      `WITH enrolled AS (
+         INSERT INTO policy_authority.devices (run_id, handset_id, group_name, model, shard, enrolled_tick)
+         SELECT $1, input.handset_id, input.group_name, input.model, $2, $3
+         FROM unnest($4::bigint[], $5::text[], $6::text[]) AS input (handset_id, group_name, model)
+         ON CONFLICT (run_id, handset_id) DO UPDATE
+         SET group_name = EXCLUDED.group_name, model = EXCLUDED.model, shard = EXCLUDED.shard, enrolled_tick = EXCLUDED.enrolled_tick,
+             reported_tick = NULL, applied_revision = 0, compliance_mask = NULL, battery_permille = NULL
+         WHERE (devices.group_name, devices.model, devices.enrolled_tick) IS DISTINCT FROM (EXCLUDED.group_name, EXCLUDED.model, EXCLUDED.enrolled_tick)
+            OR devices.shard IS DISTINCT FROM EXCLUDED.shard
+         RETURNING handset_id, shard, xmax <> 0 AS started_over -- xmax is set on a row the conflict updated
+       ),
+       -- The statement's other parts read the rows as they were before it: the old shard.
+       restarted AS (
+         SELECT before.shard AS old_shard, enrolled.shard AS new_shard FROM enrolled CROSS JOIN LATERAL (
+           SELECT shard FROM policy_authority.devices WHERE run_id = $1 AND handset_id = enrolled.handset_id LIMIT 1
+         ) before
+         WHERE enrolled.started_over
+       )
+       ${countDeviceWrites('SELECT old_shard FROM restarted UNION SELECT new_shard FROM restarted')}`,
       [enrollment.runId, enrollment.shard ?? null, enrollment.tick, enrollment.handsetIds, enrollment.groups, enrollment.models],
     );
   }
@@ -61,26 +77,31 @@ export class DeviceRepository {
 
   /** A device, locked until the transaction ends. */
   async lock(client: Queryable, runId: string, handsetId: number): Promise<DeviceState | undefined> {
-    const { rows } = await client.query<{ group_name: string; last_check_in_tick: string | null; compliance_mask: number | null }>(
-      'SELECT group_name, last_check_in_tick, compliance_mask FROM policy_authority.devices WHERE run_id = $1 AND handset_id = $2 FOR UPDATE',
+    const { rows } = await client.query<{ group_name: string; shard: string | null; reported_tick: string | null; compliance_mask: number | null }>(
+      'SELECT group_name, shard, reported_tick, compliance_mask FROM policy_authority.devices WHERE run_id = $1 AND handset_id = $2 FOR UPDATE',
       [runId, handsetId],
     );
     const row = rows[0];
     if (row === undefined) return undefined;
     return {
       group: row.group_name,
-      lastCheckInTick: row.last_check_in_tick === null ? undefined : Number(row.last_check_in_tick),
+      shard: row.shard === null ? undefined : Number(row.shard),
+      lastCheckInTick: row.reported_tick === null ? undefined : Number(row.reported_tick),
       complianceMask: row.compliance_mask ?? undefined,
     };
   }
 
-  /** Records one check-in; with `details`, also a compliance record (the caller saw the mask change). */
-  async recordCheckIn(client: Queryable, checkIn: CheckIn, details: unknown[] | undefined): Promise<void> {
+  /**
+   * Records one check-in of a locked device; with `details`, also a compliance record (the caller
+   * saw the mask change). A device of a shard counts a device write on the shard.
+   */
+  async recordCheckIn(client: Queryable, checkIn: CheckIn, shard: number | undefined, details: unknown[] | undefined): Promise<void> {
     await client.query(
-      `UPDATE policy_authority.devices SET last_check_in_tick = $3, applied_revision = $4, compliance_mask = $5, battery_permille = $6
+      `UPDATE policy_authority.devices SET reported_tick = $3, applied_revision = $4, compliance_mask = $5, battery_permille = $6
        WHERE run_id = $1 AND handset_id = $2`,
       [checkIn.runId, checkIn.handsetId, checkIn.tick, checkIn.appliedRevision, checkIn.complianceMask, checkIn.batteryPermille],
     );
+    if (shard !== undefined) await client.query(countDeviceWrites('SELECT $2::bigint'), [checkIn.runId, shard]);
     if (details === undefined) return;
     await client.query(
       `INSERT INTO policy_authority.compliance_records (run_id, handset_id, tick, revision, compliance_mask, non_compliance_details)
@@ -97,4 +118,15 @@ export class DeviceRepository {
     );
     return new Map(rows.map((row) => [Number(row.handset_id), Number(row.shard)]));
   }
+}
+
+/**
+ * A statement counting one device write on each shard (of run $1) that `shards` yields, NULLs
+ * skipped: see shard_check_ins.device_writes (migration 0003). A shard without a batch yet gets its
+ * row, at tick -1.
+ */
+function countDeviceWrites(shards: string): string {
+  return `INSERT INTO policy_authority.shard_check_ins (run_id, shard, tick, batch_sha256, assigned_revisions, device_writes)
+  SELECT $1, written.shard, -1, '\\x'::bytea, '{}'::integer[], 1 FROM (${shards}) AS written (shard) WHERE written.shard IS NOT NULL
+  ON CONFLICT (run_id, shard) DO UPDATE SET device_writes = shard_check_ins.device_writes + 1`;
 }

@@ -10,12 +10,13 @@ import type { RevisionTimeline } from '../domain/revision-timeline';
 import { CommandRepository } from '../repositories/command.repository';
 import { DeviceRepository } from '../repositories/device.repository';
 import { PublicationRepository } from '../repositories/publication.repository';
-import { ShardCheckInRepository } from '../repositories/shard-check-in.repository';
+import { type DeviceReport, ShardCheckInRepository } from '../repositories/shard-check-in.repository';
 import { DeviceGroupCache } from './device-group.cache';
 import { nonComplianceJson, toCommandMessage, toPolicyMessage } from './contract-messages';
 import { EnrollmentTokenService } from './enrollment-token.service';
 import { PublicationService } from './publication.service';
 import { RevisionTimelineCache } from './revision-timeline.cache';
+import { ShardReportCache } from './shard-report.cache';
 
 /**
  * The agent-facing application service (PolicyService): enrollment, check-ins and policy-change
@@ -32,6 +33,7 @@ export class AgentService {
     private readonly deviceGroups: DeviceGroupCache,
     private readonly devices: DeviceRepository,
     private readonly shardCheckIns: ShardCheckInRepository,
+    private readonly shardReports: ShardReportCache,
     private readonly publications: PublicationRepository,
     private readonly commands: CommandRepository,
   ) {}
@@ -95,12 +97,14 @@ export class AgentService {
     this.checkCredentials(runId, handsetIds, request.deviceCredentials, subject);
 
     const batchSha256 = createHash('sha256').update(policy.CheckInBatchRequest.encode(request).finish()).digest();
-    const detailsByMask: Record<number, unknown> = {};
-    for (const mask of request.complianceMask) detailsByMask[mask] ??= nonComplianceJson(mask);
     let timeline = await this.timelines.timeline(runId);
     for (let attempt = 1; attempt <= STORE_ATTEMPTS; attempt++) {
       this.checkAppliedRevisions(request.appliedRevision, timeline.lastRevision, batchPath, subject);
       const assignedRevision = revisionsFor(timeline, groups, tick);
+      const before = await this.shardReports.reportsOf(runId, shard, handsetIds);
+      const changes = changesOf(before.reports, request.appliedRevision, request.complianceMask);
+      const detailsByMask: Record<number, unknown> = {};
+      for (const row of changes.maskChangedRows) detailsByMask[request.complianceMask[row]] ??= nonComplianceJson(request.complianceMask[row]);
       const stored = await this.shardCheckIns.record({
         runId,
         shard,
@@ -108,15 +112,27 @@ export class AgentService {
         batchSha256,
         assignedRevisions: assignedRevision,
         lastRevision: timeline.lastRevision,
+        expected: before.version,
         handsetIds,
         appliedRevisions: request.appliedRevision,
         complianceMasks: request.complianceMask,
         batteryPermille: request.batteryPermille,
+        ...changes,
         detailsByMask,
       });
-      if (stored) return { assignedRevision };
-      // Nothing was stored: the shard holds this tick or a later one, or another instance
-      // published a revision this one has not seen yet.
+      if (stored) {
+        this.shardReports.stored(
+          runId,
+          shard,
+          { tick, deviceWrites: before.version.deviceWrites },
+          handsetIds,
+          request.appliedRevision,
+          request.complianceMask,
+        );
+        return { assignedRevision };
+      }
+      // Nothing was stored: the shard holds this tick or a later one, another instance stored a
+      // batch or wrote a device row this one has not seen, or published a revision.
       const last = await this.shardCheckIns.last(runId, shard);
       if (last !== undefined && tick < last.tick) throw tickOutOfOrder(subject, shard, tick, last.tick);
       if (last !== undefined && tick === last.tick) {
@@ -125,9 +141,12 @@ export class AgentService {
           { path: 'tick', rule: 'one-batch-per-tick', message: `shard ${shard} already checked in a different batch at tick ${tick}` },
         ]);
       }
+      this.shardReports.forget(runId, shard);
       timeline = await this.currentTimeline(runId);
     }
-    throw new Error(`CheckInBatch of run "${runId}" shard ${shard} tick ${tick}: the run kept publishing while the batch was stored`);
+    throw new Error(
+      `CheckInBatch of run "${runId}" shard ${shard} tick ${tick}: the run kept publishing, or the shard's devices kept being written, while the batch was stored`,
+    );
   }
 
   /** Enrolls one handset; answers its credential, group, assigned revision and that revision's policy. */
@@ -190,7 +209,7 @@ export class AgentService {
       this.checkAppliedRevisions([request.appliedRevision], timeline.lastRevision, singlePath, subject);
       if (device.lastCheckInTick !== tick) {
         const changed = device.complianceMask !== request.complianceMask;
-        await this.devices.recordCheckIn(client, request, changed ? nonComplianceJson(request.complianceMask) : undefined);
+        await this.devices.recordCheckIn(client, request, device.shard, changed ? nonComplianceJson(request.complianceMask) : undefined);
       }
       await this.commands.acknowledge(client, runId, handsetId, request.executedCommandIds, tick);
       const pending = await this.commands.pending(client, runId, handsetId, tick);
@@ -274,6 +293,26 @@ function revisionsFor(timeline: RevisionTimeline, groups: readonly string[], tic
     if (revision === undefined) byGroup.set(group, (revision = timeline.revisionFor(group, tick)));
     return revision;
   });
+}
+
+/**
+ * Rows whose applied revision or mask differ from the stored report, and of those the rows whose
+ * mask differs; a handset's first check-in is both.
+ */
+function changesOf(
+  reports: readonly (DeviceReport | undefined)[],
+  appliedRevisions: readonly number[],
+  complianceMasks: readonly number[],
+): { changedRows: number[]; maskChangedRows: number[] } {
+  const changedRows: number[] = [];
+  const maskChangedRows: number[] = [];
+  for (let row = 0; row < reports.length; row++) {
+    const report = reports[row];
+    const maskChanged = report?.complianceMask !== complianceMasks[row];
+    if (maskChanged) maskChangedRows.push(row);
+    if (maskChanged || report!.appliedRevision !== appliedRevisions[row]) changedRows.push(row);
+  }
+  return { changedRows, maskChangedRows };
 }
 
 function tickOutOfOrder(subject: string, shard: number, tick: number, lastTick: number): RequestError {
