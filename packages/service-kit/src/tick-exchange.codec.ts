@@ -179,8 +179,10 @@ export function decodeGrant(response: hypervisor.ExchangeTickResponse, demand: D
   into.foreground.set(grant.foreground);
   into.incomingItems.set(grant.incomingItems);
   const decisions = response.flowDecisions ?? { allowed: [], rule: [] };
+  // Locals: FlowResult is a getter on the compiled module's exports, read per row otherwise.
+  const { NONE, ALLOWED, BLOCKED } = FlowResult;
   let k = 0;
   for (let i = 0; i < into.size; i++) {
-    into.flowResult[i] = demand.flowKind[i] === 0 ? FlowResult.NONE : decisions.allowed[k++] ? FlowResult.ALLOWED : FlowResult.BLOCKED;
+    into.flowResult[i] = demand.flowKind[i] === 0 ? NONE : decisions.allowed[k++] ? ALLOWED : BLOCKED;
   }
 }

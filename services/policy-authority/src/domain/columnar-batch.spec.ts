@@ -1,6 +1,15 @@
 import { NonComplianceReason } from '@duet/sim-core';
 import { describe, expect, it } from 'vitest';
-import { MAX_BATCH_ROWS, checkColumns, checkComplianceMask, checkRevision, checkUniqueHandsets } from './columnar-batch';
+import {
+  MAX_BATCH_ROWS,
+  checkBatteryColumn,
+  checkColumns,
+  checkComplianceMask,
+  checkComplianceMaskColumn,
+  checkRevision,
+  checkRevisionColumn,
+  checkUniqueHandsets,
+} from './columnar-batch';
 import { IssueList } from './request-error';
 
 describe('columnar batch rules', () => {
@@ -35,5 +44,18 @@ describe('columnar batch rules', () => {
     checkRevision(sut, 'applied_revision[3]', 2, 2);
     checkRevision(sut, 'applied_revision[4]', 3, 2);
     expect(sut.issues.map((issue) => `${issue.path} [${issue.rule}]`)).toEqual(['applied_revision[4] [range]']);
+  });
+
+  it('names exactly the failing rows of a column, by index', () => {
+    const sut = new IssueList();
+    checkComplianceMaskColumn(sut, 'compliance_mask', Int32Array.of(0, 1 << 20, NonComplianceReason.VPN, 1 << 21));
+    checkBatteryColumn(sut, 'battery_permille', [1000, 1001, 0]);
+    checkRevisionColumn(sut, (row) => `applied_revision[${row}]`, [0, 3, 2], 2);
+    expect(sut.issues.map((issue) => `${issue.path} [${issue.rule}]`)).toEqual([
+      'compliance_mask[1] [enum]',
+      'compliance_mask[3] [enum]',
+      'battery_permille[1] [max]',
+      'applied_revision[1] [range]',
+    ]);
   });
 });

@@ -54,15 +54,39 @@ export function checkName(issues: IssueList, path: string, value: string, requir
 }
 
 export function checkComplianceMask(issues: IssueList, path: string, mask: number): void {
-  if ((mask & ~KNOWN_COMPLIANCE_BITS) !== 0) {
+  if (!isKnownMask(mask)) {
     issues.add(path, 'enum', `${mask} has bits no NonComplianceReason uses; known bits: ${KNOWN_COMPLIANCE_BITS.toString(2)} (binary)`);
   }
 }
 
 export function checkBattery(issues: IssueList, path: string, permille: number): void {
-  if (permille > PERMILLE_MAX) issues.add(path, 'max', `must be at most ${PERMILLE_MAX} permille (got ${permille})`);
+  if (!isPermille(permille)) issues.add(path, 'max', `must be at most ${PERMILLE_MAX} permille (got ${permille})`);
 }
 
 export function checkRevision(issues: IssueList, path: string, revision: number, lastRevision: number): void {
   if (revision > lastRevision) issues.add(path, 'range', `revision ${revision} was never published; the run's last revision is ${lastRevision}`);
+}
+
+// The column forms check every row but name (build the path of) only the rows that fail: a batch
+// has thousands of rows, nearly always all valid.
+
+export function checkComplianceMaskColumn(issues: IssueList, column: string, masks: ArrayLike<number>): void {
+  for (let row = 0; row < masks.length; row++) if (!isKnownMask(masks[row])) checkComplianceMask(issues, `${column}[${row}]`, masks[row]);
+}
+
+export function checkBatteryColumn(issues: IssueList, column: string, permilles: ArrayLike<number>): void {
+  for (let row = 0; row < permilles.length; row++) if (!isPermille(permilles[row])) checkBattery(issues, `${column}[${row}]`, permilles[row]);
+}
+
+/** `pathOf(row)`: the path of a failing row (`applied_revision[3]` in a batch, `applied_revision` alone). */
+export function checkRevisionColumn(issues: IssueList, pathOf: (row: number) => string, revisions: ArrayLike<number>, lastRevision: number): void {
+  for (let row = 0; row < revisions.length; row++) if (revisions[row] > lastRevision) checkRevision(issues, pathOf(row), revisions[row], lastRevision);
+}
+
+function isKnownMask(mask: number): boolean {
+  return (mask & ~KNOWN_COMPLIANCE_BITS) === 0;
+}
+
+function isPermille(value: number): boolean {
+  return value <= PERMILLE_MAX;
 }

@@ -30,4 +30,17 @@ describe('DeviceCredentials', () => {
     expect(sut.matches('run-1', 7, `${credential}=`)).toBe(false);
     expect(sut.matches('run-1', 7, credential.slice(0, -1))).toBe(false);
   });
+
+  it("names a batch's rows whose credential is wrong, including ones that only shift a neighbour's characters", () => {
+    const sut = new DeviceCredentials(SECRET);
+    const ids = [1, 2, 3, 4];
+    const right = ids.map((id) => sut.derive('run-1', id));
+    expect(sut.mismatchedRows('run-1', ids, right)).toEqual([]);
+    expect(sut.mismatchedRows('run-1', ids, [right[0], right[2], right[1], right[3]])).toEqual([1, 2]);
+    // The same concatenation as the right batch, split elsewhere: rows 0 and 1 are both wrong.
+    const shifted = [right[0] + right[1].slice(0, 1), right[1].slice(1), right[2], right[3]];
+    expect(shifted.join('')).toBe(right.join(''));
+    expect(sut.mismatchedRows('run-1', ids, shifted)).toEqual([0, 1]);
+    expect(sut.mismatchedRows('run-1', ids, [...right.slice(0, 3), ''])).toEqual([3]);
+  });
 });

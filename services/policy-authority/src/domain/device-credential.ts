@@ -30,6 +30,32 @@ export class DeviceCredentials {
     return presented.length === expected.length && timingSafeEqual(presented, expected);
   }
 
+  /**
+   * Rows of a batch whose credential is not the one derived for the row's handset. A batch that
+   * is all right (nearly every one) costs one constant-time comparison of the concatenated
+   * credentials, unambiguous because each row's length is checked to be the derived one's first;
+   * otherwise each row is compared on its own to name the wrong ones.
+   */
+  mismatchedRows(runId: string, handsetIds: readonly number[], credentials: readonly string[]): number[] {
+    let expected = '';
+    let presented = '';
+    let lengthsMatch = true;
+    for (let row = 0; row < handsetIds.length; row++) {
+      const derived = this.derive(runId, handsetIds[row]);
+      if (derived.length !== credentials[row].length) lengthsMatch = false;
+      expected += derived;
+      presented += credentials[row];
+    }
+    if (lengthsMatch) {
+      const expectedBytes = Buffer.from(expected, 'utf8');
+      const presentedBytes = Buffer.from(presented, 'utf8');
+      if (presentedBytes.length === expectedBytes.length && timingSafeEqual(presentedBytes, expectedBytes)) return [];
+    }
+    const mismatched: number[] = [];
+    for (let row = 0; row < handsetIds.length; row++) if (!this.matches(runId, handsetIds[row], credentials[row])) mismatched.push(row);
+    return mismatched;
+  }
+
   private remember(runId: string, handsetId: number, credential: string): void {
     let run = this.runs.get(runId);
     if (run === undefined) {

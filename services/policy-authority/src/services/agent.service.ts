@@ -1,9 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { policy } from '@duet/contracts';
 import { Database } from '@duet/service-kit';
-import { createHash } from 'node:crypto';
 import { Observable, filter, map } from 'rxjs';
-import { checkBattery, checkColumns, checkComplianceMask, checkName, checkRevision, checkRunId, checkUniqueHandsets } from '../domain/columnar-batch';
+import {
+  checkBattery,
+  checkBatteryColumn,
+  checkColumns,
+  checkComplianceMask,
+  checkComplianceMaskColumn,
+  checkName,
+  checkRevisionColumn,
+  checkRunId,
+  checkUniqueHandsets,
+} from '../domain/columnar-batch';
+import { checkInBatchDigest } from '../domain/batch-digest';
 import { DeviceCredentials } from '../domain/device-credential';
 import { IssueList, RequestError } from '../domain/request-error';
 import type { RevisionTimeline } from '../domain/revision-timeline';
@@ -86,17 +96,15 @@ export class AgentService {
     };
     if (checkColumns(issues, handsetIds, columns)) {
       checkUniqueHandsets(issues, handsetIds);
-      for (let row = 0; row < handsetIds.length; row++) {
-        checkComplianceMask(issues, `compliance_mask[${row}]`, request.complianceMask[row]);
-        checkBattery(issues, `battery_permille[${row}]`, request.batteryPermille[row]);
-      }
+      checkComplianceMaskColumn(issues, 'compliance_mask', request.complianceMask);
+      checkBatteryColumn(issues, 'battery_permille', request.batteryPermille);
     }
     issues.throwIfAny('invalid-argument', subject);
     // Enrollment first: an agent that never enrolled learns that, not only that its credential is wrong.
     const groups = await this.enrolledGroups(runId, handsetIds, subject);
     this.checkCredentials(runId, handsetIds, request.deviceCredentials, subject);
 
-    const batchSha256 = createHash('sha256').update(policy.CheckInBatchRequest.encode(request).finish()).digest();
+    const batchSha256 = checkInBatchDigest(request);
     let timeline = await this.timelines.timeline(runId);
     for (let attempt = 1; attempt <= STORE_ATTEMPTS; attempt++) {
       this.checkAppliedRevisions(request.appliedRevision, timeline.lastRevision, batchPath, subject);
@@ -246,16 +254,14 @@ export class AgentService {
 
   private checkAppliedRevisions(appliedRevisions: readonly number[], lastRevision: number, pathOf: RowPath, subject: string): void {
     const issues = new IssueList();
-    appliedRevisions.forEach((revision, row) => checkRevision(issues, pathOf('applied_revision', row), revision, lastRevision));
+    checkRevisionColumn(issues, (row) => pathOf('applied_revision', row), appliedRevisions, lastRevision);
     issues.throwIfAny('invalid-argument', subject);
   }
 
   private checkCredentials(runId: string, handsetIds: readonly number[], credentials: readonly string[], subject: string): void {
     const issues = new IssueList();
-    for (let row = 0; row < handsetIds.length; row++) {
-      if (!this.credentials.matches(runId, handsetIds[row], credentials[row])) {
-        issues.add(`device_credentials[${row}]`, 'credential', `is not the credential of handset_ids[${row}] = ${handsetIds[row]}`);
-      }
+    for (const row of this.credentials.mismatchedRows(runId, handsetIds, credentials)) {
+      issues.add(`device_credentials[${row}]`, 'credential', `is not the credential of handset_ids[${row}] = ${handsetIds[row]}`);
     }
     issues.throwIfAny('unauthenticated', subject);
   }
