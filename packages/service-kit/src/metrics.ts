@@ -9,6 +9,12 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 const TICK_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 const RPC_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** Handsets whose battery level (ratio 0..1) is at most `atMost`. */
+export interface BatteryBand {
+  readonly atMost: number;
+  readonly handsets: number;
+}
+
 @Injectable()
 export class Metrics {
   readonly registry = new Registry();
@@ -61,12 +67,30 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly batteryLevelSources = new Set<() => BatteryBand[]>();
+
   readonly batteryLevels = new Gauge({
     name: 'duet_handsets_battery_level',
     help: 'Handsets whose battery level (ratio 0..1) is at most `at_most`, after the last tick: the fleet battery distribution as cumulative bands.',
     labelNames: ['at_most'] as const,
     registers: [this.registry],
+    // Counted when read (a scrape, the dashboard), not every tick: a pass over every handset.
+    collect: () => {
+      if (this.batteryLevelSources.size === 0) return;
+      const sums = new Map<number, number>();
+      for (const source of this.batteryLevelSources) for (const band of source()) sums.set(band.atMost, (sums.get(band.atMost) ?? 0) + band.handsets);
+      for (const [atMost, handsets] of sums) this.batteryLevels.set({ at_most: String(atMost) }, handsets);
+    },
   });
+
+  /**
+   * Adds a source of batteryLevels, asked for its cumulative bands whenever the gauge is read; the
+   * gauge is their sum. Returns the function that removes it.
+   */
+  onBatteryLevelsRead(source: () => BatteryBand[]): () => void {
+    this.batteryLevelSources.add(source);
+    return () => this.batteryLevelSources.delete(source);
+  }
 
   readonly nonCompliant = new Gauge({
     name: 'duet_handsets_non_compliant',

@@ -1,6 +1,17 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { events as contract, hypervisor, telemetry } from '@duet/contracts';
-import { EventBus, HealthChecks, Metrics, Role, RunReporter, decodeDemand, encodeGrant, type IncomingMessage, type Subscription } from '@duet/service-kit';
+import {
+  EventBus,
+  HealthChecks,
+  Metrics,
+  Role,
+  type BatteryBand,
+  RunReporter,
+  decodeDemand,
+  encodeGrant,
+  type IncomingMessage,
+  type Subscription,
+} from '@duet/service-kit';
 import { GuestState, Kpi, Persona, ValidationError, hypervisorFinalState, prepareRun, type SimulationConfig } from '@duet/sim-core';
 import { ExchangeRefused, ShardExchange, invalidExchange, type TickReport } from '../domain/shard-exchange';
 import { HypervisorCoreOptions } from '../hypervisor-core.options';
@@ -31,8 +42,10 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
   private readonly reporter: RunReporter;
   private readonly subscriptions: Subscription[] = [];
   private outbox: Promise<unknown> = Promise.resolve();
-  private readonly gauges = new WeakMap<ShardExchange, { kpis: Float64Array; battery: Float64Array }>();
+  /** Each shard's KPIs after its last tick, for the handset gauges. */
+  private readonly lastKpis = new WeakMap<ShardExchange, Float64Array>();
   private publishFailure: Error | undefined;
+  private readonly stopBatteryLevels: () => void;
 
   constructor(
     private readonly bus: EventBus,
@@ -41,6 +54,7 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
     private readonly metrics: Metrics,
   ) {
     this.reporter = new RunReporter(bus);
+    this.stopBatteryLevels = metrics.onBatteryLevelsRead(() => this.batteryLevels());
   }
 
   async onModuleInit(): Promise<void> {
@@ -51,6 +65,7 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.stopBatteryLevels();
     await Promise.all(this.subscriptions.map((subscription) => subscription.close()));
     await this.outbox;
   }
@@ -168,27 +183,31 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
     metrics.tickDuration.observe({ role: 'hypervisor' }, report.seconds);
     metrics.flows.inc({ result: 'allowed' }, report.kpis[Kpi.flowsAllowed]);
     metrics.flows.inc({ result: 'blocked' }, report.kpis[Kpi.flowsBlocked]);
-    const gauges = this.gauges.get(exchange) ?? { kpis: report.kpis, battery: new Float64Array(BATTERY_BANDS.length) };
-    gauges.kpis = report.kpis;
-    gauges.battery.fill(0);
-    for (let i = 0; i < exchange.fleet.size; i++) {
-      const level = exchange.state.batteryPermille(i) / 1000;
-      for (let band = 0; band < BATTERY_BANDS.length; band++) if (level <= BATTERY_BANDS[band]) gauges.battery[band]++;
-    }
-    this.gauges.set(exchange, gauges);
+    this.lastKpis.set(exchange, report.kpis);
     // Every shard this instance holds: runs in progress and those finished within the last minute.
-    const live = [...this.runs.values()].flatMap((shards) => [...shards.values()]);
-    for (const [state, kpi] of HANDSET_STATES)
+    const live = this.liveShards();
+    for (const [state, kpi] of HANDSET_STATES) {
       metrics.handsets.set(
         { state },
-        live.reduce((sum, each) => sum + (this.gauges.get(each)?.kpis[kpi] ?? 0), 0),
+        live.reduce((sum, each) => sum + (this.lastKpis.get(each)?.[kpi] ?? 0), 0),
       );
-    BATTERY_BANDS.forEach((upper, band) =>
-      metrics.batteryLevels.set(
-        { at_most: String(upper) },
-        live.reduce((sum, each) => sum + (this.gauges.get(each)?.battery[band] ?? 0), 0),
-      ),
-    );
+    }
+  }
+
+  /** Cumulative battery bands over every live shard's handsets, after its last tick. */
+  private batteryLevels(): BatteryBand[] {
+    const counts = new Float64Array(BATTERY_BANDS.length);
+    for (const exchange of this.liveShards()) {
+      for (let i = 0; i < exchange.fleet.size; i++) {
+        const level = exchange.state.batteryPermille(i) / 1000;
+        for (let band = 0; band < BATTERY_BANDS.length; band++) if (level <= BATTERY_BANDS[band]) counts[band]++;
+      }
+    }
+    return BATTERY_BANDS.map((atMost, band) => ({ atMost, handsets: counts[band] }));
+  }
+
+  private liveShards(): ShardExchange[] {
+    return [...this.runs.values()].flatMap((shards) => [...shards.values()]);
   }
 
   private forgetWhenDone(runId: string): void {
