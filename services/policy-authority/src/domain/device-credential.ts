@@ -40,8 +40,9 @@ export class DeviceCredentials {
     let expected = '';
     let presented = '';
     let lengthsMatch = true;
+    const remembered = this.runs.get(runId);
     for (let row = 0; row < handsetIds.length; row++) {
-      const derived = this.derive(runId, handsetIds[row]);
+      const derived = remembered?.get(handsetIds[row]) ?? this.derive(runId, handsetIds[row]);
       if (derived.length !== credentials[row].length) lengthsMatch = false;
       expected += derived;
       presented += credentials[row];

@@ -18,13 +18,19 @@ export class DeviceGroupCache {
   /** Group of each handset, undefined for handsets not enrolled in the run. */
   async groupsOf(runId: string, handsetIds: readonly number[]): Promise<(string | undefined)[]> {
     const run = this.run(runId);
-    const unknown = handsetIds.filter((id) => !run.has(id));
-    if (unknown.length > 0) {
-      const found = await this.devices.groupsOf(runId, unknown);
+    const groups: (string | undefined)[] = new Array(handsetIds.length);
+    const unknownRows: number[] = [];
+    for (let row = 0; row < handsetIds.length; row++) if ((groups[row] = run.get(handsetIds[row])) === undefined) unknownRows.push(row);
+    if (unknownRows.length > 0) {
+      const found = await this.devices.groupsOf(
+        runId,
+        unknownRows.map((row) => handsetIds[row]),
+      );
       // An enrollment recorded meanwhile is newer than what the query read.
       for (const [id, group] of found) if (!run.has(id)) run.set(id, group);
+      for (const row of unknownRows) groups[row] = run.get(handsetIds[row]);
     }
-    return handsetIds.map((id) => run.get(id));
+    return groups;
   }
 
   /** Records a committed enrollment. */

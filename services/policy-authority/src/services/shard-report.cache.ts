@@ -37,11 +37,22 @@ export class ShardReportCache {
       this.shards.set(key, cached);
     }
     const { reports } = cached;
-    const unknown = handsetIds.filter((id) => !reports.has(id));
-    const found = unknown.length === 0 ? undefined : await this.checkIns.reportsOf(runId, unknown);
-    // Handsets enrolled from the shard after it was read join it; others are not its to keep.
-    if (found !== undefined) for (const [id, report] of found) if (report.shard === shard) reports.set(id, report);
-    return { version: cached.version, reports: handsetIds.map((id) => reports.get(id) ?? found?.get(id)) };
+    const batch: (DeviceReport | undefined)[] = new Array(handsetIds.length);
+    const unknownRows: number[] = [];
+    for (let row = 0; row < handsetIds.length; row++) if ((batch[row] = reports.get(handsetIds[row])) === undefined) unknownRows.push(row);
+    if (unknownRows.length > 0) {
+      const found = await this.checkIns.reportsOf(
+        runId,
+        unknownRows.map((row) => handsetIds[row]),
+      );
+      for (const row of unknownRows) {
+        const report = found.get(handsetIds[row]);
+        batch[row] = report;
+        // Handsets enrolled from the shard after it was read join it; others are not its to keep.
+        if (report?.shard === shard) reports.set(handsetIds[row], report);
+      }
+    }
+    return { version: cached.version, reports: batch };
   }
 
   /** Records a batch stored at `version`'s tick: its handsets' reports are now the batch's. */
