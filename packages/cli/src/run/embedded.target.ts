@@ -6,6 +6,7 @@ import {
   startEmbeddedStack,
   type EmbeddedStack,
 } from '../embedded/embedded-stack';
+import type { policy } from '@duet/contracts';
 import type { PolicyLoadFigures } from '@duet/persona-runtime';
 import { GrpcPolicyAdmin } from './policy-admin.grpc';
 import type { RunOutcome, RunTarget } from './run-target';
@@ -16,28 +17,32 @@ export interface LoadTestTarget {
   readonly adminToken: string;
 }
 
-/** Where a run's policy timeline and enrollment token are published: RunTarget's admin side. */
-type PolicyAdmin = Pick<RunTarget, 'publishPolicy' | 'createEnrollmentToken'> & { close(): void };
+/**
+ * The PolicyAdminService calls a run makes to publish its policy timeline and get its enrollment
+ * token: the embedded policy-authority's services in this process, or any server over gRPC.
+ */
+export interface PolicyAdmin {
+  /** Stores an AMAPI policy document as its name's next version. */
+  createPolicy(document: unknown): Promise<policy.CreatePolicyResponse>;
+  publishPolicy(request: policy.PublishPolicyRequest): Promise<policy.PublishPolicyResponse>;
+  createEnrollmentToken(request: policy.CreateEnrollmentTokenRequest): Promise<policy.CreateEnrollmentTokenResponse>;
+  close(): void;
+}
 
 /** The embedded policy-authority's services, called in this process. */
 class InProcessPolicyAdmin implements PolicyAdmin {
   constructor(private readonly stack: EmbeddedStack) {}
 
-  async publishPolicy(runId: string, policy: unknown, groups: readonly string[] | undefined, effectiveTick: number): Promise<number> {
-    const created = await this.stack.app.get(PolicyCatalogueService).createPolicyDocument(policy);
-    const published = await this.stack.app.get(PublicationService).publishPolicy({
-      runId,
-      name: created.policy!.name,
-      version: created.policy!.version,
-      groups: [...(groups ?? [])],
-      effectiveTick,
-    });
-    return published.revision;
+  createPolicy(document: unknown): Promise<policy.CreatePolicyResponse> {
+    return this.stack.app.get(PolicyCatalogueService).createPolicyDocument(document);
   }
 
-  async createEnrollmentToken(runId: string, durationTicks: number): Promise<string> {
-    const response = await this.stack.app.get(EnrollmentTokenService).createEnrollmentToken({ runId, group: '', tick: 0, durationTicks });
-    return response.enrollmentToken!.value;
+  publishPolicy(request: policy.PublishPolicyRequest): Promise<policy.PublishPolicyResponse> {
+    return this.stack.app.get(PublicationService).publishPolicy(request);
+  }
+
+  createEnrollmentToken(request: policy.CreateEnrollmentTokenRequest): Promise<policy.CreateEnrollmentTokenResponse> {
+    return this.stack.app.get(EnrollmentTokenService).createEnrollmentToken(request);
   }
 
   close(): void {}
@@ -79,12 +84,15 @@ export class EmbeddedTarget implements RunTarget {
     return { health: `${this.stack.url}/readyz`, runs: `${this.stack.url}/v1/runs`, dashboard: `${this.stack.url}/dashboard` };
   }
 
-  publishPolicy(runId: string, policy: unknown, groups: readonly string[] | undefined, effectiveTick: number): Promise<number> {
-    return this.admin.publishPolicy(runId, policy, groups, effectiveTick);
+  async publishPolicy(runId: string, document: unknown, groups: readonly string[] | undefined, effectiveTick: number): Promise<number> {
+    const created = (await this.admin.createPolicy(document)).policy!;
+    const published = await this.admin.publishPolicy({ runId, name: created.name, version: created.version, groups: [...(groups ?? [])], effectiveTick });
+    return published.revision;
   }
 
-  createEnrollmentToken(runId: string, durationTicks: number): Promise<string> {
-    return this.admin.createEnrollmentToken(runId, durationTicks);
+  async createEnrollmentToken(runId: string, durationTicks: number): Promise<string> {
+    const response = await this.admin.createEnrollmentToken({ runId, group: '', tick: 0, durationTicks });
+    return response.enrollmentToken!.value;
   }
 
   async outcome(runId: string): Promise<RunOutcome> {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { GRPC_LOADER_OPTIONS, PROTO_ROOT, policy } from '@duet/contracts';
+import type { PolicyAdmin } from './embedded.target';
 
 const ADMIN_DEADLINE_MS = 30_000; // one admin call; a back end slower than this is not ready for a load test
 const READY_DEADLINE_MS = 10_000; // to connect before the run
@@ -22,7 +23,7 @@ type AdminClient = grpc.Client & {
   CreateEnrollmentToken: Unary<policy.CreateEnrollmentTokenRequest, policy.CreateEnrollmentTokenResponse>;
 };
 
-export class GrpcPolicyAdmin {
+export class GrpcPolicyAdmin implements PolicyAdmin {
   private readonly client: AdminClient;
 
   private constructor(
@@ -46,22 +47,16 @@ export class GrpcPolicyAdmin {
     return admin;
   }
 
-  /** Stores the AMAPI document and publishes it for the run; the run-scoped revision it got. */
-  async publishPolicy(runId: string, document: unknown, groups: readonly string[] | undefined, effectiveTick: number): Promise<number> {
-    const created = await this.call('CreatePolicy', this.client.CreatePolicy, { policy: policy.Policy.fromJSON(document) });
-    const published = await this.call('PublishPolicy', this.client.PublishPolicy, {
-      runId,
-      name: created.policy!.name,
-      version: created.policy!.version,
-      groups: [...(groups ?? [])],
-      effectiveTick,
-    });
-    return published.revision;
+  createPolicy(document: unknown): Promise<policy.CreatePolicyResponse> {
+    return this.call('CreatePolicy', this.client.CreatePolicy, { policy: policy.Policy.fromJSON(document) });
   }
 
-  async createEnrollmentToken(runId: string, durationTicks: number): Promise<string> {
-    const response = await this.call('CreateEnrollmentToken', this.client.CreateEnrollmentToken, { runId, group: '', tick: 0, durationTicks });
-    return response.enrollmentToken!.value;
+  publishPolicy(request: policy.PublishPolicyRequest): Promise<policy.PublishPolicyResponse> {
+    return this.call('PublishPolicy', this.client.PublishPolicy, request);
+  }
+
+  createEnrollmentToken(request: policy.CreateEnrollmentTokenRequest): Promise<policy.CreateEnrollmentTokenResponse> {
+    return this.call('CreateEnrollmentToken', this.client.CreateEnrollmentToken, request);
   }
 
   close(): void {
