@@ -12,7 +12,7 @@ interface ShardReports {
 /** Stored reports of a batch's handsets, and the shard version they are valid for. */
 export interface BatchReports {
   readonly version: ShardVersion;
-  /** By row of the batch; undefined for a handset that never checked in. */
+  /** By row of the batch; undefined for a handset not enrolled in the run (before its first check-in, complianceMask is undefined). */
   readonly reports: readonly (DeviceReport | undefined)[];
 }
 
