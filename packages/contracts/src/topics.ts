@@ -4,9 +4,11 @@ import {
   type MessageFns,
   PolicyChanged,
   RunLifecycle,
+  ShardCheckpoint,
   ShardFinalState,
   TickKpisRecorded,
 } from './generated/duet/events/v1/events';
+import { ExchangeTickRequest, ExchangeTickResponse } from './generated/duet/hypervisor/v1/hypervisor';
 
 // The Kafka topics (DESIGN §2), in one registry: producers, consumers, the local stack's topic
 // creation and the service READMEs all read them from here, never from string literals.
@@ -34,9 +36,15 @@ export interface Topic<Name extends string, Payload> {
   readonly partitions: number;
   /** Why the topic exists. */
   readonly description: string;
+  /** Topic-level settings other than the broker's defaults (Kafka config names). */
+  readonly config?: Readonly<Record<string, string>>;
 }
 
-const SHARD_PARTITIONS = 16; // partitions of shard-keyed topics: the largest shard count DESIGN §3 names
+// Partitions of shard-keyed topics: shard s lives in partition s % 16, so 16 is both the largest
+// shard count that spreads over as many instances and the most instances a role can use.
+const SHARD_PARTITIONS = 16;
+// A shard's checkpoint: ~40 bytes a handset deflated to a fraction; 64 MiB covers a million-handset shard.
+const CHECKPOINT_MAX_BYTES = String(64 * 1024 * 1024);
 
 function defineTopic<const Name extends string, Payload>(topic: Topic<Name, Payload>): Topic<Name, Payload> {
   return topic;
@@ -83,6 +91,43 @@ export const TOPICS = [
     key: 'shard',
     partitions: SHARD_PARTITIONS,
     description: "Each role's final per-handset state of one shard when a run completes; telemetry computes the run digest from it.",
+  }),
+  defineTopic({
+    name: 'duet.tick-demands.v1',
+    payloadType: 'duet.hypervisor.v1.ExchangeTickRequest',
+    payload: ExchangeTickRequest,
+    key: 'shard',
+    partitions: SHARD_PARTITIONS,
+    description:
+      "Each persona's demands of one shard and tick. hypervisor-core's instances share the topic as one consumer group: the partitions a member is assigned are the shards it owns.",
+  }),
+  defineTopic({
+    name: 'duet.personal-grants.v1',
+    payloadType: 'duet.hypervisor.v1.ExchangeTickResponse',
+    payload: ExchangeTickResponse,
+    key: 'shard',
+    partitions: SHARD_PARTITIONS,
+    description:
+      "hypervisor-core's grants to the personal persona, per shard and tick. The personal runtimes share it as one consumer group: a member's partitions are its shards.",
+  }),
+  defineTopic({
+    name: 'duet.business-grants.v1',
+    payloadType: 'duet.hypervisor.v1.ExchangeTickResponse',
+    payload: ExchangeTickResponse,
+    key: 'shard',
+    partitions: SHARD_PARTITIONS,
+    description:
+      "hypervisor-core's grants to the business persona, per shard and tick. The business runtimes share it as one consumer group: a member's partitions are its shards.",
+  }),
+  defineTopic({
+    name: 'duet.checkpoints.v1',
+    payloadType: 'duet.events.v1.ShardCheckpoint',
+    payload: ShardCheckpoint,
+    key: 'shard',
+    partitions: SHARD_PARTITIONS,
+    description:
+      "Every role's shard state every K ticks, compacted by run, role and shard (the Kafka key); a shard's new owner restores the latest and re-simulates from there.",
+    config: { 'cleanup.policy': 'compact', 'max.message.bytes': CHECKPOINT_MAX_BYTES, 'segment.ms': '600000' },
   }),
   defineTopic({
     name: 'duet.run-lifecycle.v1',

@@ -36,4 +36,11 @@ export const environment = {
       .transform((value) => value.split(',').map((broker) => broker.trim()))
       .refine((brokers) => brokers.every((broker) => /^[^:\s]+:\d+$/.test(broker)), 'must be host:port[,host:port...]'),
   databaseUrl: () => z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+  /**
+   * Ticks between two checkpoints of a shard's state (hypervisor-core, persona runtimes): a new
+   * owner re-simulates at most this many ticks. Fewer costs more Kafka traffic per tick.
+   */
+  checkpointTicks: () => z.coerce.number().int().min(1, 'must be at least 1 tick').max(100_000).default(DEFAULT_CHECKPOINT_TICKS),
 };
+
+export const DEFAULT_CHECKPOINT_TICKS = 30; // ticks between checkpoints: half a simulated hour at one-minute ticks

@@ -5,6 +5,8 @@ export interface OutgoingMessage {
   /** Partitioning key: the shard (as a decimal string) or another key named by the topic registry. */
   readonly key: string;
   readonly value: Uint8Array;
+  /** The shard whose partition the message goes to, when the key is not the shard number (a compacted topic's key). */
+  readonly shard?: number;
 }
 
 export interface IncomingMessage {
@@ -13,12 +15,36 @@ export interface IncomingMessage {
   readonly offset: string;
   readonly key: string;
   readonly value: Uint8Array;
+  /** Wall time (ms) the message was written, when the bus keeps it. */
+  readonly timestamp?: number;
 }
 
 export type MessageHandler = (messages: readonly IncomingMessage[]) => Promise<void>;
 
 export interface Subscription {
   close(): Promise<void>;
+  /**
+   * Commits `offset` (the next one to read) of a partition this member holds, for a subscription
+   * with `manualCommit`; resolves false when the member no longer holds it (a rebalance moved it).
+   */
+  commit(topic: string, partition: number, offset: number): Promise<boolean>;
+}
+
+/** Partitions per topic that one member of a consumer group holds. */
+export type Assignment = ReadonlyMap<string, readonly number[]>;
+
+export interface SubscribeOptions {
+  /** A group without committed offsets starts at the topics' beginning (default: at their end). */
+  readonly fromBeginning?: boolean;
+  /**
+   * The group's members share the partitions (Kafka's group protocol): told, after every
+   * rebalance, which partitions this member now holds. Without it every member's group is its own.
+   */
+  readonly onAssignment?: (assignment: Assignment) => void;
+  /** Offsets are committed only through Subscription.commit: the subscriber knows when its state covers them. */
+  readonly manualCommit?: boolean;
+  /** Partitions handled at once (default 1); each partition's batches stay in order. */
+  readonly concurrency?: number;
 }
 
 export abstract class EventBus {
@@ -28,7 +54,9 @@ export abstract class EventBus {
    * Delivers every message of the topics to the group once, in order per partition, in batches.
    * A handler that throws gets the batch again (at-least-once): consumers must be idempotent.
    */
-  abstract subscribe(groupId: string, topics: readonly string[], handler: MessageHandler, options?: { fromBeginning?: boolean }): Promise<Subscription>;
+  abstract subscribe(groupId: string, topics: readonly string[], handler: MessageHandler, options?: SubscribeOptions): Promise<Subscription>;
+  /** The next offset to be written to each partition of a topic (its high watermark) and the first still kept. */
+  abstract endOffsets(topic: string): Promise<ReadonlyMap<number, { readonly low: number; readonly high: number }>>;
   /** Resolves when every message published so far has been handled by current subscribers. */
   abstract drain(): Promise<void>;
   abstract healthy(): boolean;

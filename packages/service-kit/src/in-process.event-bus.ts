@@ -1,5 +1,5 @@
 import { findTopic, partitionOf, type TopicName } from '@duet/contracts';
-import { EventBus, type IncomingMessage, type MessageHandler, type OutgoingMessage, type Subscription } from './event-bus';
+import { EventBus, type IncomingMessage, type MessageHandler, type OutgoingMessage, type SubscribeOptions, type Subscription } from './event-bus';
 import { PROCESS_METRICS, type Metrics } from './metrics';
 
 // Bounded so a fast producer cannot outrun its consumers without limit (messages per group).
@@ -30,11 +30,11 @@ export class InProcessEventBus extends EventBus {
 
   async publish(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
     const stored: IncomingMessage[] = messages.map((message) => {
-      const partition = partitionOf(findTopic(topic as TopicName), Number(message.key));
+      const partition = partitionOf(findTopic(topic as TopicName), message.shard ?? Number(message.key));
       const key = `${topic}/${partition}`;
       const offset = this.offsets.get(key) ?? 0;
       this.offsets.set(key, offset + 1);
-      return { topic, partition, offset: String(offset), key: message.key, value: message.value };
+      return { topic, partition, offset: String(offset), key: message.key, value: message.value, timestamp: Date.now() };
     });
     this.metrics.messagesProduced.inc({ topic }, messages.length);
     if (RETAINED_TOPICS.has(topic)) {
@@ -53,11 +53,15 @@ export class InProcessEventBus extends EventBus {
     }
   }
 
-  async subscribe(groupId: string, topics: readonly string[], handler: MessageHandler, options: { fromBeginning?: boolean } = {}): Promise<Subscription> {
+  async subscribe(groupId: string, topics: readonly string[], handler: MessageHandler, options: SubscribeOptions = {}): Promise<Subscription> {
     if (this.groups.has(groupId)) throw new Error(`consumer group ${groupId} is already subscribed`);
     const group: Group = { id: groupId, topics: new Set(topics), handler, queue: [], running: undefined, closed: false };
     if (options.fromBeginning) for (const topic of topics) group.queue.push(...(this.log.get(topic) ?? []));
     this.groups.set(groupId, group);
+    // One process, one member: it holds every partition.
+    options.onAssignment?.(
+      new Map(topics.map((topic) => [topic, Array.from({ length: findTopic(topic as TopicName).partitions }, (_, partition) => partition)])),
+    );
     this.pump(group);
     return {
       close: async () => {
@@ -65,7 +69,13 @@ export class InProcessEventBus extends EventBus {
         await group.running;
         this.groups.delete(groupId);
       },
+      commit: async () => true, // nothing outlives the process: there is nothing to resume from
     };
+  }
+
+  async endOffsets(topic: string): Promise<ReadonlyMap<number, { readonly low: number; readonly high: number }>> {
+    const partitions = findTopic(topic as TopicName).partitions;
+    return new Map(Array.from({ length: partitions }, (_, partition) => [partition, { low: 0, high: this.offsets.get(`${topic}/${partition}`) ?? 0 }]));
   }
 
   async drain(): Promise<void> {

@@ -10,3 +10,7 @@ export * from './health';
 export * from './tick-exchange.codec';
 export * from './run-reports';
 export * from './metrics';
+export * from './checkpoint.codec';
+export * from './checkpoint.store';
+export * from './offset-ledger';
+export * from './run-directory';

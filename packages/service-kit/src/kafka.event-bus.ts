@@ -1,9 +1,16 @@
 import { findTopic, partitionOf, type TopicName } from '@duet/contracts';
-import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
-import { EventBus, type MessageHandler, type OutgoingMessage, type Subscription } from './event-bus';
+import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
+import { EventBus, type MessageHandler, type OutgoingMessage, type SubscribeOptions, type Subscription } from './event-bus';
 import { PROCESS_METRICS, type Metrics } from './metrics';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+
+// A member that stops heartbeating (a SIGKILLed instance) loses its partitions after this long:
+// the shortest the broker allows by default (group.min.session.timeout.ms), so shards move fast.
+const SESSION_TIMEOUT_MS = 6_000;
+const HEARTBEAT_INTERVAL_MS = 1_000;
+// A fetch with nothing to return waits at most this long, so heartbeats and rebalances are not held up.
+const MAX_FETCH_WAIT_MS = 200;
 
 export interface KafkaEventBusOptions {
   readonly brokers: readonly string[];
@@ -20,6 +27,7 @@ export class KafkaEventBus extends EventBus {
   private producer: Producer | undefined;
   private producerReady: Promise<Producer> | undefined;
   private readonly consumers = new Set<Consumer>();
+  private admin: Promise<Admin> | undefined;
   private connected = true;
 
   constructor(
@@ -45,22 +53,37 @@ export class KafkaEventBus extends EventBus {
       messages: messages.map((message) => ({
         key: message.key,
         value: Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength),
-        partition: partitionOf(registered, Number(message.key)),
+        partition: partitionOf(registered, message.shard ?? Number(message.key)),
       })),
     });
     this.metrics.messagesProduced.inc({ topic }, messages.length);
   }
 
-  async subscribe(groupId: string, topics: readonly string[], handler: MessageHandler, options: { fromBeginning?: boolean } = {}): Promise<Subscription> {
-    const consumer = this.kafka.consumer({ groupId, retry: { retries: 12 } });
+  async subscribe(groupId: string, topics: readonly string[], handler: MessageHandler, options: SubscribeOptions = {}): Promise<Subscription> {
+    const consumer = this.kafka.consumer({
+      groupId,
+      retry: { retries: 12 },
+      sessionTimeout: SESSION_TIMEOUT_MS,
+      heartbeatInterval: HEARTBEAT_INTERVAL_MS,
+      maxWaitTimeInMs: MAX_FETCH_WAIT_MS,
+    });
     const lag = new Map<string, number>(); // by topic/partition, for the lag gauge
     consumer.on(consumer.events.CRASH, () => (this.connected = false));
     consumer.on(consumer.events.CONNECT, () => (this.connected = true));
+    if (options.onAssignment) {
+      const onAssignment = options.onAssignment;
+      consumer.on(consumer.events.GROUP_JOIN, (event) => {
+        const assigned = event.payload.memberAssignment as Record<string, number[]>;
+        onAssignment(new Map(topics.map((topic) => [topic, [...(assigned[topic] ?? [])].sort((a, b) => a - b)])));
+      });
+    }
     await consumer.connect();
     for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: options.fromBeginning ?? false });
     this.consumers.add(consumer);
     await consumer.run({
       eachBatchAutoResolve: false,
+      autoCommit: !options.manualCommit,
+      partitionsConsumedConcurrently: options.concurrency ?? 1,
       eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }) => {
         const messages = batch.messages.map((message) => ({
           topic: batch.topic,
@@ -68,6 +91,7 @@ export class KafkaEventBus extends EventBus {
           offset: message.offset,
           key: message.key?.toString() ?? '',
           value: message.value ?? Buffer.alloc(0),
+          timestamp: Number(message.timestamp),
         }));
         // A throw here leaves the offsets unresolved: kafkajs redelivers the batch (at-least-once).
         await handler(messages);
@@ -77,7 +101,7 @@ export class KafkaEventBus extends EventBus {
         for (const [key, value] of lag) if (key.startsWith(`${batch.topic}/`)) topicLag += value;
         this.metrics.consumerLag.set({ group: groupId, topic: batch.topic }, topicLag);
         for (const message of batch.messages) resolveOffset(message.offset);
-        await commitOffsetsIfNecessary();
+        if (!options.manualCommit) await commitOffsetsIfNecessary();
         await heartbeat();
       },
     });
@@ -86,7 +110,21 @@ export class KafkaEventBus extends EventBus {
         this.consumers.delete(consumer);
         await consumer.disconnect();
       },
+      commit: async (topic, partition, offset) => {
+        try {
+          await consumer.commitOffsets([{ topic, partition, offset: String(offset) }]);
+          return true;
+        } catch {
+          return false; // not a member now, or the partition moved in a rebalance: its new owner commits
+        }
+      },
     };
+  }
+
+  async endOffsets(topic: string): Promise<ReadonlyMap<number, { readonly low: number; readonly high: number }>> {
+    const admin = await this.connectAdmin();
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return new Map(offsets.map((entry) => [entry.partition, { low: Number(entry.low), high: Number(entry.high) }]));
   }
 
   async drain(): Promise<void> {
@@ -101,17 +139,36 @@ export class KafkaEventBus extends EventBus {
     await Promise.all([...this.consumers].map((consumer) => consumer.disconnect()));
     this.consumers.clear();
     if (this.producer) await this.producer.disconnect();
+    if (this.admin) await (await this.admin.catch(() => undefined))?.disconnect();
+  }
+
+  private connectAdmin(): Promise<Admin> {
+    this.admin ??= (async () => {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      return admin;
+    })().catch((error: unknown) => {
+      this.admin = undefined; // the next call tries again
+      throw error;
+    });
+    return this.admin;
   }
 
   private connectProducer(): Promise<Producer> {
     this.producerReady ??= (async () => {
-      const producer = this.kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
+      // Not idempotent: that would allow one request in flight for the whole process and put every
+      // shard's sends in one queue. A retried send may land twice; every consumer is idempotent.
+      const producer = this.kafka.producer({ allowAutoTopicCreation: false });
       producer.on(producer.events.DISCONNECT, () => (this.connected = false));
       producer.on(producer.events.CONNECT, () => (this.connected = true));
       await producer.connect();
       this.producer = producer;
       return producer;
-    })();
+    })().catch((error: unknown) => {
+      this.producerReady = undefined; // a failed first connection is tried again by the next send
+      this.connected = false;
+      throw error;
+    });
     return this.producerReady;
   }
 

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { environment, loadConfig } from '@duet/service-kit';
 
@@ -6,13 +7,12 @@ const schema = z.object({
   HOST: environment.host(),
   GRPC_PORT: environment.port(50051),
   HTTP_PORT: environment.port(8081),
-  INSTANCE_ID: z.string().min(1).default('0'),
-  // Comma-separated shard numbers this instance owns; empty = all.
-  SHARDS: z
+  // Names the instance in logs and Kafka client ids; shards come from the consumer group, not from here.
+  INSTANCE_ID: z
     .string()
-    .default('')
-    .transform((value) => (value.trim() === '' ? ('all' as const) : value.split(',').map((shard) => Number(shard.trim()))))
-    .refine((value) => value === 'all' || value.every((shard) => Number.isInteger(shard) && shard >= 0), 'must be comma-separated shard numbers'),
+    .min(1)
+    .default(() => `${hostname()}-${process.pid}`),
+  CHECKPOINT_TICKS: environment.checkpointTicks(),
 });
 
 export type HypervisorCoreConfig = z.output<typeof schema>;

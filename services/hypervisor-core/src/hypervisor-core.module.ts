@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { EventBus, HealthModule, MetricsModule } from '@duet/service-kit';
+import { CheckpointStore, EventBus, HealthModule, InProcessCheckpointStore, MetricsModule } from '@duet/service-kit';
+import { TickDemandsConsumer } from './consumers/tick-demands.consumer';
 import { HypervisorGrpcController } from './controllers/hypervisor.grpc';
 import { HypervisorCoreOptions } from './hypervisor-core.options';
 import { HypervisorRunsService } from './services/hypervisor-runs.service';
@@ -7,18 +8,27 @@ import { HypervisorRunsService } from './services/hypervisor-runs.service';
 export { HypervisorCoreOptions } from './hypervisor-core.options';
 export { HypervisorRunsService } from './services/hypervisor-runs.service';
 
+export interface HypervisorCoreAdapters {
+  readonly eventBus: EventBus;
+  readonly instanceId: string;
+  /** Shared among instances over Kafka (networked): where checkpoints go, and every how many ticks. */
+  readonly shared?: { readonly checkpoints: CheckpointStore; readonly checkpointTicks: number };
+}
+
 /** hypervisor-core as a Nest module: networked (main.ts) or embedded, with the adapters given. */
 @Module({})
 export class HypervisorCoreModule {
-  static register(options: { eventBus: EventBus; instanceId: string; ownedShards?: readonly number[] | 'all' }): DynamicModule {
+  static register(adapters: HypervisorCoreAdapters): DynamicModule {
     return {
       module: HypervisorCoreModule,
       imports: [HealthModule, MetricsModule],
       controllers: [HypervisorGrpcController],
       providers: [
-        { provide: EventBus, useValue: options.eventBus },
-        { provide: HypervisorCoreOptions, useValue: new HypervisorCoreOptions(options.instanceId, options.ownedShards ?? 'all') },
+        { provide: EventBus, useValue: adapters.eventBus },
+        { provide: CheckpointStore, useValue: adapters.shared?.checkpoints ?? new InProcessCheckpointStore() },
+        { provide: HypervisorCoreOptions, useValue: new HypervisorCoreOptions(adapters.instanceId, adapters.shared?.checkpointTicks) },
         HypervisorRunsService,
+        TickDemandsConsumer,
       ],
       exports: [HypervisorRunsService],
     };

@@ -1,13 +1,18 @@
 /** What the composition root (main.ts, or the embedded mode) tells hypervisor-core. */
 export class HypervisorCoreOptions {
   constructor(
-    /** Names this instance's consumer groups, so every instance sees every run. */
+    /** Names the instance in logs and its own consumer groups. */
     readonly instanceId: string,
-    /** Shards this instance owns; 'all' for a single instance. */
-    readonly ownedShards: readonly number[] | 'all',
+    /**
+     * Ticks between checkpoints of a shard; undefined for none (one process, nothing to take over).
+     * With it, the per-tick exchange also travels on Kafka: the instance takes the demands of the
+     * partitions its consumer group gives it (TickDemandsConsumer).
+     */
+    readonly checkpointTicks: number | undefined,
   ) {}
 
-  owns(shard: number): boolean {
-    return this.ownedShards === 'all' || this.ownedShards.includes(shard);
+  /** Whether this instance is one of a group sharing shards over Kafka (the networked mode). */
+  get shared(): boolean {
+    return this.checkpointTicks !== undefined;
   }
 }

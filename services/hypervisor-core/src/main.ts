@@ -1,10 +1,11 @@
 // hypervisor-core, networked: gRPC for the per-tick exchange, HTTP for health, Kafka for events.
 import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { GRPC_LOADER_OPTIONS, PROTO_ROOT } from '@duet/contracts';
-import { ConfigError, KafkaEventBus } from '@duet/service-kit';
+import { ConfigError, KafkaCheckpointStore, KafkaEventBus, Role } from '@duet/service-kit';
 import { loadHypervisorCoreConfig } from './config';
 import { HypervisorCoreModule } from './hypervisor-core.module';
 
@@ -13,9 +14,12 @@ const MAX_MESSAGE_BYTES = 64 * 1024 * 1024; // a shard's columnar batch; 25,000 
 async function main(): Promise<void> {
   const config = loadHypervisorCoreConfig();
   const eventBus = new KafkaEventBus({ brokers: config.KAFKA_BROKERS, clientId: `hypervisor-core-${config.INSTANCE_ID}` });
-  const app = await NestFactory.create(HypervisorCoreModule.register({ eventBus, instanceId: config.INSTANCE_ID, ownedShards: config.SHARDS }), {
-    logger: ['error', 'warn', 'log'],
-  });
+  const checkpoints = new KafkaCheckpointStore(eventBus, Role.ROLE_HYPERVISOR, `hypervisor-core-${config.INSTANCE_ID}-checkpoints-${randomUUID()}`);
+  await checkpoints.start();
+  const app = await NestFactory.create(
+    HypervisorCoreModule.register({ eventBus, instanceId: config.INSTANCE_ID, shared: { checkpoints, checkpointTicks: config.CHECKPOINT_TICKS } }),
+    { logger: ['error', 'warn', 'log'] },
+  );
   app.connectMicroservice<MicroserviceOptions>({
     transport: Transport.GRPC,
     options: {
@@ -28,7 +32,7 @@ async function main(): Promise<void> {
     },
   });
   app.enableShutdownHooks();
-  app.getHttpServer().on('close', () => void eventBus.close());
+  app.getHttpServer().on('close', () => void checkpoints.close().finally(() => eventBus.close()));
   await app.startAllMicroservices();
   await app.listen(config.HTTP_PORT, config.HOST);
   console.log(`hypervisor-core ready: gRPC ${config.HOST}:${config.GRPC_PORT}, HTTP http://${config.HOST}:${config.HTTP_PORT}/readyz`);

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { environment, loadConfig } from '@duet/service-kit';
 
@@ -5,21 +6,18 @@ const schema = z
   .object({
     PERSONA: z.enum(['personal', 'business'], { message: 'must be personal or business' }),
     KAFKA_BROKERS: environment.brokers(),
-    HYPERVISOR_ADDRESS: z
-      .string()
-      .regex(/^[^:\s]+:\d+$/, 'must be host:port')
-      .default('127.0.0.1:50051'),
     POLICY_AUTHORITY_ADDRESS: z
       .string()
       .regex(/^[^:\s]+:\d+$/, 'must be host:port')
       .optional(),
     HOST: environment.host(),
     HTTP_PORT: environment.port(8082),
-    INSTANCE_ID: z.string().min(1).default('0'),
-    SHARDS: z
+    // Names the instance in logs and Kafka client ids; shards come from the consumer group, not from here.
+    INSTANCE_ID: z
       .string()
-      .default('')
-      .transform((value) => (value.trim() === '' ? ('all' as const) : value.split(',').map((shard) => Number(shard.trim())))),
+      .min(1)
+      .default(() => `${hostname()}-${process.pid}`),
+    CHECKPOINT_TICKS: environment.checkpointTicks(),
   })
   .refine((config) => config.PERSONA === 'personal' || config.POLICY_AUTHORITY_ADDRESS !== undefined, {
     path: ['POLICY_AUTHORITY_ADDRESS'],

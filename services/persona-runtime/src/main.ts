@@ -1,9 +1,11 @@
 // A persona runtime, networked: one process per persona (DESIGN §2), never both in one.
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, KafkaEventBus } from '@duet/service-kit';
+import { randomUUID } from 'node:crypto';
+import { ConfigError, KafkaCheckpointStore, KafkaEventBus, Role } from '@duet/service-kit';
 import { Persona } from '@duet/sim-core';
-import { GrpcHypervisorPeer } from './adapters/hypervisor-peer.grpc';
+import { KafkaHypervisorPeer } from './adapters/hypervisor-peer.kafka';
+import { GrantInbox } from './domain/grant-inbox';
 import { GrpcPolicyGateway } from './adapters/policy-gateway.grpc';
 import { loadPersonaRuntimeConfig } from './config';
 import { PersonaRuntimeModule } from './persona-runtime.module';
@@ -12,17 +14,28 @@ async function main(): Promise<void> {
   const config = loadPersonaRuntimeConfig();
   const persona = config.PERSONA === 'business' ? Persona.BUSINESS : Persona.PERSONAL;
   const eventBus = new KafkaEventBus({ brokers: config.KAFKA_BROKERS, clientId: `persona-runtime-${config.PERSONA}-${config.INSTANCE_ID}` });
-  const hypervisor = new GrpcHypervisorPeer(config.HYPERVISOR_ADDRESS);
+  // The exchange with hypervisor-core travels on Kafka: no peer address, whoever owns the shard answers.
+  const grants = new GrantInbox();
+  const hypervisor = new KafkaHypervisorPeer(eventBus, grants);
   const policy = persona === Persona.BUSINESS ? new GrpcPolicyGateway(config.POLICY_AUTHORITY_ADDRESS!) : undefined;
+  const role = persona === Persona.BUSINESS ? Role.ROLE_BUSINESS : Role.ROLE_PERSONAL;
+  const checkpoints = new KafkaCheckpointStore(eventBus, role, `persona-runtime-${config.PERSONA}-${config.INSTANCE_ID}-checkpoints-${randomUUID()}`);
+  await checkpoints.start();
   const app = await NestFactory.create(
-    PersonaRuntimeModule.register({ persona, eventBus, hypervisor, policy, instanceId: config.INSTANCE_ID, ownedShards: config.SHARDS }),
+    PersonaRuntimeModule.register({
+      persona,
+      eventBus,
+      hypervisor,
+      policy,
+      instanceId: config.INSTANCE_ID,
+      shared: { checkpoints, checkpointTicks: config.CHECKPOINT_TICKS, grants },
+    }),
     { logger: ['error', 'warn', 'log'] },
   );
   app.enableShutdownHooks();
   app.getHttpServer().on('close', () => {
-    hypervisor.close();
     policy?.close();
-    void eventBus.close();
+    void checkpoints.close().finally(() => eventBus.close());
   });
   await app.listen(config.HTTP_PORT, config.HOST);
   console.log(`persona-runtime (${config.PERSONA}) ready: HTTP http://${config.HOST}:${config.HTTP_PORT}/readyz`);

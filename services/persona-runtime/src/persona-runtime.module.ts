@@ -1,6 +1,8 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
-import { EventBus, HealthModule, MetricsModule } from '@duet/service-kit';
+import { CheckpointStore, EventBus, HealthModule, InProcessCheckpointStore, MetricsModule } from '@duet/service-kit';
 import { Persona } from '@duet/sim-core';
+import { TickGrantsConsumer } from './consumers/tick-grants.consumer';
+import { GrantInbox } from './domain/grant-inbox';
 import { HypervisorPeer, PolicyGateway } from './domain/ports';
 import { PersonaRuntimeOptions } from './persona-runtime.options';
 import { PersonaRunsService } from './services/persona-runs.service';
@@ -8,6 +10,8 @@ import { PersonaRunsService } from './services/persona-runs.service';
 export { HypervisorPeer, PeerUnavailable, PolicyGateway, type PolicyCallSchedule } from './domain/ports';
 export { MeasuredPolicyGateway, type PolicyLoadFigures, type PolicyMethod, type RpcFigures, type LatencyPercentiles } from './adapters/policy-gateway.measured';
 export { GrpcHypervisorPeer } from './adapters/hypervisor-peer.grpc';
+export { KafkaHypervisorPeer } from './adapters/hypervisor-peer.kafka';
+export { GrantInbox } from './domain/grant-inbox';
 export { GrpcPolicyGateway } from './adapters/policy-gateway.grpc';
 export { InProcessHypervisorPeer, InProcessPolicyGateway } from './adapters/in-process.peers';
 export { PersonaRuntimeOptions } from './persona-runtime.options';
@@ -20,7 +24,11 @@ export interface PersonaRuntimeModuleOptions {
   /** Required for the business persona (its MDM agent); never given to the personal one. */
   readonly policy?: PolicyGateway;
   readonly instanceId: string;
-  readonly ownedShards?: readonly number[] | 'all';
+  /**
+   * Shared among instances over Kafka (networked): where checkpoints go, every how many ticks, and
+   * the inbox the grants consumer fills for the KafkaHypervisorPeer given as `hypervisor`.
+   */
+  readonly shared?: { readonly checkpoints: CheckpointStore; readonly checkpointTicks: number; readonly grants: GrantInbox };
 }
 
 /** One persona runtime as a Nest module; the embedded mode registers it twice, once per persona. */
@@ -33,8 +41,11 @@ export class PersonaRuntimeModule {
     const providers: Provider[] = [
       { provide: EventBus, useValue: options.eventBus },
       { provide: HypervisorPeer, useValue: options.hypervisor },
-      { provide: PersonaRuntimeOptions, useValue: new PersonaRuntimeOptions(options.persona, options.instanceId, options.ownedShards ?? 'all') },
+      { provide: PersonaRuntimeOptions, useValue: new PersonaRuntimeOptions(options.persona, options.instanceId, options.shared?.checkpointTicks) },
+      { provide: CheckpointStore, useValue: options.shared?.checkpoints ?? new InProcessCheckpointStore() },
+      { provide: GrantInbox, useValue: options.shared?.grants ?? new GrantInbox() },
       PersonaRunsService,
+      TickGrantsConsumer,
     ];
     if (options.policy) providers.push({ provide: PolicyGateway, useValue: options.policy });
     return { module: PersonaRuntimeModule, imports: [HealthModule, MetricsModule], providers, exports: [PersonaRunsService] };

@@ -4,16 +4,21 @@ import { Persona } from '@duet/sim-core';
 export class PersonaRuntimeOptions {
   constructor(
     readonly persona: Persona,
+    /** Names the instance in logs and its own consumer groups. */
     readonly instanceId: string,
-    /** Shards this instance owns; 'all' for a single instance. */
-    readonly ownedShards: readonly number[] | 'all',
+    /**
+     * Ticks between checkpoints of a shard; undefined for none (one process drives every shard).
+     * With it, the instance drives the shards its consumer group gives it (TickGrantsConsumer).
+     */
+    readonly checkpointTicks: number | undefined,
   ) {}
 
   get personaName(): 'personal' | 'business' {
     return this.persona === Persona.BUSINESS ? 'business' : 'personal';
   }
 
-  owns(shard: number): boolean {
-    return this.ownedShards === 'all' || this.ownedShards.includes(shard);
+  /** Whether this instance is one of a group sharing shards over Kafka (the networked mode). */
+  get shared(): boolean {
+    return this.checkpointTicks !== undefined;
   }
 }

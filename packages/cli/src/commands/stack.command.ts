@@ -23,7 +23,7 @@ interface StackOptions {
   json: boolean;
 }
 
-/** `duet stack up|down|status|logs`: the local stack of separate service processes (DESIGN §4). */
+/** `duet stack up|down|status|logs`: the local stack of separate service processes (docs/design.md#modes). */
 export function stackCommand(setExitCode: (code: number) => void): Command {
   const stack = new Command('stack').description('the local stack: Kafka, PostgreSQL and the four services as separate processes on 127.0.0.1');
   const dirOption = ['--dir <dir>', 'the stack dir: data, logs, pid files, stack.env (default <repo>/.duet/stack)'] as const;
@@ -33,14 +33,20 @@ export function stackCommand(setExitCode: (code: number) => void): Command {
     .description('start Kafka, PostgreSQL, the topics and every service (adopting what already runs), wait until all are ready')
     .option(...dirOption)
     .option('--base-port <port>', 'use ports <port>..<port>+10 instead of the defaults of .env.example', integerOption('--base-port', 1, 65_525))
+    .option(
+      '--replicas <n>',
+      'instances of hypervisor-core and of each persona runtime; they share the shards through Kafka consumer groups (default: as the last up, else 1)',
+      integerOption('--replicas', 1, 16),
+    )
     .option('--timeout <seconds>', 'time each part may take to become ready', integerOption('--timeout', 1, 3600), DEFAULT_READY_TIMEOUT_MS / 1000)
     .option('--json', 'no progress or text; one JSON object on the last line', false)
-    .action(async (options: StackOptions & { basePort?: number; timeout: number }) => {
+    .action(async (options: StackOptions & { basePort?: number; replicas?: number; timeout: number }) => {
       const output = new Output(options.json);
       try {
         const result = await stackUp({
           dir: stackDir(options),
           basePort: options.basePort,
+          replicas: options.replicas,
           readyTimeoutMs: options.timeout * 1000,
           log: options.json ? quietLog : defaultLog,
         });
@@ -97,9 +103,11 @@ export function stackCommand(setExitCode: (code: number) => void): Command {
 
   stack
     .command('logs')
-    .description(`the tail of a part's log, or of every part's (${STACK_PART_NAMES.join(', ')})`)
+    .description(`the tail of a part's log, or of every part's (${STACK_PART_NAMES.join(', ')}; <service>-<k> for the k-th instance)`)
     .argument('[part]', 'one part of the stack', (value: string) => {
-      if (!(STACK_PART_NAMES as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${STACK_PART_NAMES.join(', ')}`);
+      const instance = /^(.*)-\d+$/.exec(value)?.[1];
+      if (!(STACK_PART_NAMES as readonly string[]).includes(value) && !(instance !== undefined && (STACK_PART_NAMES as readonly string[]).includes(instance)))
+        throw new InvalidArgumentError(`must be one of ${STACK_PART_NAMES.join(', ')}, or <service>-<k>`);
       return value as StackPartName;
     })
     .option(...dirOption)

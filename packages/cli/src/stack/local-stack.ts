@@ -21,7 +21,21 @@ import {
   type StackLog,
 } from '@duet/stack';
 import { loadOrCreateSecrets, requestedPorts, StackLayout, STACK_PORTS, type StackPorts } from './stack-layout';
-import { clientEnvironment, databaseUrl, kafkaBrokers, STACK_SERVICES, type StackService, type StackSettings } from './stack-services';
+import { createServer } from 'node:net';
+import { readdirSync } from 'node:fs';
+import {
+  clientEnvironment,
+  databaseUrl,
+  kafkaBrokers,
+  replicaName,
+  SCALABLE_SERVICES,
+  servesGrpc,
+  STACK_SERVICES,
+  stackServices,
+  type ReplicaPorts,
+  type StackService,
+  type StackSettings,
+} from './stack-services';
 import { answersReady, runningServicePid, spawnService, stopService, waitUntilReady } from './service.launcher';
 
 export const DEFAULT_READY_TIMEOUT_MS = 90_000; // per part, from spawn to ready
@@ -31,7 +45,10 @@ const PORT_CLOSE_TIMEOUT_MS = 5_000; // after down, for listening sockets to go
 const STATUS_PROBE_TIMEOUT_MS = 3_000;
 
 export type InfrastructurePartName = 'kafka' | 'postgres';
+/** kafka, postgres, a service's name, or `<service>-<k>` for the k-th instance of a scalable one. */
 export type StackPartName = InfrastructurePartName | StackService['name'];
+
+const MAX_REPLICAS = 16; // instances of a scalable service beyond its topics' 16 partitions would hold no shard
 
 /** Every part, in start order: what `status` and `logs` list. */
 export const STACK_PART_NAMES: readonly StackPartName[] = ['kafka', 'postgres', ...STACK_SERVICES.map((service) => service.name)];
@@ -90,6 +107,8 @@ export class StackError extends Error {
 export interface StackUpOptions {
   readonly dir: string;
   readonly basePort?: number;
+  /** Instances of hypervisor-core and of each persona runtime (default: what the last `up` ran, else 1). */
+  readonly replicas?: number;
   readonly readyTimeoutMs?: number;
   readonly log: StackLog;
   readonly environment?: NodeJS.ProcessEnv;
@@ -109,6 +128,13 @@ export async function stackUp(options: StackUpOptions): Promise<StackUpResult> {
       throw new StackError(`ports of the stack are in use by other processes: ${conflicts.join(', ')}; choose others with --base-port`);
     }
     layout.writePorts(ports); // first, so `down` finds whatever starts from here on
+    const replicas = options.replicas ?? layout.readReplicas().replicas;
+    if (!Number.isInteger(replicas) || replicas < 1 || replicas > MAX_REPLICAS)
+      throw new StackError(`--replicas must be an integer in 1..${MAX_REPLICAS}, got ${replicas}`);
+    const replicaPorts = await chooseReplicaPorts(layout, replicas);
+    layout.writeReplicas(replicas, replicaPorts);
+    const instances = stackServices(replicas, replicaPorts);
+    await stopSurplusInstances(layout, repoRoot, instances, log);
     const secrets = loadOrCreateSecrets(layout);
     const settings: StackSettings = { ports, kafkaBrokers: kafkaBrokers(ports), databaseUrl: databaseUrl(ports), ...secrets };
     const failHint = `; the parts already up keep running: see \`duet stack status --dir ${layout.dir}\`, stop them with \`duet stack down --dir ${layout.dir}\``;
@@ -128,13 +154,17 @@ export async function stackUp(options: StackUpOptions): Promise<StackUpResult> {
     const topicsStarted = performance.now();
     const topics = await createTopics(
       settings.kafkaBrokers as string[],
-      TOPICS.map((topic) => ({ topic: topic.name, partitions: topic.partitions })),
+      TOPICS.map((topic) => ({
+        topic: topic.name,
+        partitions: topic.partitions,
+        configEntries: Object.entries((topic as { config?: Record<string, string> }).config ?? {}).map(([name, value]) => ({ name, value })),
+      })),
     );
     if (topics.created.length > 0) log(`created topics ${topics.created.join(', ')}`);
     const topicsSeconds = seconds(topicsStarted);
 
     const servicesStarted = performance.now();
-    const services = await Promise.allSettled(STACK_SERVICES.map((service) => upService(layout, service, repoRoot, settings, readyTimeoutMs, log)));
+    const services = await Promise.allSettled(instances.map((service) => upService(layout, service, repoRoot, settings, readyTimeoutMs, log)));
     const failures = services.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as Error] : []));
     if (failures.length > 0) throw new StackError(`${failures.map((failure) => failure.message).join('\n\n')}\n${failHint.slice(2)}`);
     const servicesSeconds = seconds(servicesStarted);
@@ -236,7 +266,7 @@ async function portConflicts(layout: StackLayout, repoRoot: string, ports: Stack
   const needed: { name: StackPartName; port: number }[] = [];
   if (runningKafkaPid(layout.kafkaDir) === undefined) needed.push({ name: 'kafka', port: ports.kafka }, { name: 'kafka', port: ports.kafkaController });
   if (runningPostmaster(layout.postgresDataDir) === undefined) needed.push({ name: 'postgres', port: ports.postgres });
-  for (const service of STACK_SERVICES) {
+  for (const service of instancesOf(layout)) {
     if (runningServicePid(layout, service, repoRoot) !== undefined) continue;
     for (const port of [service.httpPort(ports), service.grpcPort(ports)]) if (port !== undefined) needed.push({ name: service.name, port });
   }
@@ -249,7 +279,7 @@ function runningPids(layout: StackLayout, repoRoot: string): { name: StackPartNa
   const found: { name: StackPartName; pid: number | undefined }[] = [
     { name: 'kafka', pid: runningKafkaPid(layout.kafkaDir) },
     { name: 'postgres', pid: runningPostmaster(layout.postgresDataDir)?.pid },
-    ...STACK_SERVICES.map((service) => ({ name: service.name, pid: runningServicePid(layout, service, repoRoot) })),
+    ...allInstances(layout).map((service) => ({ name: service.name, pid: runningServicePid(layout, service, repoRoot) })),
   ];
   return found.filter((part): part is { name: StackPartName; pid: number } => part.pid !== undefined);
 }
@@ -265,7 +295,7 @@ export async function stackStatus(dir: string): Promise<StackStatusResult> {
     kafkaPid === undefined ? false : kafkaAnswers(kafkaBrokers(ports), STATUS_PROBE_TIMEOUT_MS),
     postmaster === undefined ? false : postgresAnswers(databaseUrl(ports)),
     Promise.all(
-      STACK_SERVICES.map(async (service): Promise<StackPart> => {
+      instancesOf(layout).map(async (service): Promise<StackPart> => {
         const pid = runningServicePid(layout, service, repoRoot);
         return {
           name: service.name,
@@ -296,7 +326,7 @@ export async function stackDown(options: { dir: string; purge: boolean; log: Sta
     const stopped: { name: StackPartName; pid?: number; seconds: number; killed: boolean }[] = [];
     // Services first, so none of them spends its last seconds reconnecting to a broker that went.
     const services = await Promise.all(
-      STACK_SERVICES.map(async (service) => ({ name: service.name, ...(await stopService(layout, service, repoRoot, SERVICE_STOP_TIMEOUT_MS)) })),
+      allInstances(layout).map(async (service) => ({ name: service.name, ...(await stopService(layout, service, repoRoot, SERVICE_STOP_TIMEOUT_MS)) })),
     );
     for (const service of services) {
       if (service.pid === undefined) continue;
@@ -362,6 +392,72 @@ export async function stackLogs(dir: string, part: StackPartName, lines: number)
     files.map(async (file) => `--- ${part}: ${file} ---\n${existsSync(file) ? (await tailFile(file, lines)) || '(empty)' : '(no log yet)'}`),
   );
   return sections.join('\n');
+}
+
+/** The service instances the stack dir's last `up` ran. */
+function instancesOf(layout: StackLayout): StackService[] {
+  const { replicas, replicaPorts } = layout.readReplicas();
+  try {
+    return stackServices(replicas, replicaPorts);
+  } catch {
+    return [...STACK_SERVICES]; // a state file from before replicas: one instance each
+  }
+}
+
+/**
+ * Those, and any other instance of a scalable service with a pid file (left by an earlier `up`
+ * with more replicas), so `down` stops them all.
+ */
+function allInstances(layout: StackLayout): StackService[] {
+  const instances = instancesOf(layout);
+  const names = new Set(instances.map((service) => service.name));
+  let files: string[] = [];
+  try {
+    files = readdirSync(layout.pidsDir);
+  } catch {
+    // no pids dir: nothing was started
+  }
+  for (const file of files) {
+    const name = file.replace(/\.pid$/, '');
+    if (names.has(name)) continue;
+    const base = STACK_SERVICES.find((service) => SCALABLE_SERVICES.includes(service.service) && new RegExp(`^${service.name}-\\d+$`).test(name));
+    if (base !== undefined) instances.push({ ...base, name, httpPort: () => 0, grpcPort: () => undefined });
+  }
+  return instances;
+}
+
+/** The ports of each extra instance: kept from the last `up` when known, else free ones from the system. */
+async function chooseReplicaPorts(layout: StackLayout, replicas: number): Promise<Record<string, ReplicaPorts>> {
+  const known = layout.readReplicas().replicaPorts;
+  const chosen: Record<string, ReplicaPorts> = {};
+  for (let k = 2; k <= replicas; k++) {
+    for (const service of SCALABLE_SERVICES) {
+      const name = replicaName(service, k);
+      chosen[name] = known[name] ?? { http: await freePort(), ...(servesGrpc(service) ? { grpc: await freePort() } : {}) };
+    }
+  }
+  return chosen;
+}
+
+/** Stops instances beyond the replicas asked for (an `up --replicas` lower than the last one). */
+async function stopSurplusInstances(layout: StackLayout, repoRoot: string, wanted: readonly StackService[], log: StackLog): Promise<void> {
+  const names = new Set(wanted.map((service) => service.name));
+  for (const service of allInstances(layout)) {
+    if (names.has(service.name)) continue;
+    const stopped = await stopService(layout, service, repoRoot, SERVICE_STOP_TIMEOUT_MS);
+    if (stopped.pid !== undefined) log(`stopped ${service.name} (pid ${stopped.pid}): beyond the replicas asked for`);
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
 }
 
 function serviceAddress(service: StackService, ports: StackPorts): string {

@@ -136,7 +136,30 @@ export class StackLayout {
   }
 
   writePorts(ports: StackPorts): void {
-    writeFileSync(this.stateFile, `${JSON.stringify({ ports }, null, 2)}\n`);
+    this.writeState({ ...this.readState(), ports });
+  }
+
+  /** Instances of each scalable service the last `up` ran, and the ports of the extra ones. */
+  readReplicas(): { replicas: number; replicaPorts: Record<string, { http: number; grpc?: number }> } {
+    const state = this.readState();
+    const replicas = Number.isInteger(state.replicas) && (state.replicas as number) >= 1 ? (state.replicas as number) : 1;
+    return { replicas, replicaPorts: (state.replicaPorts as Record<string, { http: number; grpc?: number }> | undefined) ?? {} };
+  }
+
+  writeReplicas(replicas: number, replicaPorts: Record<string, { http: number; grpc?: number }>): void {
+    this.writeState({ ...this.readState(), replicas, replicaPorts });
+  }
+
+  private readState(): Record<string, unknown> {
+    try {
+      return JSON.parse(readFileSync(this.stateFile, 'utf8')) as Record<string, unknown>;
+    } catch {
+      return {};
+    }
+  }
+
+  private writeState(state: Record<string, unknown>): void {
+    writeFileSync(this.stateFile, `${JSON.stringify(state, null, 2)}\n`);
   }
 
   /** Whether this dir was made by `duet stack up` (guards `down --purge` against deleting anything else). */

@@ -1,10 +1,22 @@
 // The five service processes of the local stack (DESIGN §2), in one explicit list: what each runs,
 // the ports it serves and the environment it is configured by (services/*/src/config.ts).
-import type { StackPorts } from './stack-layout';
+import { defaultPorts, type StackPorts } from './stack-layout';
 
 const HOST = '127.0.0.1';
 
 export type ServiceName = 'hypervisor-core' | 'persona-runtime-personal' | 'persona-runtime-business' | 'policy-authority' | 'telemetry';
+
+/**
+ * The services that share their shards through Kafka consumer groups: `duet stack up --replicas N`
+ * runs N instances of each, with no per-instance configuration but their ports.
+ */
+export const SCALABLE_SERVICES: readonly ServiceName[] = ['hypervisor-core', 'persona-runtime-personal', 'persona-runtime-business'];
+
+/** Ports of one extra instance of a scalable service, chosen when `up` starts it and kept in the stack dir. */
+export interface ReplicaPorts {
+  readonly http: number;
+  readonly grpc?: number;
+}
 
 /** What every service's environment is built from. */
 export interface StackSettings {
@@ -16,7 +28,10 @@ export interface StackSettings {
 }
 
 export interface StackService {
-  readonly name: ServiceName;
+  /** The instance's name: the service's for its first instance, `<service>-<k>` for the k-th. */
+  readonly name: string;
+  /** The service it is an instance of. */
+  readonly service: ServiceName;
   /** The built entry point, relative to the repository root. */
   readonly mainFile: string;
   httpPort(ports: StackPorts): number;
@@ -25,76 +40,120 @@ export interface StackService {
   environment(settings: StackSettings): Record<string, string>;
 }
 
-export const STACK_SERVICES: readonly StackService[] = [
-  {
-    name: 'hypervisor-core',
-    mainFile: 'services/hypervisor-core/dist/main.js',
-    httpPort: (ports) => ports.hypervisorHttp,
-    grpcPort: (ports) => ports.hypervisorGrpc,
-    environment: ({ ports, kafkaBrokers }) => ({
-      KAFKA_BROKERS: kafkaBrokers.join(','),
-      HOST,
-      GRPC_PORT: String(ports.hypervisorGrpc),
-      HTTP_PORT: String(ports.hypervisorHttp),
-    }),
-  },
-  {
-    name: 'persona-runtime-personal',
-    mainFile: 'services/persona-runtime/dist/main.js',
-    httpPort: (ports) => ports.personalHttp,
-    grpcPort: () => undefined,
-    environment: ({ ports, kafkaBrokers }) => ({
-      PERSONA: 'personal',
-      KAFKA_BROKERS: kafkaBrokers.join(','),
-      HYPERVISOR_ADDRESS: `${HOST}:${ports.hypervisorGrpc}`,
-      HOST,
-      HTTP_PORT: String(ports.personalHttp),
-    }),
-  },
-  {
-    name: 'persona-runtime-business',
-    mainFile: 'services/persona-runtime/dist/main.js',
-    httpPort: (ports) => ports.businessHttp,
-    grpcPort: () => undefined,
-    environment: ({ ports, kafkaBrokers }) => ({
-      PERSONA: 'business',
-      KAFKA_BROKERS: kafkaBrokers.join(','),
-      HYPERVISOR_ADDRESS: `${HOST}:${ports.hypervisorGrpc}`,
-      POLICY_AUTHORITY_ADDRESS: `${HOST}:${ports.policyAuthorityGrpc}`,
-      HOST,
-      HTTP_PORT: String(ports.businessHttp),
-    }),
-  },
-  {
-    name: 'policy-authority',
-    mainFile: 'services/policy-authority/dist/main.js',
-    httpPort: (ports) => ports.policyAuthorityHttp,
-    grpcPort: (ports) => ports.policyAuthorityGrpc,
-    environment: ({ ports, kafkaBrokers, databaseUrl, adminToken, enrollmentSecret }) => ({
-      DATABASE_URL: databaseUrl,
-      KAFKA_BROKERS: kafkaBrokers.join(','),
-      GRPC_HOST: HOST,
-      GRPC_PORT: String(ports.policyAuthorityGrpc),
-      HTTP_HOST: HOST,
-      HTTP_PORT: String(ports.policyAuthorityHttp),
-      ADMIN_TOKEN: adminToken,
-      ENROLLMENT_SECRET: enrollmentSecret,
-    }),
-  },
-  {
-    name: 'telemetry',
-    mainFile: 'services/telemetry/dist/main.js',
-    httpPort: (ports) => ports.telemetryHttp,
-    grpcPort: (ports) => ports.telemetryGrpc,
-    environment: ({ ports, kafkaBrokers, databaseUrl }) => ({
-      DATABASE_URL: databaseUrl,
-      KAFKA_BROKERS: kafkaBrokers.join(','),
-      HOST,
-      GRPC_PORT: String(ports.telemetryGrpc),
-      HTTP_PORT: String(ports.telemetryHttp),
-    }),
-  },
-];
+export const STACK_SERVICES: readonly StackService[] = (
+  [
+    {
+      name: 'hypervisor-core',
+      mainFile: 'services/hypervisor-core/dist/main.js',
+      httpPort: (ports) => ports.hypervisorHttp,
+      grpcPort: (ports) => ports.hypervisorGrpc,
+      environment: ({ ports, kafkaBrokers }) => ({
+        KAFKA_BROKERS: kafkaBrokers.join(','),
+        HOST,
+        GRPC_PORT: String(ports.hypervisorGrpc),
+        HTTP_PORT: String(ports.hypervisorHttp),
+      }),
+    },
+    {
+      name: 'persona-runtime-personal',
+      mainFile: 'services/persona-runtime/dist/main.js',
+      httpPort: (ports) => ports.personalHttp,
+      grpcPort: () => undefined,
+      environment: ({ ports, kafkaBrokers }) => ({
+        PERSONA: 'personal',
+        KAFKA_BROKERS: kafkaBrokers.join(','),
+        HOST,
+        HTTP_PORT: String(ports.personalHttp),
+      }),
+    },
+    {
+      name: 'persona-runtime-business',
+      mainFile: 'services/persona-runtime/dist/main.js',
+      httpPort: (ports) => ports.businessHttp,
+      grpcPort: () => undefined,
+      environment: ({ ports, kafkaBrokers }) => ({
+        PERSONA: 'business',
+        KAFKA_BROKERS: kafkaBrokers.join(','),
+        POLICY_AUTHORITY_ADDRESS: `${HOST}:${ports.policyAuthorityGrpc}`,
+        HOST,
+        HTTP_PORT: String(ports.businessHttp),
+      }),
+    },
+    {
+      name: 'policy-authority',
+      mainFile: 'services/policy-authority/dist/main.js',
+      httpPort: (ports) => ports.policyAuthorityHttp,
+      grpcPort: (ports) => ports.policyAuthorityGrpc,
+      environment: ({ ports, kafkaBrokers, databaseUrl, adminToken, enrollmentSecret }) => ({
+        DATABASE_URL: databaseUrl,
+        KAFKA_BROKERS: kafkaBrokers.join(','),
+        GRPC_HOST: HOST,
+        GRPC_PORT: String(ports.policyAuthorityGrpc),
+        HTTP_HOST: HOST,
+        HTTP_PORT: String(ports.policyAuthorityHttp),
+        ADMIN_TOKEN: adminToken,
+        ENROLLMENT_SECRET: enrollmentSecret,
+      }),
+    },
+    {
+      name: 'telemetry',
+      mainFile: 'services/telemetry/dist/main.js',
+      httpPort: (ports) => ports.telemetryHttp,
+      grpcPort: (ports) => ports.telemetryGrpc,
+      environment: ({ ports, kafkaBrokers, databaseUrl }) => ({
+        DATABASE_URL: databaseUrl,
+        KAFKA_BROKERS: kafkaBrokers.join(','),
+        HOST,
+        GRPC_PORT: String(ports.telemetryGrpc),
+        HTTP_PORT: String(ports.telemetryHttp),
+      }),
+    },
+  ] as Omit<StackService, 'service'>[]
+).map((service) => ({ ...service, service: service.name as ServiceName }));
+
+/** Instance `k` (2, 3, ...) of a scalable service's name. */
+export function replicaName(service: ServiceName, k: number): string {
+  return `${service}-${k}`;
+}
+
+/**
+ * Every service instance of a stack with `replicas` instances of each scalable service, in start
+ * order: the five services, then the extra instances. Every instance is told its name (INSTANCE_ID);
+ * extra ones also their own ports.
+ */
+export function stackServices(replicas: number, replicaPorts: Readonly<Record<string, ReplicaPorts>>): StackService[] {
+  const named = (service: StackService): StackService => ({
+    ...service,
+    environment: (settings) => ({ ...service.environment(settings), INSTANCE_ID: service.name }),
+  });
+  const instances = STACK_SERVICES.map(named);
+  for (let k = 2; k <= replicas; k++) {
+    for (const base of STACK_SERVICES.filter((service) => SCALABLE_SERVICES.includes(service.service))) {
+      const name = replicaName(base.service, k);
+      const ports = replicaPorts[name];
+      if (ports === undefined) throw new Error(`no ports chosen for ${name}`);
+      instances.push({
+        name,
+        service: base.service,
+        mainFile: base.mainFile,
+        httpPort: () => ports.http,
+        grpcPort: () => ports.grpc,
+        environment: (settings) => ({
+          ...base.environment(settings),
+          HTTP_PORT: String(ports.http),
+          ...(ports.grpc === undefined ? {} : { GRPC_PORT: String(ports.grpc) }),
+          INSTANCE_ID: name,
+        }),
+      });
+    }
+  }
+  return instances;
+}
+
+/** Whether the service serves gRPC (and so an extra instance needs a gRPC port too). */
+export function servesGrpc(service: ServiceName): boolean {
+  return STACK_SERVICES.find((each) => each.service === service)?.grpcPort(defaultPorts()) !== undefined;
+}
 
 export function kafkaBrokers(ports: StackPorts): string[] {
   return [`${HOST}:${ports.kafka}`];
@@ -116,7 +175,6 @@ export function clientEnvironment(settings: StackSettings): Record<string, strin
     ADMIN_TOKEN: settings.adminToken,
     POLICY_AUTHORITY_URL: `http://${HOST}:${ports.policyAuthorityHttp}`,
     TELEMETRY_URL: `http://${HOST}:${ports.telemetryHttp}`,
-    HYPERVISOR_ADDRESS: `${HOST}:${ports.hypervisorGrpc}`,
     POLICY_AUTHORITY_ADDRESS: `${HOST}:${ports.policyAuthorityGrpc}`,
   };
 }

@@ -1,7 +1,9 @@
 // One shard of one run as hypervisor-core holds it: the hypervisor's state for the shard's
-// handsets, and the per-tick exchange with the two persona runtimes (DESIGN §3). A tick is
-// processed once both personas' demands for it are in; a repeated call for the tick just done
-// gets the same grants back (the exchange is idempotent).
+// handsets, and the per-tick exchange with the two persona runtimes (docs/design.md#time-shards-and-determinism).
+// A tick is processed once both personas' demands for it are in; a repeated call for the tick just
+// done gets the same grants back (the exchange is idempotent). `snapshot` and `restore` carry the
+// whole state across instances (a checkpoint), so another instance can take the shard over.
+import { columnsOf, restoreColumns, type CheckpointState } from '@duet/service-kit';
 import {
   DemandBatch,
   EventBuffer,
@@ -124,6 +126,13 @@ export class ShardExchange {
     });
   }
 
+  /** The shard moved to another instance (or its run ended): waiting exchanges are refused. */
+  abandon(): void {
+    for (const pending of this.pending.values())
+      pending.reject(new ExchangeRefused('not-owned', 'demand.shard', 'owned', `shard ${this.shard} is no longer held here`));
+    this.pending.clear();
+  }
+
   /** Checks that a demand for `tick` may be decoded now (it must not overwrite a processed tick's input). */
   acceptsDemandFor(tick: number): boolean {
     return tick === this.nextTick;
@@ -159,6 +168,51 @@ export class ShardExchange {
     this.onTick({ tick, events: this.events, kpis, seconds: (this.now() - started) / 1000 });
     for (const pending of this.pending.values()) pending.resolve();
     this.pending.clear();
+  }
+
+  /** Everything the shard's next ticks depend on, after tick nextTick - 1. */
+  snapshot(): CheckpointState {
+    const commandTicks: number[] = [];
+    const commandIndex: number[] = [];
+    const commandTypes: number[] = [];
+    for (const [tick, batch] of this.commandsByTick) {
+      for (let k = 0; k < batch.length; k++) {
+        commandTicks.push(tick);
+        commandIndex.push(batch.index[k]);
+        commandTypes.push(batch.type[k]);
+      }
+    }
+    const state: CheckpointState = {
+      nextTick: this.nextTick,
+      ...columnsOf('hypervisor', this.state),
+      commandTicks: Int32Array.from(commandTicks),
+      commandIndex: Int32Array.from(commandIndex),
+      commandTypes: Int32Array.from(commandTypes),
+    };
+    for (const persona of [Persona.PERSONAL, Persona.BUSINESS]) {
+      Object.assign(state, columnsOf(`demand${persona}`, this.demands[persona]), columnsOf(`grant${persona}`, this.grants[persona]));
+      state[`demand${persona}.tick`] = this.demands[persona].tick;
+      state[`grant${persona}.tick`] = this.grants[persona].tick;
+    }
+    return state;
+  }
+
+  /** Takes over a snapshot of this shard (same run, same handsets) taken by any instance. */
+  restore(state: CheckpointState): void {
+    if (this.pending.size > 0) throw new RangeError(`shard ${this.shard}: cannot restore while an exchange is waiting`);
+    restoreColumns('hypervisor', this.state, state);
+    for (const persona of [Persona.PERSONAL, Persona.BUSINESS]) {
+      restoreColumns(`demand${persona}`, this.demands[persona], state);
+      restoreColumns(`grant${persona}`, this.grants[persona], state);
+      this.demands[persona].tick = state[`demand${persona}.tick`] as number;
+      this.grants[persona].tick = state[`grant${persona}.tick`] as number;
+    }
+    this.nextTick = state.nextTick as number;
+    this.commandsByTick.clear();
+    const ticks = state.commandTicks as Int32Array;
+    const index = state.commandIndex as Int32Array;
+    const types = state.commandTypes as Int32Array;
+    for (let k = 0; k < ticks.length; k++) this.schedule(index[k], types[k], ticks[k]);
   }
 
   private schedule(index: number, type: number, tick: number): void {

@@ -1,18 +1,24 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { events as contract, hypervisor, telemetry } from '@duet/contracts';
+import { events as contract, hypervisor } from '@duet/contracts';
 import {
+  CheckpointStore,
   EventBus,
   HealthChecks,
   Metrics,
   Role,
+  RunDirectory,
   type BatteryBand,
   RunReporter,
+  decodeCheckpointState,
   decodeDemand,
+  encodeCheckpointState,
   encodeGrant,
   type IncomingMessage,
+  type KnownRun,
   type Subscription,
 } from '@duet/service-kit';
-import { GuestState, Kpi, Persona, ValidationError, hypervisorFinalState, prepareRun, type SimulationConfig } from '@duet/sim-core';
+import { GuestState, Kpi, Persona, ValidationError, hypervisorFinalState, prepareRun, type PreparedRun, type SimulationConfig } from '@duet/sim-core';
 import { ExchangeRefused, ShardExchange, invalidExchange, type TickReport } from '../domain/shard-exchange';
 import { HypervisorCoreOptions } from '../hypervisor-core.options';
 
@@ -30,28 +36,44 @@ const HANDSET_STATES: readonly [string, number][] = [
 // Upper bounds of the battery-level buckets (ratio of capacity).
 const BATTERY_BANDS = [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
 
+/** A run as this instance holds it: its prepared config and the shards it has been given. */
+interface RunEntry {
+  readonly run: PreparedRun;
+  readonly shards: Map<number, ShardExchange>;
+  /** A shard being built (and restored from its checkpoint), so concurrent first calls share one. */
+  readonly building: Map<number, Promise<ShardExchange>>;
+}
+
+/** Told when a shard's state up to a tick is durable (checkpointed after its reports went out). */
+export type CheckpointListener = (runId: string, shard: number, tick: number) => void;
+
 /**
- * hypervisor-core's runs: learns of runs from the run-lifecycle topic, holds a ShardExchange per
- * owned shard, answers the per-tick exchange, executes commands arriving on Kafka, and reports
- * each tick's events and KPIs and the final state.
+ * hypervisor-core's runs: learns of runs from the run-lifecycle topic (RunDirectory), builds a
+ * ShardExchange for a shard of a run when the shard's first demand reaches this instance (from its
+ * checkpoint when another instance held it before), answers the per-tick exchange, executes
+ * commands arriving on Kafka, reports each tick's events and KPIs and the final state, and
+ * checkpoints each shard every K ticks once that tick's reports are out.
  */
 @Injectable()
 export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('hypervisor-core');
-  private readonly runs = new Map<string, Map<number, ShardExchange>>();
+  private readonly runs = new Map<string, RunEntry>();
   private readonly reporter: RunReporter;
   private readonly subscriptions: Subscription[] = [];
+  private directory: RunDirectory | undefined;
   private outbox: Promise<unknown> = Promise.resolve();
   /** Each shard's KPIs after its last tick, for the handset gauges. */
   private readonly lastKpis = new WeakMap<ShardExchange, Float64Array>();
   private publishFailure: Error | undefined;
   private readonly stopBatteryLevels: () => void;
+  private readonly checkpointListeners: CheckpointListener[] = [];
 
   constructor(
     private readonly bus: EventBus,
     private readonly options: HypervisorCoreOptions,
     private readonly health: HealthChecks,
     private readonly metrics: Metrics,
+    private readonly checkpoints: CheckpointStore,
   ) {
     this.reporter = new RunReporter(bus);
     this.stopBatteryLevels = metrics.onBatteryLevelsRead(() => this.batteryLevels());
@@ -60,24 +82,34 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
   async onModuleInit(): Promise<void> {
     this.health.register('event-bus', () => this.bus.healthy() && this.publishFailure === undefined);
     const group = `hypervisor-core-${this.options.instanceId}`;
-    this.subscriptions.push(await this.bus.subscribe(`${group}-runs`, ['duet.run-lifecycle.v1'], (messages) => this.onLifecycle(messages)));
+    // A group of its own per start: every instance reads every run from the topic's beginning.
+    this.directory = new RunDirectory(this.bus, `${group}-runs-${randomUUID()}`, { started: () => undefined, ended: (run) => this.endRun(run) });
+    await this.directory.start();
     this.subscriptions.push(await this.bus.subscribe(`${group}-commands`, ['duet.commands.v1'], (messages) => this.onCommands(messages)));
   }
 
   async onModuleDestroy(): Promise<void> {
     this.stopBatteryLevels();
+    await this.directory?.close();
     await Promise.all(this.subscriptions.map((subscription) => subscription.close()));
     await this.outbox;
+  }
+
+  onCheckpoint(listener: CheckpointListener): void {
+    this.checkpointListeners.push(listener);
+  }
+
+  /** The run as this instance knows it, waiting (bounded) for its STARTED; undefined when unknown or ended. */
+  async knownRun(runId: string, timeoutMs: number): Promise<KnownRun | undefined> {
+    const run = this.directory?.get(runId) ?? (await this.directory?.waitFor(runId, timeoutMs));
+    return run === undefined || run.ended !== undefined ? undefined : run;
   }
 
   /** The per-tick exchange for one persona of one shard. */
   async exchange(request: hypervisor.ExchangeTickRequest): Promise<hypervisor.ExchangeTickResponse> {
     const demand = request.demand;
     if (demand === undefined) throw new ExchangeRefused('invalid', 'demand', 'required', 'the request carries no demand batch');
-    const shards = this.runs.get(demand.runId);
-    if (shards === undefined) throw new ExchangeRefused('unknown-run', 'demand.run_id', 'started', `run "${demand.runId}" has not started on this instance`);
-    const exchange = shards.get(demand.shard);
-    if (exchange === undefined) throw new ExchangeRefused('not-owned', 'demand.shard', 'owned', `shard ${demand.shard} is not owned by this instance`);
+    const exchange = await this.shard(demand.runId, demand.shard);
     if (demand.persona !== Persona.PERSONAL && demand.persona !== Persona.BUSINESS) {
       throw new ExchangeRefused('invalid', 'demand.persona', 'enum', `must be PERSONA_PERSONAL or PERSONA_BUSINESS, got ${demand.persona}`);
     }
@@ -94,8 +126,41 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
     return encodeGrant(keys, exchange.fleet.ids, exchange.grants[demand.persona], exchange.demands[demand.persona]);
   }
 
+  /**
+   * The shard's exchange on this instance, built on first use: from the run's config, then from
+   * the shard's latest checkpoint when there is one (another instance held the shard before).
+   */
+  shard(runId: string, shard: number): Promise<ShardExchange> {
+    const entry = this.entryOf(runId);
+    const built = entry.shards.get(shard);
+    if (built !== undefined) return Promise.resolve(built);
+    if (!Number.isInteger(shard) || shard < 0 || shard >= entry.run.config.shards) {
+      return Promise.reject(
+        new ExchangeRefused('invalid', 'demand.shard', 'range', `run "${runId}" has shards 0..${entry.run.config.shards - 1}, got ${shard}`),
+      );
+    }
+    let building = entry.building.get(shard);
+    if (building === undefined) {
+      building = this.build(runId, entry, shard).finally(() => entry.building.delete(shard));
+      entry.building.set(shard, building);
+    }
+    return building;
+  }
+
+  /** Lets go of shards whose partition this instance no longer holds: their next owner restores them. */
+  release(owns: (shard: number) => boolean): void {
+    for (const [runId, entry] of this.runs) {
+      const released = [...entry.shards.keys()].filter((shard) => !owns(shard));
+      for (const shard of released) {
+        entry.shards.get(shard)?.abandon();
+        entry.shards.delete(shard);
+      }
+      if (released.length > 0) this.logger.log(`run ${runId}: released shards ${released.join(',')}`);
+    }
+  }
+
   status(request: hypervisor.GetShardStatusRequest): hypervisor.GetShardStatusResponse {
-    const exchange = this.runs.get(request.runId)?.get(request.shard);
+    const exchange = this.runs.get(request.runId)?.shards.get(request.shard);
     if (exchange === undefined) {
       return { runId: request.runId, shard: request.shard, owned: false, handsets: 0, ticksCompleted: 0, awaiting: [], guestRunning: 0, handsetsOnline: 0 };
     }
@@ -119,7 +184,7 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
 
   ownedShards(): number[] {
     const shards = new Set<number>();
-    for (const run of this.runs.values()) for (const shard of run.keys()) shards.add(shard);
+    for (const entry of this.runs.values()) for (const shard of entry.shards.keys()) shards.add(shard);
     return [...shards].sort((a, b) => a - b);
   }
 
@@ -127,38 +192,40 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
     return this.bus.healthy() && this.publishFailure === undefined;
   }
 
-  private async onLifecycle(messages: readonly IncomingMessage[]): Promise<void> {
-    for (const message of messages) {
-      const lifecycle = contract.RunLifecycle.decode(message.value);
-      if (lifecycle.phase !== telemetry.RunPhase.RUN_PHASE_STARTED || this.runs.has(lifecycle.runId)) continue;
-      this.startRun(lifecycle);
+  private entryOf(runId: string): RunEntry {
+    const known = this.runs.get(runId);
+    if (known !== undefined) return known;
+    const run = this.directory?.get(runId);
+    if (run === undefined) throw new ExchangeRefused('unknown-run', 'demand.run_id', 'started', `run "${runId}" has not started on this instance`);
+    if (run.ended !== undefined)
+      throw new ExchangeRefused('finished', 'demand.run_id', 'running', `run "${runId}" has ${run.ended === 'COMPLETED' ? 'completed' : 'failed'}`);
+    let prepared: PreparedRun;
+    try {
+      prepared = prepareRun(JSON.parse(run.configJson) as SimulationConfig);
+    } catch (error) {
+      throw new ExchangeRefused('invalid', 'run.config_json', 'valid', `run "${runId}" cannot be built: ${(error as Error).message}`);
     }
+    const entry: RunEntry = { run: prepared, shards: new Map(), building: new Map() };
+    this.runs.set(runId, entry);
+    this.logger.log(`run ${runId}: ${prepared.config.fleet.handsets} handsets, ${prepared.config.ticks} ticks, ${prepared.config.shards} shards`);
+    return entry;
   }
 
-  private startRun(lifecycle: contract.RunLifecycle): void {
-    let config: SimulationConfig;
-    try {
-      config = JSON.parse(lifecycle.configJson) as SimulationConfig;
-      const run = prepareRun(config);
-      const shards = new Map<number, ShardExchange>();
-      for (let shard = 0; shard < config.shards; shard++) {
-        if (!this.options.owns(shard)) continue;
-        shards.set(
-          shard,
-          new ShardExchange(
-            run,
-            shard,
-            (report) => this.report(lifecycle.runId, shards.get(shard)!, report),
-            () => performance.now(),
-          ),
-        );
-      }
-      this.runs.set(lifecycle.runId, shards);
-      this.logger.log(`run ${lifecycle.runId}: ${config.fleet.handsets} handsets, ${config.ticks} ticks, shards ${[...shards.keys()].join(',')}`);
-    } catch (error) {
-      // A run this instance cannot build is reported, not retried forever.
-      this.logger.error(`run ${lifecycle.runId} refused: ${(error as Error).message}`);
+  private async build(runId: string, entry: RunEntry, shard: number): Promise<ShardExchange> {
+    const exchange = new ShardExchange(
+      entry.run,
+      shard,
+      (report) => this.report(runId, exchange, report),
+      () => performance.now(),
+    );
+    const checkpoint = await this.checkpoints.latest(runId, Role.ROLE_HYPERVISOR, shard);
+    if (checkpoint !== undefined) {
+      exchange.restore(decodeCheckpointState(checkpoint.state));
+      this.logger.log(`run ${runId}: shard ${shard} restored from its checkpoint of tick ${checkpoint.tick}`);
     }
+    if (this.runs.get(runId) !== entry) throw new ExchangeRefused('finished', 'demand.run_id', 'running', `run "${runId}" ended`);
+    entry.shards.set(shard, exchange);
+    return exchange;
   }
 
   private report(runId: string, exchange: ShardExchange, report: TickReport): void {
@@ -170,7 +237,21 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
       finalState = this.reporter.publishFinalState(runId, exchange.shard, Role.ROLE_HYPERVISOR, exchange.fleet.ids, hypervisorFinalState(exchange.state));
       this.forgetWhenDone(runId);
     }
-    this.outbox = Promise.all([this.outbox, sending, finalState]).catch((error: Error) => {
+    const every = this.options.checkpointTicks;
+    const due = every !== undefined && (exchange.finished || (report.tick + 1) % every === 0);
+    // Taken now (the state moves on with the next tick), saved once the tick's reports are out: a
+    // checkpoint must never claim a tick whose events its next owner would then not publish again.
+    const snapshot = due ? encodeCheckpointState(exchange.snapshot()) : undefined;
+    const reported = Promise.all([sending, finalState]);
+    const checkpointed =
+      snapshot === undefined
+        ? reported
+        : reported
+            .then(() => this.checkpoints.save({ runId, shard: exchange.shard, role: Role.ROLE_HYPERVISOR, tick: report.tick, state: snapshot }))
+            .then(() => {
+              for (const listener of this.checkpointListeners) listener(runId, exchange.shard, report.tick);
+            });
+    this.outbox = Promise.all([this.outbox, checkpointed]).catch((error: Error) => {
       this.publishFailure = error;
       this.logger.error(`publishing run ${runId} reports failed: ${error.message}`);
     });
@@ -207,23 +288,38 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
   }
 
   private liveShards(): ShardExchange[] {
-    return [...this.runs.values()].flatMap((shards) => [...shards.values()]);
+    return [...this.runs.values()].flatMap((entry) => [...entry.shards.values()]);
   }
 
   private forgetWhenDone(runId: string): void {
-    const shards = this.runs.get(runId);
-    if (shards && [...shards.values()].every((exchange) => exchange.finished)) {
+    const entry = this.runs.get(runId);
+    if (entry && entry.shards.size === entry.run.config.shards && [...entry.shards.values()].every((exchange) => exchange.finished)) {
       // Keep answering replays of the last tick for a while, then let the run go.
-      setTimeout(() => this.runs.delete(runId), 60_000).unref();
+      setTimeout(() => {
+        if (this.runs.get(runId) === entry) this.runs.delete(runId);
+      }, 60_000).unref();
     }
+  }
+
+  /** A run completed or failed: its shards and checkpoints go. */
+  private endRun(run: KnownRun): void {
+    const entry = this.runs.get(run.runId);
+    for (const exchange of entry?.shards.values() ?? []) exchange.abandon();
+    this.runs.delete(run.runId);
+    this.checkpoints.forgetRun(run.runId);
   }
 
   private async onCommands(messages: readonly IncomingMessage[]): Promise<void> {
     for (const message of messages) {
-      const command = contract.CommandIssued.decode(message.value);
-      const shards = this.runs.get(command.runId);
-      if (shards === undefined) continue;
-      for (const exchange of shards.values()) if (exchange.scheduleCommand(command.handsetId, command.type, command.tick)) break;
+      let command: contract.CommandIssued;
+      try {
+        command = contract.CommandIssued.decode(message.value);
+      } catch {
+        continue; // not a command: nothing to execute
+      }
+      const entry = this.runs.get(command.runId);
+      if (entry === undefined) continue;
+      for (const exchange of entry.shards.values()) if (exchange.scheduleCommand(command.handsetId, command.type, command.tick)) break;
     }
   }
 }

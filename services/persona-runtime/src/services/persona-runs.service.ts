@@ -1,7 +1,28 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, Optional, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { events as contract, telemetry } from '@duet/contracts';
-import { EventBus, HealthChecks, Metrics, RunReporter, type IncomingMessage, type Subscription } from '@duet/service-kit';
-import { DEFAULT_TICK_SECONDS, NON_COMPLIANCE_REASON_NAMES, createPacer, prepareRun, systemClock, type SimulationConfig } from '@duet/sim-core';
+import {
+  CheckpointStore,
+  EventBus,
+  HealthChecks,
+  Metrics,
+  RunDirectory,
+  RunReporter,
+  decodeCheckpointState,
+  encodeCheckpointState,
+  type KnownRun,
+} from '@duet/service-kit';
+import {
+  DEFAULT_TICK_SECONDS,
+  NON_COMPLIANCE_REASON_NAMES,
+  createPacer,
+  prepareRun,
+  systemClock,
+  type Pacer,
+  type PreparedRun,
+  type SimulationConfig,
+} from '@duet/sim-core';
+import { GrantInbox, GrantWaitCancelled } from '../domain/grant-inbox';
 import { HypervisorPeer, PolicyGateway } from '../domain/ports';
 import { PersonaRuntimeOptions } from '../persona-runtime.options';
 import { PersonaShardRunner } from './persona-shard-runner';
@@ -9,22 +30,44 @@ import { PersonaShardRunner } from './persona-shard-runner';
 // Non-compliance reasons as [bit, name], for the duet_handsets_non_compliant gauge.
 const REASONS: readonly [number, string][] = Object.entries(NON_COMPLIANCE_REASON_NAMES).map(([bit, name]) => [Number(bit), name]);
 
+/** Told when a shard's state up to a tick is durable (checkpointed after its reports went out). */
+export type CheckpointListener = (runId: string, shard: number, tick: number) => void;
+
+/** A run as this instance drives it: the shards it holds, one driver each. */
+interface RunEntry {
+  readonly known: KnownRun;
+  readonly run: PreparedRun;
+  readonly pacer: Pacer;
+  readonly drivers: Map<number, Driver>;
+}
+
+interface Driver {
+  readonly runner: PersonaShardRunner;
+  cancelled: boolean;
+  readonly done: Promise<void>;
+}
+
 /**
- * A persona runtime's runs: learns of runs from the run-lifecycle topic and drives each owned
- * shard tick by tick, as fast as the exchange with hypervisor-core allows or, in a real-time run,
- * starting each tick when it is due on the wall clock (sim-core's pacer, one per run for all its
- * shards) and reporting how late it started. Shards advance independently; a run that fails is
+ * A persona runtime's runs: learns of runs from the run-lifecycle topic (RunDirectory) and drives
+ * each shard it holds tick by tick, as fast as the exchange with hypervisor-core allows or, in a
+ * real-time run, starting each tick when it is due on the wall clock (one sim-core pacer per run
+ * for all its shards) and reporting how late it started. Shards advance independently. In the
+ * networked mode the shards it holds are the partitions its consumer group gives it
+ * (TickGrantsConsumer calls `rebalance`); a shard it is given starts from its latest checkpoint,
+ * and every K ticks it checkpoints the shard once the tick's reports are out. A run that fails is
  * reported as FAILED with the reason.
  */
 @Injectable()
 export class PersonaRunsService implements OnModuleInit, OnModuleDestroy {
   private readonly logger: Logger;
   private readonly reporter: RunReporter;
-  private readonly active = new Map<string, Promise<void>>();
-  private subscription: Subscription | undefined;
+  private readonly runs = new Map<string, RunEntry>();
+  private directory: RunDirectory | undefined;
   private stopping = false;
   private readonly complianceCounts = new WeakMap<PersonaShardRunner, Float64Array>();
-  private lastFailure: string | undefined;
+  private readonly checkpointListeners: CheckpointListener[] = [];
+  /** Which shards this instance drives: all of them in one process, else those its group gives it. */
+  private owns: (shard: number) => boolean;
 
   constructor(
     private readonly bus: EventBus,
@@ -32,31 +75,161 @@ export class PersonaRunsService implements OnModuleInit, OnModuleDestroy {
     private readonly hypervisor: HypervisorPeer,
     private readonly health: HealthChecks,
     private readonly metrics: Metrics,
+    private readonly checkpoints: CheckpointStore,
+    private readonly grants: GrantInbox,
     @Optional() private readonly policy?: PolicyGateway,
   ) {
     this.logger = new Logger(`persona-runtime-${options.personaName}`);
     this.reporter = new RunReporter(bus);
+    this.owns = options.shared ? () => false : () => true;
   }
 
   async onModuleInit(): Promise<void> {
     this.health.register(`${this.options.personaName}-event-bus`, () => this.bus.healthy());
-    const group = `persona-runtime-${this.options.personaName}-${this.options.instanceId}`;
-    this.subscription = await this.bus.subscribe(group, ['duet.run-lifecycle.v1'], (messages) => this.onLifecycle(messages));
+    const group = `persona-runtime-${this.options.personaName}-${this.options.instanceId}-runs-${randomUUID()}`;
+    this.directory = new RunDirectory(this.bus, group, { started: (run) => this.take(run), ended: (run) => this.drop(run.runId) });
+    await this.directory.start();
   }
 
   async onModuleDestroy(): Promise<void> {
     this.stopping = true;
-    await this.subscription?.close();
-    await Promise.allSettled(this.active.values());
+    await this.directory?.close();
+    const drivers = [...this.runs.values()].flatMap((entry) => [...entry.drivers.values()]);
+    for (const driver of drivers) driver.cancelled = true;
+    await Promise.allSettled(drivers.map((driver) => driver.done));
   }
 
-  /** Runs under way on this instance. */
-  get runs(): string[] {
-    return [...this.active.keys()];
+  onCheckpoint(listener: CheckpointListener): void {
+    this.checkpointListeners.push(listener);
   }
 
-  get failure(): string | undefined {
-    return this.lastFailure;
+  /** The run as this instance knows it, waiting (bounded) for its STARTED; undefined when unknown or ended. */
+  async knownRun(runId: string, timeoutMs: number): Promise<KnownRun | undefined> {
+    const run = this.directory?.get(runId) ?? (await this.directory?.waitFor(runId, timeoutMs));
+    return run === undefined || run.ended !== undefined ? undefined : run;
+  }
+
+  /** The shards this instance holds changed: stop driving the others, take up the new ones. */
+  rebalance(owns: (shard: number) => boolean): void {
+    this.owns = owns;
+    for (const [runId, entry] of this.runs) {
+      for (const [shard, driver] of entry.drivers) {
+        if (owns(shard)) continue;
+        this.stopDriver(runId, shard, driver);
+        entry.drivers.delete(shard);
+      }
+    }
+    for (const run of this.directory?.active() ?? []) this.take(run);
+  }
+
+  /** Starts a driver for every shard of the run that this instance holds and does not drive yet. */
+  private take(known: KnownRun): void {
+    if (this.stopping) return;
+    let entry = this.runs.get(known.runId);
+    if (entry === undefined) {
+      let run: PreparedRun;
+      try {
+        run = prepareRun(JSON.parse(known.configJson) as SimulationConfig);
+      } catch (error) {
+        this.fail(known.runId, error as Error);
+        return;
+      }
+      const pacing = run.config.pacing ?? { mode: 'as-fast-as-possible' };
+      entry = { known, run, pacer: createPacer(pacing, run.config.tickSeconds ?? DEFAULT_TICK_SECONDS, systemClock), drivers: new Map() };
+      this.runs.set(known.runId, entry);
+    }
+    const started: number[] = [];
+    for (let shard = 0; shard < entry.run.config.shards; shard++) {
+      if (!this.owns(shard) || entry.drivers.has(shard)) continue;
+      entry.drivers.set(shard, this.startDriver(entry, shard));
+      started.push(shard);
+    }
+    if (started.length > 0) this.logger.log(`run ${known.runId}: driving shards ${started.join(',')} for ${entry.run.config.ticks} ticks`);
+  }
+
+  private startDriver(entry: RunEntry, shard: number): Driver {
+    const runId = entry.known.runId;
+    const runner = new PersonaShardRunner(entry.run, runId, shard, this.options.persona, entry.known.enrollmentToken, {
+      hypervisor: this.hypervisor,
+      policy: this.policy ?? null,
+      reports: this.reporter,
+      metrics: this.metrics,
+    });
+    const driver: Driver = { runner, cancelled: false, done: Promise.resolve() };
+    (driver as { done: Promise<void> }).done = this.drive(entry, driver).catch((error: Error) => {
+      if (driver.cancelled || error instanceof GrantWaitCancelled) return;
+      this.fail(runId, error);
+    });
+    return driver;
+  }
+
+  private async drive(entry: RunEntry, driver: Driver): Promise<void> {
+    const { runner } = driver;
+    const runId = entry.known.runId;
+    const config = entry.run.config;
+    const every = this.options.checkpointTicks;
+    let first = 0;
+    const checkpoint = every === undefined ? undefined : await this.checkpoints.latest(runId, runner.role, runner.shard);
+    if (checkpoint !== undefined) {
+      runner.restore(decodeCheckpointState(checkpoint.state));
+      first = checkpoint.tick + 1;
+      this.logger.log(`run ${runId}: shard ${runner.shard} restored from its checkpoint of tick ${checkpoint.tick}`);
+    }
+    const paced = config.pacing?.mode === 'real-time';
+    const role = this.options.personaName;
+    for (let tick = first; tick < config.ticks; tick++) {
+      if (this.stopping) throw new Error('the runtime is shutting down');
+      if (driver.cancelled) return;
+      const lagMilliseconds = await entry.pacer.awaitTick(tick);
+      this.metrics.tickLag.set({ role }, lagMilliseconds / 1000);
+      const end = this.metrics.tickDuration.startTimer({ role });
+      await runner.step(tick, { lagMilliseconds, paced });
+      end();
+      this.metrics.ticksProcessed.inc({ role });
+      if (runner.agent)
+        this.measureCompliance(
+          runner,
+          [...entry.drivers.values()].map((each) => each.runner),
+        );
+      if (every !== undefined && (tick + 1) % every === 0 && tick + 1 < config.ticks) await this.checkpoint(runId, runner, tick);
+    }
+    if (driver.cancelled) return;
+    await runner.finish();
+    if (every !== undefined) await this.checkpoint(runId, runner, config.ticks - 1);
+  }
+
+  /** Saves the shard's state after `tick` (its reports are out: step awaited them) and says so. */
+  private async checkpoint(runId: string, runner: PersonaShardRunner, tick: number): Promise<void> {
+    await this.checkpoints.save({ runId, shard: runner.shard, role: runner.role, tick, state: encodeCheckpointState(runner.snapshot()) });
+    for (const listener of this.checkpointListeners) listener(runId, runner.shard, tick);
+  }
+
+  private stopDriver(runId: string, shard: number, driver: Driver): void {
+    driver.cancelled = true;
+    this.grants.cancel(runId, shard);
+    this.logger.log(`run ${runId}: shard ${shard} released`);
+  }
+
+  /** The run ended (completed, or failed anywhere): its drivers stop, its state goes. */
+  private drop(runId: string): void {
+    const entry = this.runs.get(runId);
+    this.runs.delete(runId);
+    for (const driver of entry?.drivers.values() ?? []) driver.cancelled = true;
+    this.grants.forgetRun(runId);
+    this.checkpoints.forgetRun(runId);
+  }
+
+  private fail(runId: string, error: Error): void {
+    this.logger.error(`run ${runId}: ${error.message}`);
+    this.reporter
+      .publishLifecycle(
+        contract.RunLifecycle.fromPartial({
+          runId,
+          phase: telemetry.RunPhase.RUN_PHASE_FAILED,
+          failure: `persona-runtime ${this.options.personaName}: ${error.message}`,
+        }),
+      )
+      .catch((publishError: Error) => this.logger.error(`run ${runId}: FAILED not published: ${publishError.message}`));
   }
 
   /** duet_handsets_non_compliant{reason}: this shard's counts now, summed with the run's other shards. */
@@ -75,66 +248,5 @@ export class PersonaRunsService implements OnModuleInit, OnModuleDestroy {
         runners.reduce((sum, each) => sum + (this.complianceCounts.get(each)?.[r] ?? 0), 0),
       ),
     );
-  }
-
-  private async onLifecycle(messages: readonly IncomingMessage[]): Promise<void> {
-    for (const message of messages) {
-      const lifecycle = contract.RunLifecycle.decode(message.value);
-      if (lifecycle.phase !== telemetry.RunPhase.RUN_PHASE_STARTED || this.active.has(lifecycle.runId)) continue;
-      // Not awaited: a run goes on while the consumer keeps reading.
-      const running = this.drive(lifecycle).finally(() => this.active.delete(lifecycle.runId));
-      this.active.set(lifecycle.runId, running);
-    }
-  }
-
-  private async drive(lifecycle: contract.RunLifecycle): Promise<void> {
-    const runId = lifecycle.runId;
-    try {
-      const config = JSON.parse(lifecycle.configJson) as SimulationConfig;
-      const run = prepareRun(config);
-      const runners: PersonaShardRunner[] = [];
-      for (let shard = 0; shard < config.shards; shard++) {
-        if (!this.options.owns(shard)) continue;
-        runners.push(
-          new PersonaShardRunner(run, runId, shard, this.options.persona, lifecycle.enrollmentToken, {
-            hypervisor: this.hypervisor,
-            policy: this.policy ?? null,
-            reports: this.reporter,
-            metrics: this.metrics,
-          }),
-        );
-      }
-      this.logger.log(`run ${runId}: driving shards ${runners.map((runner) => runner.shard).join(',')} for ${config.ticks} ticks`);
-      const pacing = config.pacing ?? { mode: 'as-fast-as-possible' };
-      const pacer = createPacer(pacing, config.tickSeconds ?? DEFAULT_TICK_SECONDS, systemClock);
-      const role = this.options.personaName;
-      await Promise.all(
-        runners.map(async (runner) => {
-          for (let tick = 0; tick < config.ticks; tick++) {
-            if (this.stopping) throw new Error('the runtime is shutting down');
-            const lagMilliseconds = await pacer.awaitTick(tick);
-            this.metrics.tickLag.set({ role }, lagMilliseconds / 1000);
-            const end = this.metrics.tickDuration.startTimer({ role });
-            await runner.step(tick, { lagMilliseconds, paced: pacing.mode === 'real-time' });
-            end();
-            this.metrics.ticksProcessed.inc({ role });
-            if (runner.agent) this.measureCompliance(runner, runners);
-          }
-          await runner.finish();
-        }),
-      );
-    } catch (error) {
-      this.lastFailure = `run ${runId}: ${(error as Error).message}`;
-      this.logger.error(this.lastFailure);
-      await this.reporter
-        .publishLifecycle(
-          contract.RunLifecycle.fromPartial({
-            runId,
-            phase: telemetry.RunPhase.RUN_PHASE_FAILED,
-            failure: `persona-runtime ${this.options.personaName}: ${(error as Error).message}`,
-          }),
-        )
-        .catch(() => undefined);
-    }
   }
 }

@@ -27,7 +27,7 @@ import {
   type PreparedRun,
   type WorkloadContext,
 } from '@duet/sim-core';
-import { PROCESS_METRICS, decodeGrant, encodeDemand, type Metrics } from '@duet/service-kit';
+import { PROCESS_METRICS, columnsOf, decodeGrant, encodeDemand, restoreColumns, type CheckpointState, type Metrics } from '@duet/service-kit';
 import { PeerUnavailable, type HypervisorPeer, type PolicyCallSchedule, type PolicyGateway, type TickReports } from '../domain/ports';
 
 const ROLE_PERSONAL = 2; // duet.events.v1.Role
@@ -84,7 +84,7 @@ export class PersonaShardRunner {
   private readonly answers: ColumnAnswers;
   private readonly credentials: string[];
   private readonly due: DueCheckIns = { enrollments: [], checkIns: [] };
-  private readonly role: number;
+  readonly role: number;
 
   constructor(
     readonly run: PreparedRun,
@@ -132,6 +132,35 @@ export class PersonaShardRunner {
     if (this.agent) measureAgent(kpis, this.agent);
     countEvents(kpis, events);
     await this.ports.reports.publishTick(this.runId, this.shard, tick, this.role, events, kpis, timing.lagMilliseconds);
+  }
+
+  /** Everything the shard's next ticks depend on (a checkpoint), after the last tick stepped. */
+  snapshot(): CheckpointState {
+    return {
+      ...columnsOf('persona', this.state),
+      ...(this.agent ? columnsOf('agent', this.agent) : {}),
+      ...columnsOf('demand', this.demand),
+      ...columnsOf('grant', this.grant),
+      ...columnsOf('answers', this.answers),
+      'demand.tick': this.demand.tick,
+      'grant.tick': this.grant.tick,
+      credentials: [...this.credentials],
+    };
+  }
+
+  /** Takes over a snapshot of this shard (same run, persona and handsets) taken by any instance. */
+  restore(state: CheckpointState): void {
+    restoreColumns('persona', this.state, state);
+    if (this.agent) restoreColumns('agent', this.agent, state);
+    restoreColumns('demand', this.demand, state);
+    restoreColumns('grant', this.grant, state);
+    restoreColumns('answers', this.answers, state);
+    this.demand.tick = state['demand.tick'] as number;
+    this.grant.tick = state['grant.tick'] as number;
+    const credentials = state.credentials as readonly string[];
+    if (credentials.length !== this.credentials.length)
+      throw new RangeError(`checkpoint holds ${credentials.length} credentials, the shard ${this.credentials.length} handsets`);
+    this.credentials.splice(0, credentials.length, ...credentials);
   }
 
   async finish(): Promise<void> {

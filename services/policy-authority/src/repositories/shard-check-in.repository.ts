@@ -122,6 +122,28 @@ export class ShardCheckInRepository {
   }
 
   /** The shard's last stored batch. */
+  /**
+   * Whether the shard's batch of an earlier tick was stored with exactly these rows: a shard that
+   * another instance of its persona runtime takes over re-simulates the ticks after its checkpoint
+   * and sends their batches again.
+   */
+  async holdsBatch(runId: string, shard: number, tick: number, rows: StoredBatchRows): Promise<boolean> {
+    const { rows: found } = await this.database.query<{ same: boolean }>(
+      `SELECT handset_ids = $4::bigint[] AND applied_revisions = $5::integer[] AND compliance_masks = $6::integer[] AND battery_permille = $7::integer[] AS same
+       FROM policy_authority.check_in_batches WHERE run_id = $1 AND shard = $2 AND tick = $3`,
+      [
+        runId,
+        shard,
+        tick,
+        integerArray(rows.handsetIds),
+        integerArray(rows.appliedRevisions),
+        integerArray(rows.complianceMasks),
+        integerArray(rows.batteryPermille),
+      ],
+    );
+    return found[0]?.same === true;
+  }
+
   async last(runId: string, shard: number): Promise<ShardCheckIn | undefined> {
     const { rows } = await this.database.query<{ tick: string; batch_sha256: Buffer; assigned_revisions: number[] }>(
       'SELECT tick, batch_sha256, assigned_revisions FROM policy_authority.shard_check_ins WHERE run_id = $1 AND shard = $2 AND tick >= 0',
@@ -169,3 +191,11 @@ export class ShardCheckInRepository {
 }
 
 export const NO_BATCH_YET: ShardVersion = { tick: -1, deviceWrites: 0 };
+
+/** The columns of a check-in batch as stored in check_in_batches. */
+export interface StoredBatchRows {
+  readonly handsetIds: readonly number[];
+  readonly appliedRevisions: readonly number[];
+  readonly complianceMasks: readonly number[];
+  readonly batteryPermille: readonly number[];
+}

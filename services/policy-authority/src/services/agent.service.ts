@@ -81,7 +81,8 @@ export class AgentService {
   /**
    * Stores the check-ins of one shard at one tick (all rows or none) and answers each handset's
    * assigned revision. A batch received again for the same shard and tick (a redelivery after a
-   * lost response) changes nothing and gets the first answer.
+   * lost response), or for an earlier tick whose batch was stored with the same rows (a shard
+   * re-simulated after it moved to another instance), changes nothing and gets the same answer.
    */
   async checkInBatch(request: policy.CheckInBatchRequest): Promise<policy.CheckInBatchResponse> {
     const subject = 'CheckInBatchRequest';
@@ -142,7 +143,18 @@ export class AgentService {
       // Nothing was stored: the shard holds this tick or a later one, another instance stored a
       // batch or wrote a device row this one has not seen, or published a revision.
       const last = await this.shardCheckIns.last(runId, shard);
-      if (last !== undefined && tick < last.tick) throw tickOutOfOrder(subject, shard, tick, last.tick);
+      if (last !== undefined && tick < last.tick) {
+        // A shard taken over by another runtime instance re-simulates from its checkpoint: the
+        // batch it sends again is the one stored, and its answer is a function of the timeline.
+        const rows = {
+          handsetIds,
+          appliedRevisions: request.appliedRevision,
+          complianceMasks: request.complianceMask,
+          batteryPermille: request.batteryPermille,
+        };
+        if (await this.shardCheckIns.holdsBatch(runId, shard, tick, rows)) return { assignedRevision };
+        throw tickOutOfOrder(subject, shard, tick, last.tick);
+      }
       if (last !== undefined && tick === last.tick) {
         if (last.batchSha256.equals(batchSha256)) return { assignedRevision: [...last.assignedRevisions] };
         throw new RequestError('failed-precondition', subject, [
