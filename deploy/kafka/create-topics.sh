@@ -1,33 +1,49 @@
 #!/usr/bin/env bash
 # Creates Duet's Kafka topics for docker compose (the `kafka-init` service, which runs this in the
 # apache/kafka image once the broker is healthy). The table is the registry in
-# packages/contracts/src/topics.ts (TOPICS): name and partitions. tests/deploy/compose.spec.ts
-# fails when the two differ, so change them together. Automatic topic creation is off, so a topic
-# missing here fails the service that uses it instead of appearing with one partition.
+# packages/contracts/src/topics.ts (TOPICS): name, partitions and topic-level config.
+# tests/deploy/compose.spec.ts fails when the two differ, so change them together. Automatic topic
+# creation is off, so a topic missing here fails the service that uses it instead of appearing with
+# one partition.
 #
 # Environment: KAFKA_BOOTSTRAP (host:port, default kafka:19092), REPLICATION_FACTOR (default 1).
-# Safe to run again: existing topics are kept, and one with fewer partitions than listed gets more.
+# Safe to run again: existing topics are kept, one with fewer partitions than listed gets more, and
+# the listed config is (re)applied to existing topics too (a stack from before a topic had config).
 set -euo pipefail
 
 BOOTSTRAP="${KAFKA_BOOTSTRAP:-kafka:19092}"
 REPLICATION_FACTOR="${REPLICATION_FACTOR:-1}"
 KAFKA_TOPICS="${KAFKA_TOPICS_COMMAND:-/opt/kafka/bin/kafka-topics.sh}"
+KAFKA_CONFIGS="${KAFKA_CONFIGS_COMMAND:-/opt/kafka/bin/kafka-configs.sh}"
 
-# topic                  partitions
+# Shard-keyed topics have one partition per 16th of the shards (shard s in partition s % 16); the
+# consumer groups of hypervisor-core and the persona runtimes hand these partitions to their members.
+# config: the registry's `config`, as name=value pairs separated by commas; - for none.
+# topic                  partitions  config
 TOPICS='
-duet.handset-events.v1   16
-duet.tick-kpis.v1        16
-duet.policy-changed.v1   1
-duet.commands.v1         16
-duet.shard-state.v1      16
-duet.run-lifecycle.v1    1
+duet.handset-events.v1   16  -
+duet.tick-kpis.v1        16  -
+duet.policy-changed.v1   1   -
+duet.commands.v1         16  -
+duet.shard-state.v1      16  -
+duet.tick-demands.v1     16  -
+duet.personal-grants.v1  16  -
+duet.business-grants.v1  16  -
+duet.checkpoints.v1      16  cleanup.policy=compact,max.message.bytes=67108864,segment.ms=600000
+duet.run-lifecycle.v1    1   -
 '
 
-while read -r topic partitions; do
+while read -r topic partitions config; do
   [ -z "${topic}" ] && continue
+  config_flags=()
+  if [ "${config:--}" != '-' ]; then
+    IFS=',' read -r -a pairs <<<"${config}"
+    for pair in "${pairs[@]}"; do config_flags+=(--config "${pair}"); done
+  fi
   "${KAFKA_TOPICS}" --bootstrap-server "${BOOTSTRAP}" --create --if-not-exists \
-    --topic "${topic}" --partitions "${partitions}" --replication-factor "${REPLICATION_FACTOR}"
-  # A topic left by an older stack keeps its partitions on --if-not-exists: raise them.
+    --topic "${topic}" --partitions "${partitions}" --replication-factor "${REPLICATION_FACTOR}" ${config_flags[@]+"${config_flags[@]}"}
+  # A topic left by an older stack keeps its partitions and config on --if-not-exists: raise the
+  # partitions and set the config.
   current=$("${KAFKA_TOPICS}" --bootstrap-server "${BOOTSTRAP}" --describe --topic "${topic}" |
     sed -n 's/.*PartitionCount: *\([0-9][0-9]*\).*/\1/p' | head -n 1)
   if [ "${current:-0}" -lt "${partitions}" ]; then
@@ -36,5 +52,8 @@ while read -r topic partitions; do
     echo "topic ${topic} has ${current} partitions, the registry says ${partitions}: delete it (partitions cannot shrink)" >&2
     exit 1
   fi
-  echo "topic ${topic}: ${partitions} partitions"
+  if [ "${config:--}" != '-' ]; then
+    "${KAFKA_CONFIGS}" --bootstrap-server "${BOOTSTRAP}" --alter --entity-type topics --entity-name "${topic}" --add-config "${config}"
+  fi
+  echo "topic ${topic}: ${partitions} partitions, config ${config:--}"
 done <<<"${TOPICS}"

@@ -27,18 +27,45 @@ interface HealthCheck {
   test: string | string[];
 }
 
+/** A port in compose's long syntax (`target`, `host_ip`, `published`). */
+interface PortConfig {
+  target: number | string;
+  host_ip?: string;
+  published?: number | string;
+  protocol?: string;
+}
+
 interface ComposeService {
   image?: string;
   build?: { context: string; dockerfile: string };
+  container_name?: string;
+  hostname?: string;
+  deploy?: { replicas?: number };
+  scale?: number;
   entrypoint?: string[];
   command?: string[];
   environment?: Record<string, string | number>;
-  ports?: string[];
+  ports?: (string | PortConfig)[];
   volumes?: string[];
   healthcheck?: HealthCheck;
   depends_on?: Record<string, { condition: string }>;
   mem_limit?: string;
 }
+
+/**
+ * The service folders that run as several identical replicas (DESIGN: shards come from Kafka's
+ * consumer groups): hypervisor-core, and persona-runtime once per persona.
+ */
+const SCALED_FOLDERS = ['hypervisor-core', 'persona-runtime'];
+
+/** Variables that would make one replica differ from another, or name a peer replica: none may be set. */
+const PER_REPLICA_VARIABLES = ['SHARDS', 'INSTANCE_ID', 'HYPERVISOR_ADDRESS'];
+
+/**
+ * The most members of one consumer group that own shards: the partitions of the shard-keyed topics
+ * (shard s lives in partition s % partitions), from the registry.
+ */
+const SHARD_PARTITIONS = Math.min(...TOPICS.filter((topic) => topic.key === 'shard').map((topic) => topic.partitions));
 
 function readText(path: string): string {
   return readFileSync(join(REPOSITORY_ROOT, path), 'utf8');
@@ -106,6 +133,20 @@ function loadConfig(folder: string, environment: Record<string, string>): { conf
     },
   });
   return { config: CONFIG_LOADERS[folder](recording) as Record<string, unknown>, read };
+}
+
+/** A port mapping in short ([ip:][published:]target) or long syntax, as host_ip, published (undefined: Docker picks) and target. */
+function portMapping(mapping: string | PortConfig): { hostIp?: string; published?: number; target: number } {
+  if (typeof mapping === 'object') {
+    return {
+      hostIp: mapping.host_ip,
+      published: mapping.published === undefined || mapping.published === '' ? undefined : Number(mapping.published),
+      target: Number(mapping.target),
+    };
+  }
+  const match = /^(?:(\d+\.\d+\.\d+\.\d+):)?(?:(\d*):)?(\d+)(?:\/\w+)?$/.exec(mapping);
+  if (match === null) throw new Error(`cannot read port mapping ${mapping}`);
+  return { hostIp: match[1], published: match[2] === undefined || match[2] === '' ? undefined : Number(match[2]), target: Number(match[3]) };
 }
 
 function stringEnvironment(service: ComposeService): Record<string, string> {
@@ -194,6 +235,9 @@ const duetServices = Object.entries(services)
     return { name, service, folder: match[1], environment: stringEnvironment(service) };
   });
 
+/** The Duet services that run as several identical replicas (hypervisor-core, each persona runtime). */
+const scaledServices = duetServices.filter((duet) => SCALED_FOLDERS.includes(duet.folder));
+
 /** Ports each compose service listens on inside the network, for checking the addresses others use. */
 function listeningPorts(name: string): number[] {
   const service = services[name];
@@ -251,10 +295,26 @@ describe('.env.example', () => {
   });
 
   it('gives the local-stack addresses on the ports the services listen on', () => {
-    expect(environmentExample.get('HYPERVISOR_ADDRESS')).toBe(`127.0.0.1:${environmentExample.get('HYPERVISOR_GRPC_PORT')}`);
     expect(environmentExample.get('POLICY_AUTHORITY_ADDRESS')).toBe(`127.0.0.1:${environmentExample.get('POLICY_AUTHORITY_GRPC_PORT')}`);
     expect(environmentExample.get('POLICY_AUTHORITY_URL')).toBe(`http://127.0.0.1:${environmentExample.get('POLICY_AUTHORITY_HTTP_PORT')}`);
     expect(environmentExample.get('TELEMETRY_URL')).toBe(`http://127.0.0.1:${environmentExample.get('TELEMETRY_HTTP_PORT')}`);
+  });
+
+  it('names no shard list, instance name or peer address of a scaled role (the consumer groups assign shards)', () => {
+    expect([...environmentExample.keys()].filter((name) => PER_REPLICA_VARIABLES.includes(name))).toEqual([]);
+  });
+
+  it('gives a CHECKPOINT_TICKS the scaled roles accept', () => {
+    const checkpointTicks = environmentExample.get('CHECKPOINT_TICKS');
+    expect(checkpointTicks).toBeDefined();
+    const hypervisor = loadHypervisorCoreConfig({ KAFKA_BROKERS: environmentExample.get('KAFKA_BROKERS'), CHECKPOINT_TICKS: checkpointTicks });
+    expect(hypervisor.CHECKPOINT_TICKS).toBe(Number(checkpointTicks));
+    const persona = loadPersonaRuntimeConfig({
+      PERSONA: 'personal',
+      KAFKA_BROKERS: environmentExample.get('KAFKA_BROKERS'),
+      CHECKPOINT_TICKS: checkpointTicks,
+    });
+    expect(persona.CHECKPOINT_TICKS).toBe(Number(checkpointTicks));
   });
 });
 
@@ -297,12 +357,13 @@ describe('docker-compose.yml', () => {
     expect(unchecked).toEqual([]);
   });
 
-  it('publishes ports on loopback under the number the container listens on', () => {
+  it('publishes ports on loopback, under the number the container listens on or (scaled services) one Docker picks', () => {
     for (const [name, service] of Object.entries(services)) {
+      const scaled = scaledServices.some((candidate) => candidate.name === name);
       for (const mapping of service.ports ?? []) {
-        const match = /^127\.0\.0\.1:(\d+):(\d+)$/.exec(mapping);
-        expect(match, `${name}: ${mapping}`).not.toBeNull();
-        expect(match![1], `${name}: ${mapping}`).toBe(match![2]);
+        const { hostIp, published, target } = portMapping(mapping);
+        expect(hostIp, `${name}: ${JSON.stringify(mapping)}`).toBe('127.0.0.1');
+        expect(published, `${name}: ${JSON.stringify(mapping)}`).toBe(scaled ? undefined : target);
       }
     }
   });
@@ -321,7 +382,7 @@ describe('docker-compose.yml', () => {
     it('listens on every interface and publishes its ports', () => {
       const { config } = loadConfig(folder, environment);
       for (const host of ['HOST', 'GRPC_HOST', 'HTTP_HOST']) if (host in config) expect(config[host], host).toBe('0.0.0.0');
-      const published = (service.ports ?? []).map((mapping) => Number(mapping.split(':').at(-1)));
+      const published = (service.ports ?? []).map((mapping) => portMapping(mapping).target);
       for (const port of ['GRPC_PORT', 'HTTP_PORT']) if (port in config) expect(published, port).toContain(config[port]);
     });
 
@@ -374,7 +435,7 @@ describe('docker-compose.yml', () => {
     expect(healthCommand(services.postgres)).toMatch(/pg_isready -h 127\.0\.0\.1/);
   });
 
-  it('creates exactly the registry topics with their partitions in kafka-init, once Kafka is healthy', () => {
+  it('creates exactly the registry topics with their partitions and config in kafka-init, once Kafka is healthy', () => {
     const init = services['kafka-init'];
     expect(init.depends_on?.kafka?.condition).toBe('service_healthy');
     expect(init.volumes).toContain('./deploy/kafka/create-topics.sh:/opt/duet/create-topics.sh:ro');
@@ -387,29 +448,107 @@ describe('docker-compose.yml', () => {
       .split('\n')
       .filter((line) => line.trim() !== '')
       .map((line) => {
-        const [name, partitions] = line.trim().split(/\s+/);
-        return { name, partitions: Number(partitions) };
+        const [name, partitions, config, ...rest] = line.trim().split(/\s+/);
+        expect(rest, `${name}: name, partitions, config`).toEqual([]);
+        expect(config, `${name}: config column (- for none)`).toBeDefined();
+        const settings = config === '-' ? [] : config.split(',').map((pair) => pair.split('='));
+        for (const setting of settings) expect(setting, `${name}: ${config}`).toHaveLength(2);
+        return { name, partitions: Number(partitions), config: Object.fromEntries(settings) as Record<string, string> };
       });
-    expect(created).toEqual(TOPICS.map((topic) => ({ name: topic.name, partitions: topic.partitions })));
+    expect(created).toEqual(TOPICS.map((topic) => ({ name: topic.name, partitions: topic.partitions, config: { ...topic.config } })));
+    // The script passes the config on creation and applies it to topics that already exist.
+    expect(script).toMatch(/--config "\$\{pair\}"/);
+    expect(script).toMatch(/kafka-configs\.sh/);
+    expect(script).toMatch(/--alter --entity-type topics --entity-name "\$\{topic\}" --add-config "\$\{config\}"/);
   });
 
   it('has Prometheus scrape /metrics on the HTTP port of every service that runs Duet code', () => {
     expect(services.prometheus.volumes).toContain('./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
     const prometheus = parse(readText('deploy/prometheus/prometheus.yml')) as {
-      scrape_configs: { job_name: string; metrics_path?: string; static_configs: { targets: string[] }[] }[];
+      scrape_configs: {
+        job_name: string;
+        metrics_path?: string;
+        static_configs?: { targets: string[] }[];
+        dns_sd_configs?: { names: string[]; type?: string; port?: number }[];
+      }[];
     };
-    const targets = prometheus.scrape_configs.flatMap((job) =>
-      job.static_configs.flatMap((config) => config.targets.map((target) => ({ job: job.job_name, path: job.metrics_path ?? '/metrics', target }))),
-    );
+    // A scaled service's name resolves to every replica: discovered by DNS (type A), each replica is
+    // scraped; as a static target, only whichever replica the name resolved to would be.
+    const targets = prometheus.scrape_configs.flatMap((job) => [
+      ...(job.static_configs ?? []).flatMap((config) =>
+        config.targets.map((target) => ({ job: job.job_name, path: job.metrics_path ?? '/metrics', target, discovery: 'static' })),
+      ),
+      ...(job.dns_sd_configs ?? []).flatMap((config) =>
+        config.names.map((name) => ({
+          job: job.job_name,
+          path: job.metrics_path ?? '/metrics',
+          target: `${name}:${String(config.port)}`,
+          discovery: `dns ${config.type ?? 'SRV'}`,
+        })),
+      ),
+    ]);
     const expected = duetServices.map((duet) => {
       const { config } = loadConfig(duet.folder, duet.environment);
-      return { job: duet.name, path: '/metrics', target: `${duet.name}:${String(config.HTTP_PORT)}` };
+      const discovery = SCALED_FOLDERS.includes(duet.folder) ? 'dns A' : 'static';
+      return { job: duet.name, path: '/metrics', target: `${duet.name}:${String(config.HTTP_PORT)}`, discovery };
     });
     const prometheusPort = /--web\.listen-address=:(\d+)/.exec((services.prometheus.command ?? []).join(' '))?.[1];
     expect(targets).toEqual(expect.arrayContaining(expected));
     expect(targets.filter((target) => !expected.some((wanted) => wanted.target === target.target))).toEqual([
-      { job: 'prometheus', path: '/metrics', target: `localhost:${prometheusPort}` },
+      { job: 'prometheus', path: '/metrics', target: `localhost:${prometheusPort}`, discovery: 'static' },
     ]);
+  });
+
+  describe('scaled services (shards from Kafka consumer groups)', () => {
+    it('are hypervisor-core and both persona runtimes', () => {
+      expect(scaledServices.map((duet) => duet.name).sort()).toEqual(['hypervisor-core', 'persona-runtime-business', 'persona-runtime-personal']);
+    });
+
+    describe.each(scaledServices)('$name', ({ name, service, environment }) => {
+      it(`runs more than one replica and no more than the ${SHARD_PARTITIONS} shard partitions (deploy.replicas)`, () => {
+        expect(service.scale, 'replicas go in deploy.replicas').toBeUndefined();
+        const replicas = service.deploy?.replicas;
+        expect(Number.isInteger(replicas), `${name}: deploy.replicas`).toBe(true);
+        expect(replicas).toBeGreaterThan(1);
+        expect(replicas).toBeLessThanOrEqual(SHARD_PARTITIONS);
+      });
+
+      it('has nothing that differs per replica: no container_name, hostname or fixed host port', () => {
+        expect(service.container_name).toBeUndefined();
+        expect(service.hostname).toBeUndefined();
+        const fixed = (service.ports ?? []).filter((mapping) => portMapping(mapping).published !== undefined);
+        expect(fixed, 'host ports; a second replica could not bind them').toEqual([]);
+      });
+
+      it('sets no shard list, instance name or peer address, and the shared CHECKPOINT_TICKS', () => {
+        expect(Object.keys(environment).filter((variable) => PER_REPLICA_VARIABLES.includes(variable))).toEqual([]);
+        expect(environment.CHECKPOINT_TICKS).toBe(environmentExample.get('CHECKPOINT_TICKS'));
+      });
+
+      it('is not addressed by another service (its name resolves to any one of its replicas)', () => {
+        const addressing = duetServices.flatMap((other) =>
+          Object.entries(other.environment)
+            .filter(([, value]) => addressesIn(value).some((address) => address.host === name))
+            .map(([variable, value]) => `${other.name}: ${variable}=${value}`),
+        );
+        expect(addressing).toEqual([]);
+        const waiting = Object.entries(services)
+          .filter(([, other]) => other.depends_on?.[name] !== undefined)
+          .map(([other]) => other);
+        expect(waiting, 'depends_on a scaled service').toEqual([]);
+      });
+    });
+
+    it('leave the other Duet services single (policy-authority, telemetry)', () => {
+      const multiple = duetServices
+        .filter((duet) => !SCALED_FOLDERS.includes(duet.folder) && ((duet.service.deploy?.replicas ?? 1) !== 1 || duet.service.scale !== undefined))
+        .map((duet) => duet.name);
+      expect(multiple).toEqual([]);
+    });
+
+    it('docker-compose.yml mentions no shard list or hypervisor address', () => {
+      expect(readText('docker-compose.yml')).not.toMatch(/\bSHARDS\b|HYPERVISOR_ADDRESS/);
+    });
   });
 
   it("mounts Grafana's provisioning from deploy/grafana", () => {

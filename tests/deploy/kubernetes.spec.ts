@@ -16,6 +16,21 @@ const REPOSITORY_ROOT = join(__dirname, '..', '..');
 const MANIFESTS = join(REPOSITORY_ROOT, 'deploy', 'kubernetes');
 const NAMESPACE = 'duet';
 
+/**
+ * The service folders that run as several identical replicas, each taking its shards from its
+ * role's Kafka consumer group: hypervisor-core, and persona-runtime once per persona.
+ */
+const SCALED_FOLDERS = ['hypervisor-core', 'persona-runtime'];
+
+/** Variables that would make one replica differ from another, or name a peer replica: none may be set. */
+const PER_REPLICA_VARIABLES = ['SHARDS', 'INSTANCE_ID', 'HYPERVISOR_ADDRESS'];
+
+/**
+ * The most members of one consumer group that own shards: the partitions of the shard-keyed topics
+ * (shard s lives in partition s % partitions), from the registry. More pods than that sit idle.
+ */
+const SHARD_PARTITIONS = Math.min(...TOPICS.filter((topic) => topic.key === 'shard').map((topic) => topic.partitions));
+
 /** The config loader of each service folder (services/<folder>/src/config.ts). */
 const CONFIG_LOADERS: Record<string, (environment: NodeJS.ProcessEnv) => object> = {
   'hypervisor-core': loadHypervisorCoreConfig,
@@ -58,6 +73,12 @@ interface PodTemplate {
   metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
   spec: { securityContext?: { runAsNonRoot?: boolean }; containers: Container[] };
 }
+
+/** The text of every manifest, for checks of what no manifest may mention. */
+const manifestTexts = () =>
+  readdirSync(MANIFESTS)
+    .filter((file) => file.endsWith('.yaml'))
+    .map((file) => ({ file, text: readFileSync(join(MANIFESTS, file), 'utf8') }));
 
 const kustomization = parse(readFileSync(join(MANIFESTS, 'kustomization.yaml'), 'utf8')) as { resources: string[]; images?: { name: string }[] };
 const manifestFiles = readdirSync(MANIFESTS)
@@ -187,13 +208,42 @@ describe('deploy/kubernetes', () => {
     expect(configMap?.data?.KAFKA_BROKERS).toBe(`${kafka.metadata.name}-kafka-bootstrap:${plain?.port}`);
   });
 
-  it('declares exactly the registry topics, with their partitions, as KafkaTopic resources', () => {
+  it('declares exactly the registry topics, with their partitions and config, as KafkaTopic resources', () => {
     const topics = ofKind('KafkaTopic').map((topic) => {
-      const spec = topic.spec as { topicName?: string; partitions: number; replicas: number };
+      const spec = topic.spec as { topicName?: string; partitions: number; replicas: number; config?: Record<string, unknown> };
       expect(topic.metadata.labels?.['strimzi.io/cluster'], topic.metadata.name).toBe(kafka.metadata.name);
-      return { name: spec.topicName ?? topic.metadata.name, partitions: spec.partitions };
+      // Kafka reads every topic setting as text; Strimzi passes numbers and strings alike.
+      const config = Object.fromEntries(Object.entries(spec.config ?? {}).map(([name, value]) => [name, String(value)]));
+      return { name: spec.topicName ?? topic.metadata.name, partitions: spec.partitions, config };
     });
-    expect(topics).toEqual(TOPICS.map((topic) => ({ name: topic.name, partitions: topic.partitions })));
+    expect(topics).toEqual(TOPICS.map((topic) => ({ name: topic.name, partitions: topic.partitions, config: { ...topic.config } })));
+  });
+
+  it('lets no autoscaler add more pods than the shard-keyed KafkaTopics have partitions', () => {
+    const shardKeyed = new Set<string>(TOPICS.filter((topic) => topic.key === 'shard').map((topic) => topic.name));
+    const partitions = ofKind('KafkaTopic')
+      .map((topic) => topic.spec as { topicName?: string; partitions: number })
+      .filter((spec) => shardKeyed.has(spec.topicName ?? ''))
+      .map((spec) => spec.partitions);
+    expect(partitions).toHaveLength(shardKeyed.size);
+    for (const autoscaler of ofKind('HorizontalPodAutoscaler')) {
+      expect((autoscaler.spec as { maxReplicas: number }).maxReplicas, autoscaler.metadata.name).toBeLessThanOrEqual(Math.min(...partitions));
+    }
+  });
+
+  it('mentions no shard list or hypervisor address in any manifest (shards come from the consumer groups)', () => {
+    const mentioning = manifestTexts()
+      .filter(({ text }) => /\bSHARDS\b|HYPERVISOR_ADDRESS/.test(text))
+      .map(({ file }) => file);
+    expect(mentioning).toEqual([]);
+  });
+
+  it('gives CHECKPOINT_TICKS in the ConfigMap a value the scaled roles accept', () => {
+    const checkpointTicks = configMap?.data?.CHECKPOINT_TICKS;
+    expect(checkpointTicks).toBeDefined();
+    expect(loadHypervisorCoreConfig({ KAFKA_BROKERS: configMap?.data?.KAFKA_BROKERS, CHECKPOINT_TICKS: checkpointTicks }).CHECKPOINT_TICKS).toBe(
+      Number(checkpointTicks),
+    );
   });
 
   it('runs PostgreSQL 15 with CloudNativePG', () => {
@@ -257,7 +307,7 @@ describe('deploy/kubernetes', () => {
     });
 
     it('reaches each peer it names at a Service port', () => {
-      for (const variable of ['HYPERVISOR_ADDRESS', 'POLICY_AUTHORITY_ADDRESS']) {
+      for (const variable of ['POLICY_AUTHORITY_ADDRESS']) {
         const address = environment[variable];
         if (address === undefined) continue;
         const [host, port] = address.split(':');
@@ -267,7 +317,111 @@ describe('deploy/kubernetes', () => {
           (service!.spec as { ports: { port: number }[] }).ports.map((servicePort) => servicePort.port),
           `${variable}=${address}`,
         ).toContain(Number(port));
+        const peer = deployments.find((candidate) => candidate.name === host);
+        expect(SCALED_FOLDERS, `${variable}=${address}: a scaled role's Service reaches any one of its pods`).not.toContain(peer?.folder);
       }
+    });
+  });
+
+  describe('scaled roles (shards from Kafka consumer groups)', () => {
+    const scaled = deployments.filter((deployment) => SCALED_FOLDERS.includes(deployment.folder));
+    const podDisruptionBudgets = ofKind('PodDisruptionBudget');
+    const autoscalers = ofKind('HorizontalPodAutoscaler');
+
+    /** Whether a label selector selects pods with these labels. */
+    function selects(selector: { matchLabels?: Record<string, string>; matchExpressions?: unknown[] } | undefined, labels: Record<string, string>): boolean {
+      expect(selector?.matchExpressions, 'matchLabels only').toBeUndefined();
+      const matchLabels = Object.entries(selector?.matchLabels ?? {});
+      return matchLabels.length > 0 && matchLabels.every(([label, value]) => labels[label] === value);
+    }
+
+    it('are hypervisor-core and both persona runtimes', () => {
+      expect(scaled.map((deployment) => deployment.name).sort()).toEqual(['hypervisor-core', 'persona-runtime-business', 'persona-runtime-personal']);
+    });
+
+    describe.each(scaled)('Deployment $name', ({ name, deployment, template, environment }) => {
+      const spec = deployment.spec as { replicas?: number; strategy?: { type?: string } };
+
+      it(`runs more than one replica and no more than the ${SHARD_PARTITIONS} shard partitions`, () => {
+        expect(spec.replicas).toBeGreaterThan(1);
+        expect(spec.replicas).toBeLessThanOrEqual(SHARD_PARTITIONS);
+        expect(spec.strategy?.type ?? 'RollingUpdate', 'pods replace each other one by one').toBe('RollingUpdate');
+      });
+
+      it('sets no shard list, instance name or peer address, and takes CHECKPOINT_TICKS from the ConfigMap', () => {
+        expect(Object.keys(environment).filter((variable) => PER_REPLICA_VARIABLES.includes(variable))).toEqual([]);
+        expect(environment.CHECKPOINT_TICKS).toBe(configMap?.data?.CHECKPOINT_TICKS);
+      });
+
+      it('has one PodDisruptionBudget that selects its pods, no other pods, and lets one go', () => {
+        const budgets = podDisruptionBudgets.filter((budget) =>
+          selects((budget.spec as { selector?: { matchLabels?: Record<string, string> } }).selector, template.metadata.labels),
+        );
+        expect(budgets.map((budget) => budget.metadata.name)).toHaveLength(1);
+        const budget = budgets[0];
+        expect(budget.apiVersion).toBe('policy/v1');
+        const budgetSpec = budget.spec as {
+          selector: { matchLabels?: Record<string, string> };
+          maxUnavailable?: number | string;
+          minAvailable?: number | string;
+        };
+        const others = deployments.filter((other) => other.name !== name && selects(budgetSpec.selector, other.template.metadata.labels));
+        expect(others.map((other) => other.name)).toEqual([]);
+        // A budget that allows no disruption blocks every node drain.
+        if (budgetSpec.maxUnavailable !== undefined) {
+          expect(typeof budgetSpec.maxUnavailable, 'maxUnavailable as a number of pods').toBe('number');
+          expect(budgetSpec.maxUnavailable).toBeGreaterThanOrEqual(1);
+        } else {
+          expect(typeof budgetSpec.minAvailable, 'maxUnavailable or minAvailable as a number of pods').toBe('number');
+          expect(budgetSpec.minAvailable).toBeLessThan(spec.replicas!);
+        }
+      });
+
+      it(`has one HorizontalPodAutoscaler (autoscaling/v2, CPU) targeting it, from more than one pod to at most ${SHARD_PARTITIONS}`, () => {
+        const targeting = autoscalers.filter(
+          (autoscaler) => (autoscaler.spec as { scaleTargetRef?: { kind?: string; name?: string } }).scaleTargetRef?.name === name,
+        );
+        expect(targeting).toHaveLength(1);
+        const autoscaler = targeting[0];
+        expect(autoscaler.apiVersion).toBe('autoscaling/v2');
+        const autoscalerSpec = autoscaler.spec as {
+          scaleTargetRef: { apiVersion: string; kind: string; name: string };
+          minReplicas?: number;
+          maxReplicas: number;
+          metrics?: { type: string; resource?: { name: string; target: { type: string; averageUtilization?: number } } }[];
+        };
+        expect(autoscalerSpec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name });
+        expect(autoscalerSpec.minReplicas ?? 1).toBeGreaterThan(1);
+        expect(autoscalerSpec.minReplicas ?? 1).toBeLessThanOrEqual(spec.replicas!);
+        expect(autoscalerSpec.maxReplicas).toBeGreaterThanOrEqual(spec.replicas!);
+        expect(autoscalerSpec.maxReplicas, 'more pods than shard partitions own nothing').toBeLessThanOrEqual(SHARD_PARTITIONS);
+        const cpu = (autoscalerSpec.metrics ?? []).find((metric) => metric.type === 'Resource' && metric.resource?.name === 'cpu');
+        expect(cpu?.resource?.target.type).toBe('Utilization');
+        expect(cpu?.resource?.target.averageUtilization).toBeGreaterThan(0);
+      });
+    });
+
+    it('leave policy-authority and telemetry single, without an autoscaler', () => {
+      const single = deployments.filter((deployment) => !SCALED_FOLDERS.includes(deployment.folder));
+      expect(single.map((deployment) => deployment.name).sort()).toEqual(['policy-authority', 'telemetry']);
+      for (const deployment of single) expect((deployment.deployment.spec as { replicas?: number }).replicas ?? 1, deployment.name).toBe(1);
+      const scaledNames = scaled.map((deployment) => deployment.name);
+      const strays = autoscalers
+        .map((autoscaler) => (autoscaler.spec as { scaleTargetRef: { name: string } }).scaleTargetRef.name)
+        .filter((target) => !scaledNames.includes(target));
+      expect(strays).toEqual([]);
+    });
+
+    it('have no PodDisruptionBudget that selects no Deployment', () => {
+      const unused = podDisruptionBudgets
+        .filter(
+          (budget) =>
+            !deployments.some((deployment) =>
+              selects((budget.spec as { selector?: { matchLabels?: Record<string, string> } }).selector, deployment.template.metadata.labels),
+            ),
+        )
+        .map((budget) => budget.metadata.name);
+      expect(unused).toEqual([]);
     });
   });
 });
