@@ -79,6 +79,15 @@ export class LocalTarget implements RunTarget {
     return { runId, phase: run.phase === 'COMPLETED' ? 'COMPLETED' : 'FAILED', digest: run.digest ?? '', summary: run.summary, failure: run.failure };
   }
 
+  async progress(runId: string): Promise<{ phase: 'STARTED' | 'COMPLETED' | 'FAILED'; ticksCompleted: number } | undefined> {
+    const response = await fetch(`${this.stack.telemetryUrl}/v1/runs/${encodeURIComponent(runId)}`, { signal: AbortSignal.timeout(5_000) }).catch(
+      () => undefined,
+    );
+    if (!response?.ok) return undefined;
+    const run = (await response.json()) as { phase: 'STARTED' | 'COMPLETED' | 'FAILED'; ticksCompleted: number };
+    return { phase: run.phase, ticksCompleted: run.ticksCompleted };
+  }
+
   close(): Promise<void> {
     return this.bus.close();
   }

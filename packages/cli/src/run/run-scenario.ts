@@ -30,6 +30,7 @@ export interface ScenarioOutcome extends RunOutcome {
  */
 /** A run with no tick completed for this long is declared stuck (a service down, a peer lost). */
 export const DEFAULT_STALL_SECONDS = 120;
+const PROGRESS_POLL_MS = 2_000; // between two reads of telemetry's stored run, where the target has one
 
 export async function runScenario(
   target: RunTarget,
@@ -45,8 +46,9 @@ export async function runScenario(
   const enrollmentToken = await target.createEnrollmentToken(runId, config.ticks);
 
   const partsPerTick = config.shards * ROLES_PER_SHARD;
-  // Per tick not yet complete: parts received, the most lag and the handsets online they report.
-  const parts = new Map<number, { count: number; lag: number; online: number }>();
+  // Per tick not yet complete: parts received (by shard and role: a shard taken over by another
+  // instance publishes the ticks after its checkpoint again), the most lag and the handsets online.
+  const parts = new Map<number, { received: Set<number>; lag: number; online: number }>();
   const tickLagsMilliseconds: number[] = [];
   let ticksCompleted = 0;
   let events = 0;
@@ -59,6 +61,25 @@ export async function runScenario(
   let stalled: string | undefined;
   // A real-time run waits for each tick's due time: that wait is not a stall.
   const pacedTickMs = config.pacing?.mode === 'real-time' ? ((config.tickSeconds ?? DEFAULT_TICK_SECONDS) * 1000) / config.pacing.speedFactor : 0;
+  // Telemetry's stored run, polled: the consumers below miss what is published while they rejoin
+  // after a broker restart (they start at the topics' end), telemetry's record does not.
+  let storedTicks = 0;
+  const poll =
+    target.progress === undefined
+      ? undefined
+      : setInterval(() => {
+          void target.progress!(runId)
+            .then((stored) => {
+              if (stored === undefined) return;
+              if (stored.ticksCompleted > storedTicks) {
+                storedTicks = stored.ticksCompleted;
+                lastProgressAt = Date.now();
+              }
+              if (stored.phase !== 'STARTED') settle(stored.phase);
+            })
+            .catch(() => undefined);
+        }, PROGRESS_POLL_MS);
+  poll?.unref();
   const watchdog = setInterval(() => {
     if (Date.now() - lastProgressAt > stallSeconds * 1000 + pacedTickMs) {
       stalled = `no tick completed for ${stallSeconds} s (at tick ${ticksCompleted} of ${config.ticks}): are all services of the ${target.name} target up?`;
@@ -70,14 +91,16 @@ export async function runScenario(
   const progress = await target.bus.subscribe(`${watcher}-ticks`, ['duet.tick-kpis.v1'], async (messages: readonly IncomingMessage[]) => {
     for (const message of messages) {
       const part = contract.TickKpisRecorded.decode(message.value);
-      if (part.runId !== runId) continue;
-      const tick = parts.get(part.tick) ?? { count: 0, lag: 0, online: 0 };
-      tick.count++;
+      if (part.runId !== runId || part.tick < ticksCompleted) continue;
+      const tick = parts.get(part.tick) ?? { received: new Set<number>(), lag: 0, online: 0 };
+      const slot = part.shard * (ROLES_PER_SHARD + 1) + part.role;
+      if (tick.received.has(slot)) continue;
+      tick.received.add(slot);
       tick.lag = Math.max(tick.lag, part.lagMilliseconds);
       tick.online += Number(part.kpis?.handsetsOnline ?? 0);
       parts.set(part.tick, tick);
       events += Number(part.kpis?.events ?? 0);
-      for (let done = parts.get(ticksCompleted); done !== undefined && done.count >= partsPerTick; done = parts.get(ticksCompleted)) {
+      for (let done = parts.get(ticksCompleted); done !== undefined && done.received.size >= partsPerTick; done = parts.get(ticksCompleted)) {
         tickLagsMilliseconds.push(done.lag);
         handsetsOnline = done.online;
         parts.delete(ticksCompleted++);
@@ -113,10 +136,17 @@ export async function runScenario(
     );
     await ended;
     const tickWallSeconds = ((ticksDoneAt ?? performance.now()) - startedAt) / 1000;
-    if (stalled !== undefined) return { runId, phase: 'FAILED', digest: '', failure: stalled, tickLagsMilliseconds, tickWallSeconds };
+    if (stalled !== undefined) {
+      // Said on the lifecycle topic too, so every service lets the run go instead of waiting on it.
+      await new RunReporter(target.bus)
+        .publishLifecycle(contract.RunLifecycle.fromPartial({ runId, phase: telemetry.RunPhase.RUN_PHASE_FAILED, failure: `duet run: ${stalled}` }))
+        .catch(() => undefined);
+      return { runId, phase: 'FAILED', digest: '', failure: stalled, tickLagsMilliseconds, tickWallSeconds };
+    }
     return { ...(await target.outcome(runId)), tickLagsMilliseconds, tickWallSeconds };
   } finally {
     clearInterval(watchdog);
+    clearInterval(poll);
     await progress.close();
     await lifecycle.close();
   }

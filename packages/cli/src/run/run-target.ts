@@ -25,6 +25,11 @@ export interface RunTarget {
   createEnrollmentToken(runId: string, durationTicks: number): Promise<string>;
   /** The run as telemetry stored it, once COMPLETED or FAILED. */
   outcome(runId: string): Promise<RunOutcome>;
+  /**
+   * Where telemetry's stored run stands now, when the target can ask (undefined before telemetry
+   * has it): what `duet run` falls back on when its own consumers missed messages (a broker restart).
+   */
+  progress?(runId: string): Promise<{ readonly phase: 'STARTED' | 'COMPLETED' | 'FAILED'; readonly ticksCompleted: number } | undefined>;
   /** Addresses a person can open while the run goes (health, query API). */
   readonly addresses: Readonly<Record<string, string>>;
   close(): Promise<void>;
