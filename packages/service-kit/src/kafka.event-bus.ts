@@ -11,6 +11,8 @@ const SESSION_TIMEOUT_MS = 6_000;
 const HEARTBEAT_INTERVAL_MS = 1_000;
 // A fetch with nothing to return waits at most this long, so heartbeats and rebalances are not held up.
 const MAX_FETCH_WAIT_MS = 200;
+// A disconnect can wait on a client that is still retrying a lost broker: stop waiting after this.
+const DISCONNECT_TIMEOUT_MS = 5_000;
 
 export interface KafkaEventBusOptions {
   readonly brokers: readonly string[];
@@ -108,7 +110,7 @@ export class KafkaEventBus extends EventBus {
     return {
       close: async () => {
         this.consumers.delete(consumer);
-        await consumer.disconnect();
+        await bounded(consumer.disconnect());
       },
       commit: async (topic, partition, offset) => {
         try {
@@ -136,10 +138,10 @@ export class KafkaEventBus extends EventBus {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.consumers].map((consumer) => consumer.disconnect()));
+    await Promise.all([...this.consumers].map((consumer) => bounded(consumer.disconnect())));
     this.consumers.clear();
-    if (this.producer) await this.producer.disconnect();
-    if (this.admin) await (await this.admin.catch(() => undefined))?.disconnect();
+    if (this.producer) await bounded(this.producer.disconnect());
+    if (this.admin) await bounded((async () => (await this.admin!.catch(() => undefined))?.disconnect())());
   }
 
   private connectAdmin(): Promise<Admin> {
@@ -174,5 +176,16 @@ export class KafkaEventBus extends EventBus {
 
   get brokers(): readonly string[] {
     return this.options.brokers;
+  }
+}
+
+/** Waits for a disconnect, but not past DISCONNECT_TIMEOUT_MS: a client retrying a lost broker may never finish one. */
+async function bounded(disconnect: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, DISCONNECT_TIMEOUT_MS)));
+  try {
+    await Promise.race([disconnect.catch(() => undefined), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

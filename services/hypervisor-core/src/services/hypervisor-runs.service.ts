@@ -301,12 +301,19 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  /** A run completed or failed: its shards and checkpoints go. */
+  /**
+   * A run completed or failed: its checkpoints go, and its shards too (a completed run's after a
+   * minute, so the handset gauges still show its last tick for a scrape or two).
+   */
   private endRun(run: KnownRun): void {
     const entry = this.runs.get(run.runId);
     for (const exchange of entry?.shards.values() ?? []) exchange.abandon();
-    this.runs.delete(run.runId);
     this.checkpoints.forgetRun(run.runId);
+    const forget = (): void => {
+      if (this.runs.get(run.runId) === entry) this.runs.delete(run.runId);
+    };
+    if (run.ended === 'COMPLETED') setTimeout(forget, 60_000).unref();
+    else forget();
   }
 
   private async onCommands(messages: readonly IncomingMessage[]): Promise<void> {
