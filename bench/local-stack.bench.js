@@ -14,7 +14,11 @@ const { mkdtempSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { parseArgs } = require('node:util');
+const { readFileSync } = require('node:fs');
+const { Kafka, logLevel } = require('kafkajs');
 const { Client } = require('pg');
+
+const ROLE_OF = { hypervisor: 1, personal: 2, business: 3 };
 
 const { values } = parseArgs({
   options: {
@@ -78,9 +82,49 @@ async function storedRun(environment, runId) {
   return response?.ok ? response.json() : undefined;
 }
 
+/**
+ * The first tick part of a shard the victim held, of the victim's role, published after the kill:
+ * the new owner's first tick. Its shards are the partitions the victim's log last said it held.
+ */
+async function firstTickOfNewOwner(environment, dir, runId, failover) {
+  const held = [...readFileSync(join(dir, 'logs', `${failover.part}.log`), 'utf8').matchAll(/holds partitions ([0-9,]+) of/g)].at(-1)?.[1] ?? '';
+  const partitions = new Set(held.split(',').filter(Boolean).map(Number));
+  const role = ROLE_OF[failover.part.startsWith('hypervisor') ? 'hypervisor' : failover.part.includes('personal') ? 'personal' : 'business'];
+  const { events } = require(join(root, 'packages', 'contracts', 'dist'));
+  const kafka = new Kafka({ clientId: 'bench', brokers: environment.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: `bench-${process.pid}-${Date.now()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic: 'duet.tick-kpis.v1', fromBeginning: true });
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = new Map((await admin.fetchTopicOffsets('duet.tick-kpis.v1')).map((entry) => [entry.partition, Number(entry.high)]));
+  await admin.disconnect();
+  let first;
+  const shards = new Set();
+  await new Promise((resolve) => {
+    const done = new Set();
+    consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        const part = events.TickKpisRecorded.decode(message.value);
+        const at = Number(message.timestamp);
+        if (part.runId === runId && part.role === role && partitions.has(part.shard % 16)) {
+          shards.add(part.shard);
+          if (at > failover.killedAtWall && (first === undefined || at < first.at)) first = { at, tick: part.tick, shard: part.shard };
+        }
+        if (Number(message.offset) + 1 >= ends.get(partition)) done.add(partition);
+        if ([...ends].every(([each, high]) => high === 0 || done.has(each))) resolve();
+      },
+    });
+  });
+  await consumer.disconnect();
+  return { shards: [...shards].sort((a, b) => a - b), seconds: first ? (first.at - failover.killedAtWall) / 1000 : NaN, tick: first?.tick, shard: first?.shard };
+}
+
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'duet-bench-stack-'));
-  const up = duet(['stack', 'up', '--dir', dir, '--base-port', String(await freeBase(11)), '--replicas', values.replicas, '--json']);
+  // --replicas only when asked for more than one: a build from before it can then be measured too.
+  const replicas = values.replicas === '1' ? [] : ['--replicas', values.replicas];
+  const up = duet(['stack', 'up', '--dir', dir, '--base-port', String(await freeBase(11)), ...replicas, '--json']);
   if (!up.json.ok) throw new Error(up.json.error);
   const environment = up.json.environment;
   console.log(`stack up in ${up.json.seconds.toFixed(1)} s with ${values.replicas} instance(s) of each stateful role (${dir})`);
@@ -105,7 +149,7 @@ async function main() {
         await new Promise((resolve) => setTimeout(resolve, 20));
         now = (await storedRun(environment, runId))?.ticksCompleted ?? now;
       }
-      failover = { part: values.kill, atTick: atKill, seconds: (performance.now() - killedAt) / 1000 };
+      failover = { part: values.kill, atTick: atKill, killedAtWall: Date.now() - (performance.now() - killedAt), seconds: (performance.now() - killedAt) / 1000 };
     }
     const run = await running;
     const result = run.json;
@@ -122,7 +166,13 @@ async function main() {
     if (result.pacing?.mode === 'real-time') {
       console.log(`pacing ×${result.pacing.speedFactor}: kept pace ${result.pacing.keptPace}, lag ${JSON.stringify(result.pacing.lag)}`);
     }
-    if (failover) console.log(`SIGKILL of ${failover.part} at tick ${failover.atTick}: first tick past it completed ${failover.seconds.toFixed(1)} s later`);
+    if (failover) {
+      console.log(`SIGKILL of ${failover.part} at fleet tick ${failover.atTick}: the fleet's next tick completed ${failover.seconds.toFixed(1)} s later`);
+      const taken = await firstTickOfNewOwner(environment, dir, runId, failover);
+      console.log(
+        `  the victim held shards ${taken.shards.join(',')}; the first tick of one of them published after the kill came ${taken.seconds.toFixed(2)} s after it (tick ${taken.tick} of shard ${taken.shard}, re-simulated from a checkpoint)`,
+      );
+    }
     if (values['compare-embedded']) {
       const embedded = duet(['run', 'scenarios/quickstart.yaml', '--json', ...setArgs]).json;
       console.log(
