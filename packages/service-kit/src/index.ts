@@ -14,3 +14,4 @@ export * from './checkpoint.codec';
 export * from './checkpoint.store';
 export * from './offset-ledger';
 export * from './run-directory';
+export * from './columnar.decoder';

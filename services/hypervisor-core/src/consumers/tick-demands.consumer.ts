@@ -7,7 +7,7 @@
 // first demand not yet folded into a checkpoint.
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { findTopic, hypervisor } from '@duet/contracts';
-import { EventBus, OffsetLedger, type Assignment, type IncomingMessage, type Subscription } from '@duet/service-kit';
+import { EventBus, OffsetLedger, decodeExchangeTickRequest, type Assignment, type IncomingMessage, type Subscription } from '@duet/service-kit';
 import { Persona } from '@duet/sim-core';
 import { ExchangeRefused } from '../domain/shard-exchange';
 import { HypervisorCoreOptions } from '../hypervisor-core.options';
@@ -69,7 +69,7 @@ export class TickDemandsConsumer implements OnModuleInit, OnModuleDestroy {
       const offset = Number(message.offset);
       let request: hypervisor.ExchangeTickRequest;
       try {
-        request = DEMANDS.payload.decode(message.value);
+        request = decodeExchangeTickRequest(message.value); // DEMANDS' payload, columns read as typed arrays
       } catch (error) {
         this.logger.warn(`${DEMANDS.name}[${message.partition}]@${offset}: not a demand (${(error as Error).message}); skipped`);
         this.ledger.received(DEMANDS.name, message.partition, offset, '', undefined);

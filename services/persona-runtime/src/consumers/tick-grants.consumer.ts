@@ -6,7 +6,7 @@
 // shard's next owner, restoring that checkpoint, finds every grant it needs after it.
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { findTopic, type hypervisor } from '@duet/contracts';
-import { EventBus, OffsetLedger, type Assignment, type IncomingMessage, type Subscription } from '@duet/service-kit';
+import { EventBus, OffsetLedger, decodeExchangeTickResponse, type Assignment, type IncomingMessage, type Subscription } from '@duet/service-kit';
 import { GrantInbox } from '../domain/grant-inbox';
 import { PersonaRuntimeOptions } from '../persona-runtime.options';
 import { PersonaRunsService } from '../services/persona-runs.service';
@@ -64,7 +64,7 @@ export class TickGrantsConsumer implements OnModuleInit, OnModuleDestroy {
       const offset = Number(message.offset);
       let response: hypervisor.ExchangeTickResponse;
       try {
-        response = this.topic.payload.decode(message.value);
+        response = decodeExchangeTickResponse(message.value); // the topic's payload, columns read as typed arrays
       } catch (error) {
         this.logger.warn(`${this.topic.name}[${message.partition}]@${offset}: not a grant (${(error as Error).message}); skipped`);
         this.ledger.received(this.topic.name, message.partition, offset, '', undefined);
