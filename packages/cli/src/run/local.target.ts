@@ -1,4 +1,7 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { KafkaEventBus } from '@duet/service-kit';
+import { findRepoRoot } from '@duet/stack';
 import type { RunSummary } from '@duet/sim-core';
 import type { RunOutcome, RunTarget } from './run-target';
 
@@ -10,11 +13,22 @@ export interface LocalStackAddresses {
   readonly adminToken: string;
 }
 
-export function localStackAddresses(environment: NodeJS.ProcessEnv = process.env): LocalStackAddresses {
+/**
+ * The local stack's addresses: from the environment when KAFKA_BROKERS is set there, else from the
+ * `stack.env` that `duet stack up` wrote in the default stack dir (so a fresh shell needs no
+ * `source`), else an error saying what is missing.
+ */
+export function localStackAddresses(environment: NodeJS.ProcessEnv = process.env, stackEnvironmentFile = defaultStackEnvironmentFile()): LocalStackAddresses {
+  if (!environment.KAFKA_BROKERS && stackEnvironmentFile !== undefined && existsSync(stackEnvironmentFile)) {
+    environment = { ...readStackEnvironment(stackEnvironmentFile), ...environment };
+  }
   const problems: string[] = [];
   if (!environment.KAFKA_BROKERS) problems.push('KAFKA_BROKERS: required (host:port of the local stack’s Kafka)');
   if (!environment.ADMIN_TOKEN) problems.push('ADMIN_TOKEN: required (policy-authority’s admin token)');
-  if (problems.length > 0) throw new Error(`the local target needs:\n  ${problems.join('\n  ')}`);
+  if (problems.length > 0)
+    throw new Error(
+      `the local target needs:\n  ${problems.join('\n  ')}\nstart the stack with \`duet stack up\` (it writes .duet/stack/stack.env), or source a stack's stack.env`,
+    );
   return {
     kafkaBrokers: environment.KAFKA_BROKERS!.split(',').map((broker) => broker.trim()),
     policyAuthorityUrl: environment.POLICY_AUTHORITY_URL ?? 'http://127.0.0.1:8083',
@@ -102,4 +116,22 @@ export class LocalTarget implements RunTarget {
     if (!response.ok) throw new Error(`policy-authority: ${method} ${path}: ${response.status} ${text}`);
     return JSON.parse(text) as unknown;
   }
+}
+
+function defaultStackEnvironmentFile(): string | undefined {
+  try {
+    return join(findRepoRoot(), '.duet', 'stack', 'stack.env');
+  } catch {
+    return undefined; // not inside the repository: only the environment counts
+  }
+}
+
+/** `export NAME=value` lines, as `duet stack up` writes them. */
+export function readStackEnvironment(file: string): Record<string, string> {
+  const variables: Record<string, string> = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const match = /^\s*export\s+([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
+    if (match) variables[match[1]] = match[2].trim();
+  }
+  return variables;
 }

@@ -1,13 +1,14 @@
 // The local stack (DESIGN §4): real Kafka and PostgreSQL from @duet/stack, the registry's topics,
 // and the five service processes, all on 127.0.0.1, all in one stack dir. `up` is idempotent (it
 // adopts whatever of the stack already runs), `down` stops everything `up` started.
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TOPICS } from '@duet/contracts';
 import { Database } from '@duet/service-kit';
 import {
   createTopics,
   findRepoRoot,
+  freePort,
   isPidAlive,
   isPortOpen,
   kafkaAnswers,
@@ -21,8 +22,6 @@ import {
   type StackLog,
 } from '@duet/stack';
 import { loadOrCreateSecrets, requestedPorts, StackLayout, STACK_PORTS, type StackPorts } from './stack-layout';
-import { createServer } from 'node:net';
-import { readdirSync } from 'node:fs';
 import {
   clientEnvironment,
   databaseUrl,
@@ -447,17 +446,6 @@ async function stopSurplusInstances(layout: StackLayout, repoRoot: string, wante
     const stopped = await stopService(layout, service, repoRoot, SERVICE_STOP_TIMEOUT_MS);
     if (stopped.pid !== undefined) log(`stopped ${service.name} (pid ${stopped.pid}): beyond the replicas asked for`);
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 function serviceAddress(service: StackService, ports: StackPorts): string {

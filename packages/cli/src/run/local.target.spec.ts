@@ -1,0 +1,41 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { localStackAddresses } from './local.target';
+
+function stackEnvironment(lines: readonly string[]): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'duet-stack-env-')), 'stack.env');
+  writeFileSync(file, `# written by duet stack up\n${lines.join('\n')}\n`);
+  return file;
+}
+
+describe('the local target in a fresh shell', () => {
+  const written = stackEnvironment([
+    'export KAFKA_BROKERS=127.0.0.1:29092',
+    'export ADMIN_TOKEN=duet-from-the-stack-dir',
+    'export POLICY_AUTHORITY_URL=http://127.0.0.1:29083',
+    'export TELEMETRY_URL=http://127.0.0.1:29084',
+  ]);
+
+  it("reads the stack's stack.env when nothing is set in the environment", () => {
+    const sut = localStackAddresses({}, written);
+    expect(sut).toEqual({
+      kafkaBrokers: ['127.0.0.1:29092'],
+      adminToken: 'duet-from-the-stack-dir',
+      policyAuthorityUrl: 'http://127.0.0.1:29083',
+      telemetryUrl: 'http://127.0.0.1:29084',
+    });
+  });
+
+  it('lets the environment win over the file when KAFKA_BROKERS is set there', () => {
+    const sut = localStackAddresses({ KAFKA_BROKERS: '127.0.0.1:39092', ADMIN_TOKEN: 'from-the-shell' }, written);
+    expect(sut.kafkaBrokers).toEqual(['127.0.0.1:39092']);
+    expect(sut.adminToken).toBe('from-the-shell');
+    expect(sut.telemetryUrl).toBe('http://127.0.0.1:8084'); // the file is not read at all then
+  });
+
+  it('says how to get a stack when there is neither', () => {
+    expect(() => localStackAddresses({}, join(tmpdir(), 'no-such-dir', 'stack.env'))).toThrow(/KAFKA_BROKERS: required[\s\S]*duet stack up/);
+  });
+});
