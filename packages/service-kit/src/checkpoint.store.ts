@@ -2,6 +2,7 @@
 // Kafka topic keyed by run, role and shard in the networked mode, a map in one process.
 import { findTopic } from '@duet/contracts';
 import type { EventBus, IncomingMessage, Subscription } from './event-bus';
+import { ReadProgress } from './read-progress';
 
 const CHECKPOINTS = findTopic('duet.checkpoints.v1');
 // How long `latest` waits to have read what was written before it was called.
@@ -62,7 +63,7 @@ export class KafkaCheckpointStore extends CheckpointStore {
   private readonly forgotten = new Set<string>();
   /** Next offset to read, per partition. */
   private readonly positions = new Map<number, number>();
-  private readonly waiters = new Set<() => void>();
+  private readonly progress = new ReadProgress();
   private subscription: Subscription | undefined;
 
   constructor(
@@ -92,20 +93,8 @@ export class KafkaCheckpointStore extends CheckpointStore {
     const partition = shard % CHECKPOINTS.partitions;
     const end = (await this.bus.endOffsets(CHECKPOINTS.name)).get(partition);
     if (end !== undefined && end.high > end.low) {
-      const deadline = Date.now() + CATCH_UP_TIMEOUT_MS;
-      while ((this.positions.get(partition) ?? 0) < end.high) {
-        if (Date.now() > deadline)
-          throw new Error(`checkpoints: partition ${partition} not read up to offset ${end.high} within ${CATCH_UP_TIMEOUT_MS / 1000} s`);
-        await new Promise<void>((resolve) => {
-          const wake = (): void => {
-            clearTimeout(timer);
-            this.waiters.delete(wake);
-            resolve();
-          };
-          const timer = setTimeout(wake, 100);
-          this.waiters.add(wake);
-        });
-      }
+      const caughtUp = await this.progress.until(() => (this.positions.get(partition) ?? 0) >= end.high, Date.now() + CATCH_UP_TIMEOUT_MS);
+      if (!caughtUp) throw new Error(`checkpoints: partition ${partition} not read up to offset ${end.high} within ${CATCH_UP_TIMEOUT_MS / 1000} s`);
     }
     return this.checkpoints.get(keyOf(runId, role, shard));
   }
@@ -131,7 +120,7 @@ export class KafkaCheckpointStore extends CheckpointStore {
       }
       if (checkpoint.role === this.role) this.keep(checkpoint);
     }
-    for (const wake of [...this.waiters]) wake();
+    this.progress.advanced();
   }
 
   private keep(checkpoint: ShardCheckpointRecord): void {

@@ -15,3 +15,5 @@ export * from './checkpoint.store';
 export * from './offset-ledger';
 export * from './run-directory';
 export * from './columnar.decoder';
+export * from './read-progress';
+export * from './shard-input';

@@ -4,6 +4,7 @@
 // stateful roles read it in a group of their own, so every instance sees every run.
 import { events as contract, findTopic, telemetry } from '@duet/contracts';
 import type { EventBus, IncomingMessage, Subscription } from './event-bus';
+import { ReadProgress } from './read-progress';
 
 const RUN_LIFECYCLE = findTopic('duet.run-lifecycle.v1');
 // A run still unfinished this long after it started is not taken up again by an instance that
@@ -29,7 +30,7 @@ export interface RunDirectoryListener {
 
 export class RunDirectory {
   private readonly runs = new Map<string, KnownRun>();
-  private readonly waiters = new Set<() => void>();
+  private readonly progress = new ReadProgress();
   private subscription: Subscription | undefined;
   private caughtUp = false;
   private catchUpTo = 0;
@@ -61,18 +62,7 @@ export class RunDirectory {
 
   /** Waits (bounded) for a run's STARTED: a message about it may overtake it on another topic. */
   async waitFor(runId: string, timeoutMs: number): Promise<KnownRun | undefined> {
-    const deadline = this.now() + timeoutMs;
-    while (!this.runs.has(runId) && this.now() < deadline) {
-      await new Promise<void>((resolve) => {
-        const wake = (): void => {
-          clearTimeout(timer);
-          this.waiters.delete(wake);
-          resolve();
-        };
-        const timer = setTimeout(wake, 100);
-        this.waiters.add(wake);
-      });
-    }
+    await this.progress.until(() => this.runs.has(runId), this.now() + timeoutMs, this.now);
     return this.runs.get(runId);
   }
 
@@ -110,7 +100,7 @@ export class RunDirectory {
     }
     const wasCaughtUp = this.caughtUp;
     if (last + 1 >= this.catchUpTo) this.caughtUp = true;
-    for (const wake of [...this.waiters]) wake();
+    this.progress.advanced();
     if (!this.caughtUp) return;
     if (!wasCaughtUp) {
       // The history is read: take up what is still under way (and recent), once.
