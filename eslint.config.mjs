@@ -1,4 +1,4 @@
-// One ESLint config for the whole repository (STYLE principle 13).
+// One ESLint config for the whole repository (conventions.md principle 13).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -15,7 +15,7 @@ export default tseslint.config(
   },
   {
     // The simulation core and every service's domain are pure: no frameworks, no I/O, and time
-    // and randomness come from the engine (STYLE principles 2 and 6).
+    // and randomness come from the engine (conventions.md principles 2 and 6).
     files: ['packages/sim-core/src/**/*.ts', 'services/*/src/domain/**/*.ts'],
     ignores: ['**/*.spec.ts'],
     rules: {

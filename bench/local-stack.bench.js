@@ -14,6 +14,7 @@ const { mkdtempSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { parseArgs } = require('node:util');
+const { performance } = require('node:perf_hooks');
 const { readFileSync } = require('node:fs');
 const { Kafka, logLevel } = require('kafkajs');
 const { Client } = require('pg');
@@ -117,7 +118,12 @@ async function firstTickOfNewOwner(environment, dir, runId, failover) {
     });
   });
   await consumer.disconnect();
-  return { shards: [...shards].sort((a, b) => a - b), seconds: first ? (first.at - failover.killedAtWall) / 1000 : NaN, tick: first?.tick, shard: first?.shard };
+  return {
+    shards: [...shards].sort((a, b) => a - b),
+    seconds: first ? (first.at - failover.killedAtWall) / 1000 : NaN,
+    tick: first?.tick,
+    shard: first?.shard,
+  };
 }
 
 async function main() {
@@ -149,7 +155,12 @@ async function main() {
         await new Promise((resolve) => setTimeout(resolve, 20));
         now = (await storedRun(environment, runId))?.ticksCompleted ?? now;
       }
-      failover = { part: values.kill, atTick: atKill, killedAtWall: Date.now() - (performance.now() - killedAt), seconds: (performance.now() - killedAt) / 1000 };
+      failover = {
+        part: values.kill,
+        atTick: atKill,
+        killedAtWall: Date.now() - (performance.now() - killedAt),
+        seconds: (performance.now() - killedAt) / 1000,
+      };
     }
     const run = await running;
     const result = run.json;

@@ -8,7 +8,7 @@ import { REPOSITORY_ROOT } from '../cli/duet-cli';
 
 // The ramp and the fault kinds live in sim-core's models, which the services run: a run through
 // the four services' Nest modules (embedded mode) must give the pure core's digest for a scenario
-// with a ramp, a power loss and both service restarts (DESIGN §3).
+// with a ramp, a power loss and both service restarts (docs/design.md#time-shards-and-determinism).
 describe('embedded run of the morning-ramp scenario (ramp, power loss, service restarts)', () => {
   let target: EmbeddedTarget;
 

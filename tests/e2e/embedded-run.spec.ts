@@ -7,7 +7,7 @@ import { Simulation } from '@duet/sim-core';
 import { REPOSITORY_ROOT } from '../cli/duet-cli';
 
 // The embedded mode runs the four services' Nest modules with in-process adapters; its result
-// must be the pure core's, digest for digest (DESIGN §3).
+// must be the pure core's, digest for digest (docs/design.md#time-shards-and-determinism).
 describe('embedded run of the quickstart scenario', () => {
   let target: EmbeddedTarget;
 

@@ -1,6 +1,6 @@
 // The local stack end to end (issue #4): `duet stack up` starts real Kafka, real PostgreSQL and the
 // four services as separate processes (five: persona-runtime twice) talking real gRPC; `duet run
-// --target local` runs the quickstart on them. Its digest must be the pure core's (DESIGN §3), for
+// --target local` runs the quickstart on them. Its digest must be the pure core's (docs/design.md#time-shards-and-determinism), for
 // 4 shards and for 1, and what the run left behind is read back by plain clients: the protobuf
 // messages on Kafka and the rows in PostgreSQL.
 //

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Simulation } from '@duet/sim-core';
 import { CORE_SMALL } from './core-small.config';
 
-// Golden test (STYLE principle 8): the committed summary and digest of a small scenario. A model
+// Golden test (conventions.md principle 8): the committed summary and digest of a small scenario. A model
 // change that moves them must update the file on purpose: UPDATE_GOLDEN=1 npx vitest run tests/golden
 const GOLDEN_FILE = join(__dirname, 'core-small.summary.json');
 

@@ -7,7 +7,7 @@ import { buildRunReport } from '@duet/cli/dist/report/run-report';
 import { loadScenario } from '@duet/cli/dist/scenario/scenario.loader';
 import { REPOSITORY_ROOT } from '../cli/duet-cli';
 
-// Golden scenarios (STYLE principle 8): every shipped scenario's digest, summary, KPIs and threshold
+// Golden scenarios (conventions.md principle 8): every shipped scenario's digest, summary, KPIs and threshold
 // verdicts, run on the pure core at a size small enough for the test run. A model change that moves
 // them must update the files on purpose: UPDATE_GOLDEN=1 npx vitest run tests/scenarios
 interface GoldenScenario {

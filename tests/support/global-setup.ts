@@ -10,7 +10,7 @@
 // (rather than in a worker) means they outlive test files and workers, and testcontainers' reaper
 // is tied to this process.
 //
-// Where the infrastructure comes from, in order (DESIGN §4):
+// Where the infrastructure comes from, in order (docs/design.md#modes):
 //   1. KAFKA_BROKERS (comma-separated host:port) and DATABASE_URL from the environment;
 //   2. testcontainers (Kafka 3.9 via confluentinc/cp-kafka:7.9.0, postgres:15) when a Docker
 //      engine answers;

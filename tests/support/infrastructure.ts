@@ -1,4 +1,4 @@
-// The one helper integration tests use to reach Kafka and PostgreSQL (DESIGN §4).
+// The one helper integration tests use to reach Kafka and PostgreSQL (docs/design.md#modes).
 //
 //   beforeAll(async () => {
 //     const { kafkaBrokers } = await getInfrastructure();

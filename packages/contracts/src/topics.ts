@@ -10,7 +10,7 @@ import {
 } from './generated/duet/events/v1/events';
 import { ExchangeTickRequest, ExchangeTickResponse } from './generated/duet/hypervisor/v1/hypervisor';
 
-// The Kafka topics (DESIGN §2), in one registry: producers, consumers, the local stack's topic
+// The Kafka topics (docs/design.md#services-and-contracts), in one registry: producers, consumers, the local stack's topic
 // creation and the service READMEs all read them from here, never from string literals.
 
 /**

@@ -1,4 +1,4 @@
-// Where shard checkpoints are kept (a port with two adapters, STYLE principle 3): a compacted
+// Where shard checkpoints are kept (a port with two adapters, conventions.md principle 3): a compacted
 // Kafka topic keyed by run, role and shard in the networked mode, a map in one process.
 import { findTopic } from '@duet/contracts';
 import type { EventBus, IncomingMessage, Subscription } from './event-bus';

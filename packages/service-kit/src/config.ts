@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** A service's configuration is wrong; `problems` lists every one (STYLE principle 5). */
+/** A service's configuration is wrong; `problems` lists every one (conventions.md principle 5). */
 export class ConfigError extends Error {
   constructor(
     readonly service: string,

@@ -33,7 +33,7 @@ export class Database implements Queryable {
     }
   }
 
-  /** Runs `work` in one transaction: all of it is stored, or none (DESIGN §6). */
+  /** Runs `work` in one transaction: all of it is stored, or none (docs/design.md#quality-bars). */
   async transaction<T>(work: (client: Queryable) => Promise<T>): Promise<T> {
     const client: PoolClient = await this.pool.connect();
     try {

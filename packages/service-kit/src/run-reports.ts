@@ -1,4 +1,4 @@
-// What every role of a run reports, on the event bus (DESIGN §2, STYLE principle 7): each tick
+// What every role of a run reports, on the event bus (docs/design.md#services-and-contracts; measurement apart from behaviour): each tick
 // its events and its part of the KPIs, and at the end its part of the final per-handset state.
 // Telemetry assembles the parts into the fleet's series and the run digest.
 import { events as contract, telemetry } from '@duet/contracts';

@@ -69,7 +69,7 @@ export function encodeDemand(keys: ExchangeKeys, handsetIds: Uint32Array, demand
 
 /**
  * Reads a request into the shard's DemandBatch after checking it against the shard's handsets.
- * Every problem names the field and the rule (DESIGN §6).
+ * Every problem names the field and the rule (docs/design.md#quality-bars).
  */
 export function decodeDemand(
   request: hypervisor.ExchangeTickRequest,

@@ -112,7 +112,7 @@ describe('Simulation policy and commands', () => {
   });
 });
 
-// The isolation property (DESIGN §1): business data never reaches the personal persona unless
+// The isolation property (docs/design.md#the-domain): business data never reaches the personal persona unless
 // the policy allowed that flow, and every such flow is an event.
 describe('cross-persona isolation', () => {
   const copyPaste = fc.constantFrom('COPY_FROM_WORK_TO_PERSONAL_DISALLOWED', 'CROSS_PROFILE_COPY_PASTE_ALLOWED');

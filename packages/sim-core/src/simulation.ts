@@ -254,7 +254,7 @@ export class Simulation {
     return columns;
   }
 
-  /** SHA-256 over every tick's KPIs so far and the current per-handset state (DESIGN §3). */
+  /** SHA-256 over every tick's KPIs so far and the current per-handset state (docs/design.md#time-shards-and-determinism). */
   digest(): string {
     return this.runDigest.finish(this.finalState());
   }

@@ -1,5 +1,5 @@
 // @duet/stack: starts the real infrastructure of the local stack and the integration tests without
-// Docker (DESIGN §4): Kafka from Maven Central jars, PostgreSQL from Debian; and Debian's Chromium
+// Docker (docs/design.md#modes): Kafka from Maven Central jars, PostgreSQL from Debian; and Debian's Chromium
 // for the dashboard's browser tests.
 export { ensureChromiumInstalled, findChromium } from './chromium';
 export type { ChromiumInstallation } from './chromium';

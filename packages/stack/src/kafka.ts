@@ -1,6 +1,6 @@
 // Kafka for the local stack and the integration tests, without Docker: the broker's jars come from
 // Maven Central (deploy/kafka/pom.xml) and run on the machine's Java in KRaft combined mode on
-// 127.0.0.1 (docs: DESIGN §4, shared INFRA §1).
+// 127.0.0.1 (docs/design.md#modes, docs/infrastructure.md#kafka).
 import { spawn } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';

@@ -1,6 +1,6 @@
 // PostgreSQL for the local stack and the integration tests, without Docker: Debian's server
 // binaries (/usr/lib/postgresql/<major>/bin, installed with apt when missing), one cluster per data
-// dir, listening on 127.0.0.1 only with trust authentication (docs: DESIGN §4, shared INFRA §2).
+// dir, listening on 127.0.0.1 only with trust authentication (docs/design.md#modes, docs/infrastructure.md#postgresql).
 import { chownSync, chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';

@@ -1,4 +1,4 @@
-// A persona runtime, networked: one process per persona (DESIGN §2), never both in one.
+// A persona runtime, networked: one process per persona (docs/design.md#services-and-contracts), never both in one.
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';

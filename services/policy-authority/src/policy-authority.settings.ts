@@ -1,5 +1,5 @@
 // What the module needs besides its ports: secrets, given by main.ts from the environment or by
-// the embedded composition root. A class, so it is injected by type (STYLE principle 4).
+// the embedded composition root. A class, so it is injected by type (conventions.md principle 4).
 export class PolicyAuthoritySettings {
   constructor(
     /** Bearer token of the admin API (HTTP Authorization header, gRPC `authorization` metadata). */

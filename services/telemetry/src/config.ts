@@ -1,7 +1,7 @@
 import { environment, loadConfig } from '@duet/service-kit';
 import { z } from 'zod';
 
-// Telemetry's environment, validated once at start-up with every problem listed (STYLE principle 5).
+// Telemetry's environment, validated once at start-up with every problem listed (conventions.md principle 5).
 const TelemetryEnvironment = z.object({
   DATABASE_URL: environment.databaseUrl(),
   KAFKA_BROKERS: environment.brokers(),

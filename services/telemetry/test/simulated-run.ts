@@ -1,4 +1,4 @@
-// A run simulated in process and cut into the parts the services publish (DESIGN §2): for every
+// A run simulated in process and cut into the parts the services publish (docs/design.md#services-and-contracts): for every
 // tick and shard, the hypervisor's, the personal runtime's and the business runtime's KPI parts
 // and event batches, and at the end each role's final state. Each role measures only what it owns
 // (measure/tick-kpis.ts), and the shard's events are split by the role that emits them, so the

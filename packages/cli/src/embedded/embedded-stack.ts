@@ -1,4 +1,4 @@
-// The embedded mode (DESIGN §4): all four services' Nest modules in one process, wired with the
+// The embedded mode (docs/design.md#modes): all four services' Nest modules in one process, wired with the
 // in-process adapters of their ports (event bus, peers) and an embedded PostgreSQL. No Docker,
 // no Java, no server to install. The domain code is the one the networked services run.
 import 'reflect-metadata';

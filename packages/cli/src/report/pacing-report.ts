@@ -1,4 +1,4 @@
-// Whether a real-time run kept pace (DESIGN §3: a load test that cannot keep pace says so instead
+// Whether a real-time run kept pace (docs/design.md#time-shards-and-determinism: a load test that cannot keep pace says so instead
 // of drifting silently). Each tick's lag is how late its latest shard and persona started it against
 // the schedule `start + tick × tickSeconds / speedFactor`; the run kept pace when
 //   - the 99th percentile of the ticks' lags is at most 10 % of a paced tick, and

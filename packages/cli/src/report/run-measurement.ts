@@ -6,7 +6,7 @@
 // sees every handset's state each tick (telemetry keeps fleet KPIs and event counts, not per-region
 // compliance or who applied which policy when). `duet run` on a service target checks that the
 // core's digest equals the one telemetry recorded before it reports anything from the core.
-// Measurement stays apart from behaviour (STYLE principle 7): it reads state after each tick and
+// Measurement stays apart from behaviour (conventions.md principle 7): it reads state after each tick and
 // subscribes to the events; it changes nothing.
 import {
   CATALOGUE,

@@ -1,4 +1,4 @@
-// The scenario file (DESIGN §1 "Scenario"): what a run simulates. One zod schema is the source of
+// The scenario file (docs/design.md#the-domain, "Scenario"): what a run simulates. One zod schema is the source of
 // the TypeScript type, the validation (every problem with its path) and the published JSON Schema.
 import { z } from 'zod';
 import { CATALOGUE, CommandType, RESTARTABLE_SERVICES } from '@duet/sim-core';

@@ -1,4 +1,4 @@
-// The local stack (DESIGN §4): real Kafka and PostgreSQL from @duet/stack, the registry's topics,
+// The local stack (docs/design.md#modes): real Kafka and PostgreSQL from @duet/stack, the registry's topics,
 // and the five service processes, all on 127.0.0.1, all in one stack dir. `up` is idempotent (it
 // adopts whatever of the stack already runs), `down` stops everything `up` started.
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// The five service processes of the local stack (DESIGN §2), in one explicit list: what each runs,
+// The five service processes of the local stack (docs/design.md#services-and-contracts), in one explicit list: what each runs,
 // the ports it serves and the environment it is configured by (services/*/src/config.ts).
 import { defaultPorts, type StackPorts } from './stack-layout';
 

@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 
-// The run digest (DESIGN §3): SHA-256 over the canonical per-tick KPIs and the final per-handset
+// The run digest (docs/design.md#time-shards-and-determinism): SHA-256 over the canonical per-tick KPIs and the final per-handset
 // state. Every value is an integer written as a little-endian IEEE double (exact for safe
 // integers), so no floating-point summation order can leak shard layout into the result.
 

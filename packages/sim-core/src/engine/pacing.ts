@@ -1,6 +1,6 @@
-// Pacing (DESIGN §3): as fast as possible for what-if runs, or real time × factor for load
+// Pacing (docs/design.md#time-shards-and-determinism): as fast as possible for what-if runs, or real time × factor for load
 // tests, where tick t is due at start + t × tickSeconds / factor on the wall clock and the run
-// reports its lag instead of drifting silently. The wall clock is injected (STYLE principle 6).
+// reports its lag instead of drifting silently. The wall clock is injected (conventions.md principle 6).
 
 export interface WallClock {
   /** Milliseconds, monotonic. */

@@ -1,4 +1,4 @@
-// Counter-based randomness (DESIGN §3): a value is a pure function of
+// Counter-based randomness (docs/design.md#time-shards-and-determinism): a value is a pure function of
 // (seed, handset, persona, stream, tick). No generator state is carried between calls, so results
 // never depend on processing order, shard count, process layout or restarts.
 //

@@ -1,6 +1,6 @@
 import { mix32 } from './random';
 
-// Handsets are partitioned into shards by a stable hash of the handset id (DESIGN §3); Kafka
+// Handsets are partitioned into shards by a stable hash of the handset id (docs/design.md#time-shards-and-determinism); Kafka
 // partitions follow shards. The salt keeps shard placement independent of the random streams.
 const SHARD_SALT = 0x5eed_51ad;
 

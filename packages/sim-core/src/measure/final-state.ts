@@ -1,5 +1,5 @@
 // The final per-handset state that enters the run digest, per role: each service reports the
-// columns it owns, and the digest orders them by name and handset id (DESIGN §3).
+// columns it owns, and the digest orders them by name and handset id (docs/design.md#time-shards-and-determinism).
 import type { AgentShard } from '../model/agent';
 import type { HypervisorShard } from '../model/hypervisor';
 import type { PersonaShard } from '../model/workload';

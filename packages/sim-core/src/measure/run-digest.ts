@@ -1,7 +1,7 @@
 import { DigestBuilder } from '../engine/digest';
 
 /**
- * The run digest (DESIGN §3): every tick's KPI vector in tick order, then the final per-handset
+ * The run digest (docs/design.md#time-shards-and-determinism): every tick's KPI vector in tick order, then the final per-handset
  * state columns in name order. The in-process simulation and the telemetry service (which sums
  * the services' parts) feed it the same integers, so their digests agree.
  */

@@ -1,6 +1,6 @@
-// Per-tick fleet KPIs, measured apart from behaviour (STYLE principle 7): counters come from the
+// Per-tick fleet KPIs, measured apart from behaviour (conventions.md principle 7): counters come from the
 // tick's events, gauges from a read of the state columns after the tick. Every KPI is an integer
-// summed over handsets, so combining shards in any order gives the same numbers (DESIGN §3).
+// summed over handsets, so combining shards in any order gives the same numbers (docs/design.md#time-shards-and-determinism).
 import { BATTERY_LOW_PERMILLE } from '../model/calibration';
 import { EventKind, GuestState, flowLeavesBusiness } from '../model/enums';
 import { EventBuffer } from '../model/events';

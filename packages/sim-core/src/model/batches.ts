@@ -1,5 +1,5 @@
 // The per-tick exchange between a persona runtime and hypervisor-core for one shard, as columns
-// (DESIGN §3, §5; proto/duet/persona/v1). Index i is the shard's i-th handset. Batches are
+// (docs/design.md#time-shards-and-determinism, #scale-and-performance; proto/duet/persona/v1). Index i is the shard's i-th handset. Batches are
 // allocated once per shard and overwritten every tick.
 
 export const WorldRequest = { NONE: 0, SUSPEND: 1, RESUME: 2, WIPE: 3, LOCK: 4, UNLOCK: 5 } as const;

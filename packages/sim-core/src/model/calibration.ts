@@ -1,13 +1,13 @@
-// Every constant the behaviour models use, with its source id from shared/DOMAIN.md §6 or a
+// Every constant the behaviour models use, with its source id from docs/sources.md or a
 // label saying what it is not: V verified, V-press vendor quoted by the press, D derived from
 // sourced figures, NV an assumption of ours (no source found): change those freely.
 import { App } from './enums';
 
 // --- Time -------------------------------------------------------------------------------------
-export const DEFAULT_TICK_SECONDS = 60; // simulated seconds per tick (DESIGN §3 default)
+export const DEFAULT_TICK_SECONDS = 60; // simulated seconds per tick (docs/design.md#time-shards-and-determinism default)
 export const MINUTES_PER_DAY = 1440;
 
-// --- Usage (DOMAIN §4.1) ------------------------------------------------------------------------
+// --- Usage (docs/sources.md#usage) ------------------------------------------------------------------------
 export const DAILY_USE_MINUTES = 59.23; // minutes of phone use per day, Böhmer et al. 2011 [W3][W4]
 export const MEAN_SESSION_SECONDS = 71.56; // average app session [W4]
 export const SESSIONS_PER_DAY = (DAILY_USE_MINUTES * 60) / MEAN_SESSION_SECONDS; // ≈ 49.7 sessions/day, D
@@ -82,7 +82,7 @@ export const EMAIL_SYNC_CPU_MHZ = 80; // NV
 export const CONNECTION_KBPS_3G = 1344; // [N2]
 export const CONNECTION_KBPS_LTE = 5000; // NV (LTE handsets of 2011–12)
 
-// --- Hypervisor (DOMAIN §1.3–1.4) -------------------------------------------------------------
+// --- Hypervisor (docs/sources.md#mvp-the-hypervisor) -------------------------------------------------------------
 // World-switch overhead as a share of guest CPU time: "tax on the CPU of 2 percent at most",
 // VMware marketing for the 2008 type-1 design [P5]; used as an upper bound (V-press).
 export const WORLD_SWITCH_OVERHEAD = 0.02; // [P5]
@@ -110,7 +110,7 @@ export const MINUTES_TO_UNLOCK = 30;
 // Provisioning of the business world starts for each handset within this window (NV).
 export const DEFAULT_ENROLLMENT_WINDOW_MINUTES = 120;
 
-// --- Battery (DOMAIN §4.2) --------------------------------------------------------------------
+// --- Battery (docs/sources.md#battery) --------------------------------------------------------------------
 // Standby: "up to 29 days standby" for the 1500 mAh Optimus One [L1]: 1500 / (29 × 24) ≈ 2.2 mA (D).
 export const STANDBY_MA = 1500 / (29 * 24); // D from [L1]
 // Guest world held awake (mvpkm takes a host wake lock while the monitor runs [C2]); magnitude NV.
@@ -150,11 +150,11 @@ export const UNPLUG_ABOVE_PERMILLE = 900; // NV
 // Initial charge at tick 0: uniform in [40 %, 100 %] (NV).
 export const INITIAL_CHARGE_MIN_PERMILLE = 400;
 
-// --- Cross-persona flows (DESIGN §1) -----------------------------------------------------------
+// --- Cross-persona flows (docs/design.md#the-domain) -----------------------------------------------------------
 // Chance per minute of an active session that the user tries to move data across personas (NV).
 export const FLOW_ATTEMPTS_PER_SESSION_MINUTE = 0.03;
 
-// --- Agent and compliance (DOMAIN §4.5–4.6) ---------------------------------------------------
+// --- Agent and compliance (docs/sources.md#check-ins, #compliance-rates) ---------------------------------------------------
 // Users who removed their PIN: 22 % of enterprises saw it [R1]; we give 22 % of users no passcode (D).
 export const NO_PASSCODE_SHARE = 0.22; // [R1], D
 export const NUMERIC_PASSCODE_SHARE = 0.5; // NV (of the rest)

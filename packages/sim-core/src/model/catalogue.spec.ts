@@ -5,7 +5,7 @@ import { CATALOGUE, modelByName, modelIndexByName } from './catalogue';
 describe('CATALOGUE', () => {
   const sut = CATALOGUE;
 
-  it('lists the eight LG handsets of DOMAIN §3 under unique kebab-case names', () => {
+  it('lists the eight LG handsets of docs/sources.md under unique kebab-case names', () => {
     const names = sut.map((handset) => handset.name);
     expect(names).toEqual(['optimus-one', 'optimus-2x', 'optimus-black', 'optimus-3d', 'optimus-lte', 'optimus-4x-hd', 'optimus-g', 'intuition']);
     for (const name of names) expect(name).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);

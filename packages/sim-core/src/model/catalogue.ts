@@ -1,4 +1,4 @@
-// LG Android handsets of 2010–2012 that a simulated fleet is drawn from (DOMAIN §3).
+// LG Android handsets of 2010–2012 that a simulated fleet is drawn from (docs/sources.md#lg-handsets).
 // Every figure carries the DOMAIN source id it comes from; figures DOMAIN marks NV (not verified)
 // are named in `notes` and never presented as fact in the typed fields.
 // DOMAIN gives sources per model, so a figure cites its model's set unless DOMAIN names one source.
@@ -41,7 +41,7 @@ export const CATALOGUE: readonly HandsetModel[] = Object.freeze([
     batteryMah: 1500, // [L1][L2]; LGIP-400N, 5.6 Wh
     androidAtLaunch: '2.2.1', // [L1][L2]
     apiLevel: 8, // Android 2.2.x is API 8
-    lte: false, // D: DOMAIN §3 lists no LTE for this 2010 model
+    lte: false, // D: docs/sources.md#lg-handsets lists no LTE for this 2010 model
     sources: ['L1', 'L2'],
     notes: 'CDMA variants use the MSM7627; upgradable to Android 2.3.3; "up to 29 days standby" is a vendor claim [L1][L2].',
   }),
@@ -55,7 +55,7 @@ export const CATALOGUE: readonly HandsetModel[] = Object.freeze([
     batteryMah: 1500, // [L3]–[L6]
     androidAtLaunch: '2.2', // [L3]–[L6]
     apiLevel: 8, // Android 2.2 is API 8
-    lte: false, // D: DOMAIN §3 lists no LTE for this 2010–11 model
+    lte: false, // D: docs/sources.md#lg-handsets lists no LTE for this 2010–11 model
     sources: ['L3', 'L4', 'L5', 'L6'],
     notes: 'Android 2.3 was promised at launch [L3]–[L6].',
   }),
@@ -69,7 +69,7 @@ export const CATALOGUE: readonly HandsetModel[] = Object.freeze([
     batteryMah: 1500, // [L7][L8]
     androidAtLaunch: '2.2.2', // [L7][L8]
     apiLevel: 8, // Android 2.2.x is API 8
-    lte: false, // D: DOMAIN §3 lists no LTE for this 2011 model
+    lte: false, // D: docs/sources.md#lg-handsets lists no LTE for this 2011 model
     sources: ['L7', 'L8'],
     notes:
       'SoC part number OMAP3630 is NV (not verified); the sources say only "TI OMAP 3". Battery life anchors: ~8 h average use [L23], LG claims two days [L25].',
@@ -84,7 +84,7 @@ export const CATALOGUE: readonly HandsetModel[] = Object.freeze([
     batteryMah: 1500, // [L9]–[L12]
     androidAtLaunch: '2.2', // [L9]–[L12]
     apiLevel: 8, // Android 2.2 is API 8
-    lte: false, // D: DOMAIN §3 lists no LTE for this 2011 model
+    lte: false, // D: docs/sources.md#lg-handsets lists no LTE for this 2011 model
     sources: ['L9', 'L10', 'L11', 'L12'],
     notes:
       'RAM is ambiguous: 512 MB per [L12]; other sources say "4 GB DDR2", probably 4 Gbit, so treat RAM as unreliable. Spain shipped Android 2.3 [L9]–[L12].',

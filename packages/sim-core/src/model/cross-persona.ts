@@ -1,5 +1,5 @@
 // Cross-persona flows are always mediated by the hypervisor and decided by the effective policy
-// (DESIGN §1). Field semantics follow AMAPI's CrossProfilePolicies [A1].
+// (docs/design.md#the-domain). Field semantics follow AMAPI's CrossProfilePolicies [A1].
 import { FlowKind } from './enums';
 import type { EffectivePolicy } from './policy';
 

@@ -5,7 +5,7 @@ export const Persona = { PERSONAL: 1, BUSINESS: 2 } as const;
 export type Persona = (typeof Persona)[keyof typeof Persona];
 export const PERSONA_NAMES: Record<number, string> = { 0: 'handset', 1: 'personal', 2: 'business' };
 
-// Guest (business) world lifecycle, DESIGN §1; MVP's shipped lifecycle in DOMAIN §1.6 [C2].
+// Guest (business) world lifecycle, docs/design.md#the-domain; MVP's shipped lifecycle in docs/sources.md#mvp-the-hypervisor [C2].
 export const GuestState = {
   NOT_PROVISIONED: 1,
   DOWNLOADING_IMAGE: 2,
@@ -67,7 +67,7 @@ export const APP_PACKAGES: Record<number, string> = {
 };
 export const APP_NAMES: Record<number, string> = Object.fromEntries(Object.entries(App).map(([name, code]) => [code, name.toLowerCase()]));
 
-// Cross-persona flows (DESIGN §1), always mediated by the hypervisor.
+// Cross-persona flows (docs/design.md#the-domain), always mediated by the hypervisor.
 export const FlowKind = {
   COPY_WORK_TO_PERSONAL: 1,
   COPY_PERSONAL_TO_WORK: 2,
@@ -85,6 +85,6 @@ export function flowLeavesBusiness(kind: number): boolean {
 export const EnforcementAction = { NONE: 0, WARN: 1, SUSPEND_BUSINESS_WORLD: 2, WIPE_BUSINESS_WORLD: 3 } as const;
 export type EnforcementAction = (typeof EnforcementAction)[keyof typeof EnforcementAction];
 
-// Remote commands on the business side (DOMAIN §2.4: AMAPI issueCommand, Horizon Mobile "zap").
+// Remote commands on the business side (docs/sources.md#policy-model: AMAPI issueCommand, Horizon Mobile "zap").
 export const CommandType = { LOCK: 1, RESET_PASSWORD: 2, SUSPEND_BUSINESS_WORLD: 3, WIPE_BUSINESS_WORLD: 4, REPROVISION: 5, UNLOCK: 6 } as const;
 export type CommandType = (typeof CommandType)[keyof typeof CommandType];

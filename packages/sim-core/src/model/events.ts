@@ -1,4 +1,4 @@
-// Domain events, emitted by behaviour and measured elsewhere (STYLE principle 7). One buffer per
+// Domain events, emitted by behaviour and measured elsewhere (conventions.md principle 7). One buffer per
 // shard and tick, columnar like the Kafka payload (proto/duet/events/v1): it grows by doubling and
 // is reused across ticks, so emitting allocates nothing in steady state.
 

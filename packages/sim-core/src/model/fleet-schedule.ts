@@ -2,7 +2,7 @@
 // leaving) in a k6-style ramp, batches of handsets losing power, and the restarts of the services
 // the handsets depend on. Every answer is a pure function of the run's config, the seed, the
 // handset id and the tick, so each role of each shard (core or service) derives the same schedule
-// from the run's config alone and shard layout never changes the result (DESIGN §3).
+// from the run's config alone and shard layout never changes the result (docs/design.md#time-shards-and-determinism).
 import { SeededPermutation } from '../engine/permutation';
 import { CounterRandom, Stream } from '../engine/random';
 import type { ValidationIssue } from '../errors';

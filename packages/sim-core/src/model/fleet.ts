@@ -125,7 +125,7 @@ function checkPositive(path: string, value: number | undefined, issues: Validati
 }
 
 /**
- * Static attributes of the handsets one shard owns, as columns (DESIGN §5). Index i of every
+ * Static attributes of the handsets one shard owns, as columns (docs/design.md#scale-and-performance). Index i of every
  * column is the handset `ids[i]`.
  */
 export class FleetShard {

@@ -1,7 +1,7 @@
 // The hypervisor model (hypervisor-core's model), per handset: the host (personal) and guest
 // (business) worlds, the guest lifecycle, CPU share with world-switch overhead, memory split and
 // ballooning, battery drain and charging, low-battery suspension, remote commands, and mediation
-// of cross-persona flows. MVP's shipped architecture is in shared/DOMAIN.md §1.3–1.4.
+// of cross-persona flows. MVP's shipped architecture is in docs/sources.md#mvp-the-hypervisor.
 import { CounterRandom, Stream } from '../engine/random';
 import { DemandBatch, FlowResult, GrantBatch, WorldRequest } from './batches';
 import {

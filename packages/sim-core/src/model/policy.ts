@@ -39,7 +39,7 @@ const passwordRequirementsSchema = z.strictObject({
   unifiedLockSettings: z.enum(['ALLOW_UNIFIED_WORK_AND_PERSONAL_LOCK', 'REQUIRE_SEPARATE_WORK_LOCK']).optional(),
 });
 
-// Defaults are AMAPI's CrossProfilePolicies defaults [A1], DOMAIN §2.1.
+// Defaults are AMAPI's CrossProfilePolicies defaults [A1], docs/sources.md#policy-model.
 const crossProfilePoliciesSchema = z.strictObject({
   crossProfileCopyPaste: z.enum(['COPY_FROM_WORK_TO_PERSONAL_DISALLOWED', 'CROSS_PROFILE_COPY_PASTE_ALLOWED']).default('COPY_FROM_WORK_TO_PERSONAL_DISALLOWED'),
   crossProfileDataSharing: z
@@ -91,7 +91,7 @@ const duetSettingsSchema = z.strictObject({
     })
     .optional(),
   // D: 256 MB is the 2009 plan for hypervisor + 2 guests [P8]; half of it is the default guest allotment.
-  // MVP's shipped guest size is NV (DOMAIN §5.3); the 64..1024 MB bounds are a choice.
+  // MVP's shipped guest size is NV (docs/sources.md#not-verified); the 64..1024 MB bounds are a choice.
   guestMemoryMb: z.int().min(64).max(1024).default(128),
 });
 

@@ -1,6 +1,6 @@
 import { DEFAULT_TICK_SECONDS, MINUTES_PER_DAY } from './calibration';
 
-/** Maps ticks to simulated time of day. Pure: no wall clock enters the model (DESIGN §3). */
+/** Maps ticks to simulated time of day. Pure: no wall clock enters the model (docs/design.md#time-shards-and-determinism). */
 export class SimulationClock {
   constructor(
     readonly tickSeconds: number = DEFAULT_TICK_SECONDS,

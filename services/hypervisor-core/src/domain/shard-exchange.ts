@@ -65,7 +65,7 @@ export class ShardExchange {
     readonly run: PreparedRun,
     readonly shard: number,
     private readonly onTick: (report: TickReport) => void,
-    /** Wall clock in milliseconds, for measuring only (STYLE principle 6); never enters the model. */
+    /** Wall clock in milliseconds, for measuring only (conventions.md principle 6); never enters the model. */
     private readonly now: () => number = () => 0,
   ) {
     const { fleet, random, clock, registry } = run;

@@ -1,4 +1,4 @@
-// The persona runtime's ports (STYLE principle 3): its peers, each with a gRPC adapter
+// The persona runtime's ports (conventions.md principle 3): its peers, each with a gRPC adapter
 // (networked) and an in-process one (embedded). Messages are the contracts' generated types.
 import type { hypervisor, policy } from '@duet/contracts';
 import type { EventBuffer, StateColumns } from '@duet/sim-core';

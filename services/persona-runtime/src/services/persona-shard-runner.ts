@@ -1,7 +1,7 @@
-// One persona of one shard of one run, tick by tick (DESIGN §3): compute demands, exchange them
+// One persona of one shard of one run, tick by tick (docs/design.md#time-shards-and-determinism): compute demands, exchange them
 // with hypervisor-core for grants, apply the grants, and for the business persona let the MDM
 // agent check in with the policy authority. The model is sim-core's; this class only moves its
-// batches through the ports, retrying peers that are briefly unavailable (DESIGN §6).
+// batches through the ports, retrying peers that are briefly unavailable (docs/design.md#quality-bars).
 import {
   AgentShard,
   DemandBatch,

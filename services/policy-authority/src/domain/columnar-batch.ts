@@ -4,7 +4,7 @@
 import { NonComplianceReason } from '@duet/sim-core';
 import type { IssueList } from './request-error';
 
-export const MAX_BATCH_ROWS = 100_000; // rows per batch: the largest shard DESIGN §5 plans for
+export const MAX_BATCH_ROWS = 100_000; // rows per batch: the largest shard docs/design.md#scale-and-performance plans for
 export const MAX_RUN_ID_LENGTH = 128; // characters
 export const MAX_NAME_LENGTH = 200; // characters of a group or model name
 export const PERMILLE_MAX = 1000;

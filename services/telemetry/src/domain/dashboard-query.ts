@@ -1,6 +1,6 @@
 // What the dashboard API asks for (GET /v1/dashboard/...), validated with zod once per request:
 // every problem becomes an Issue naming the query parameter as the caller spelled it and the rule
-// it broke, so a bad URL answers 400 with the reason instead of reaching PostgreSQL (DESIGN §6).
+// it broke, so a bad URL answers 400 with the reason instead of reaching PostgreSQL (docs/design.md#quality-bars).
 import * as z from 'zod';
 import { QueryError, type Issue } from './errors';
 

@@ -1,5 +1,5 @@
 // Errors the domain reports to its adapters: each names what was wrong and the rule it broke, so
-// an HTTP client, a gRPC caller or a log reader can fix the input (DESIGN §6).
+// an HTTP client, a gRPC caller or a log reader can fix the input (docs/design.md#quality-bars).
 
 export interface Issue {
   /** The parameter or field at fault, as the caller spelled it (`from`, `to_tick`, `columns.3`). */

@@ -1,5 +1,5 @@
 // Event series: each tick's handset events counted by kind for every value of every dimension
-// (DESIGN §2). Counts are sums, so batches of one tick add up in any order; a batch's identity is
+// (docs/design.md#services-and-contracts). Counts are sums, so batches of one tick add up in any order; a batch's identity is
 // its (shard, tick, role): each role publishes exactly one batch per shard and tick, empty or not,
 // which makes a redelivered batch recognisable and tells when a run's events are all counted.
 import { PERSONA_NAMES, EventKind } from '@duet/sim-core';

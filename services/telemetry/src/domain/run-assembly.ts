@@ -1,4 +1,4 @@
-// Assembles a run from the parts the services publish (DESIGN §2, §3): each role of each shard
+// Assembles a run from the parts the services publish (docs/design.md#services-and-contracts, #time-shards-and-determinism): each role of each shard
 // sends its part of every tick's KPIs and, at the end, its part of the final per-handset state.
 // A tick is final once every part of it and of every earlier tick is in; final ticks feed the
 // run digest in order, and the run completes when every tick is final and every final-state part

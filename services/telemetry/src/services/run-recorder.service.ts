@@ -37,7 +37,7 @@ interface RunState {
 const CACHED_RUNS = 8; // runs held in memory; others are reloaded from PostgreSQL when a message needs them
 
 /**
- * Records runs from the event topics (DESIGN §2): registers a run at STARTED, assembles its
+ * Records runs from the event topics (docs/design.md#services-and-contracts): registers a run at STARTED, assembles its
  * ticks and final state from the roles' parts, counts its events per dimension, and completes it
  * with its digest and summary. Everything is stored before the message is acknowledged, so after
  * a restart (or a redelivery) the run continues from PostgreSQL; a message whose content breaks
@@ -268,7 +268,7 @@ export class RunRecorder {
     }
   }
 
-  /** Runs a domain step; a part breaking the contract is logged and skipped (DESIGN §6). */
+  /** Runs a domain step; a part breaking the contract is logged and skipped (docs/design.md#quality-bars). */
   private skipBad<T>(step: () => T): T | 'skipped' {
     try {
       return step();
