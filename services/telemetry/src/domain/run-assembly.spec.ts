@@ -84,6 +84,17 @@ describe('RunAssembly', () => {
     );
   });
 
+  it('refuses a final-state column named __proto__, and Object.prototype stays as it was', () => {
+    const sut = new RunAssembly(PLAN);
+    const mine = [0, 1, 2, 3].find((id) => shardOf(id, PLAN.shards) === 0)!;
+    const columns = JSON.parse('{"__proto__": [7], "constructor": [8]}') as Record<string, number[]>;
+    const error = thrown(() => sut.addFinalStatePart({ shard: 0, role: Role.PERSONAL, handsetIds: [mine], columns }));
+    expect(error).toBeInstanceOf(PartError);
+    expect((error as PartError).issues.map((issue) => `${issue.parameter} [${issue.rule}]`)).toEqual(['columns.__proto__ [name]']);
+    expect(Object.getOwnPropertyNames(Object.prototype).filter((name) => /^\d+$/.test(name))).toEqual([]);
+    expect(({} as Record<string, unknown>)[mine]).toBeUndefined();
+  });
+
   it('assembles from shuffled role parts the digest and summary of the in-process simulation', () => {
     const run = simulateRun(SMALL_RUN_CONFIG);
     const sut = new RunAssembly({

@@ -49,6 +49,10 @@ export interface RunResult {
   readonly summary: RunSummary;
 }
 
+// What a final-state column may be called (sim-core measure/final-state.ts names them in camelCase):
+// a name such as __proto__ would otherwise reach the assembly's object and, through it, Object.prototype.
+const COLUMN_NAME = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
+
 // Final-state columns the run summary reads (sim-core measure/summary.ts).
 const SUMMARY_COLUMNS = ['emptyCount', 'personalBusinessItems'] as const;
 
@@ -65,7 +69,8 @@ export class RunAssembly {
   private readonly totalValues = new Float64Array(KPI_COUNT);
   private lastValues: Float64Array<ArrayBufferLike> = new Float64Array(KPI_COUNT);
   private readonly finalParts = new Set<number>();
-  private readonly finalState: Record<string, Float64Array> = {};
+  // No prototype: a column named like one of Object.prototype's members stays a plain column.
+  private readonly finalState: Record<string, Float64Array> = Object.create(null) as Record<string, Float64Array>;
   private finalTicks = 0;
 
   constructor(readonly plan: RunPlan) {}
@@ -200,7 +205,13 @@ export class RunAssembly {
       }
     }
     for (const [name, values] of Object.entries(part.columns)) {
-      if (values.length !== ids.length)
+      if (!COLUMN_NAME.test(name))
+        issues.push({
+          parameter: `columns.${name.slice(0, 64)}`,
+          rule: 'name',
+          message: 'a state column is named with letters and digits, starting with a letter',
+        });
+      else if (values.length !== ids.length)
         issues.push({ parameter: `columns.${name}`, rule: 'length', message: `must hold one value per handset (${ids.length}), got ${values.length}` });
     }
     if (issues.length > 0) throw new PartError(`final-state part of run ${this.plan.runId}`, issues);
