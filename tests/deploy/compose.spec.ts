@@ -53,7 +53,7 @@ interface ComposeService {
 }
 
 /**
- * The service folders that run as several identical replicas (DESIGN: shards come from Kafka's
+ * The service folders that run as several identical replicas (docs/design.md#scale-out-and-failover: shards come from Kafka's
  * consumer groups): hypervisor-core, and persona-runtime once per persona.
  */
 const SCALED_FOLDERS = ['hypervisor-core', 'persona-runtime'];

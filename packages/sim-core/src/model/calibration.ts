@@ -126,7 +126,7 @@ export const VPN_TRAFFIC_OVERHEAD = 0.1; // NV, share of business radio throughp
 // Charger: 1 A USB charger of the era (NV); charge current above 80% tapers (NV).
 export const CHARGER_MA = 1000;
 export const CHARGE_TAPER_FROM_PERMILLE = 800;
-// Android's low-battery warning fires at 15 % (AOSP default; not in DOMAIN: NV here).
+// Android's low-battery warning fires at 15 % (AOSP default; no source in docs/sources.md: NV here).
 export const BATTERY_LOW_PERMILLE = 150;
 // Duet's hypervisor suspends the guest below 5 % and resumes it above 10 % (D: our design).
 export const GUEST_SUSPEND_BELOW_PERMILLE = 50;

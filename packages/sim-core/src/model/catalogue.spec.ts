@@ -11,7 +11,7 @@ describe('CATALOGUE', () => {
     for (const name of names) expect(name).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
   });
 
-  it.each(CATALOGUE.map((handset) => [handset.name, handset] as const))('gives %s DOMAIN sources and sane figures', (_name, handset) => {
+  it.each(CATALOGUE.map((handset) => [handset.name, handset] as const))('gives %s source ids of docs/sources.md and sane figures', (_name, handset) => {
     expect(handset.sources.length).toBeGreaterThan(0);
     for (const source of handset.sources) expect(source).toMatch(/^[A-Z]\d+$/);
     expect([1, 2, 4]).toContain(handset.cores);
@@ -31,7 +31,7 @@ describe('CATALOGUE', () => {
     for (const handset of sut) expect(handset.apiLevel).toBe(apiLevelOf[handset.androidAtLaunch]);
   });
 
-  it('names the figures DOMAIN marks not verified in notes instead of stating them', () => {
+  it('names the figures docs/sources.md marks not verified in notes instead of stating them', () => {
     expect(modelByName('optimus-black').soc).not.toContain('3630');
     expect(modelByName('optimus-black').notes).toMatch(/OMAP3630.*NV/);
     expect(modelByName('optimus-lte').soc).not.toContain('MSM8660');

@@ -1,7 +1,7 @@
 // LG Android handsets of 2010–2012 that a simulated fleet is drawn from (docs/sources.md#lg-handsets).
-// Every figure carries the DOMAIN source id it comes from; figures DOMAIN marks NV (not verified)
-// are named in `notes` and never presented as fact in the typed fields.
-// DOMAIN gives sources per model, so a figure cites its model's set unless DOMAIN names one source.
+// Every figure carries the id of its source in docs/sources.md; figures marked NV (not verified)
+// there are named in `notes` and never presented as fact in the typed fields.
+// The sources back a model as a whole, so a figure cites its model's set unless one source alone gives it.
 // `lte` is true only where a source names LTE.
 
 import { ValidationError } from '../errors';
@@ -20,7 +20,7 @@ export interface HandsetModel {
   /** API level of `androidAtLaunch`: 2.2 → 8, 2.3.3–2.3.7 → 10, 4.0–4.0.2 → 14, 4.0.3–4.0.4 → 15. */
   readonly apiLevel: number;
   readonly lte: boolean;
-  /** DOMAIN source ids behind the figures, e.g. `['L3', 'L4']`. */
+  /** Ids of docs/sources.md's sources behind the figures, e.g. `['L3', 'L4']`. */
   readonly sources: readonly string[];
   /** Caveats: figures the sources disagree on or that are not verified (NV). */
   readonly notes?: string;
