@@ -4,7 +4,8 @@
 //    consumer groups. One instance of each kind is killed in turn, each in its own run, and not
 //    restarted: the survivor takes its shards over from their checkpoints.
 // 2. One instance of everything (`up --replicas 1` stops the extra ones). Each part in turn, the
-//    Kafka broker included, is killed mid-run and brought back by `duet stack up`.
+//    Kafka broker included, is killed mid-run and brought back by `duet stack up`; PostgreSQL is
+//    restarted (fast shutdown) mid-run the same way.
 //
 // Every run must end with the pure core's digest, and telemetry must count exactly the events of
 // the fault-free run (per dimension, event kind and value): none lost, none counted twice, though
@@ -12,6 +13,10 @@
 //
 // Size: the quickstart reduced to 240 handsets over 4 simulated hours (240 ticks) on 16 shards, so
 // that each of two instances holds shards (16 partitions, 8 each); checkpoints every 30 ticks.
+// Paced at real time ×600 (0.1 s a tick, the digest is the same at any pace) so that telemetry,
+// whose completed ticks say when to kill, keeps up with the services: a kill at its tick 45 is
+// then a kill in the middle of every shard's run, not after the services were done.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +28,7 @@ import { freePortRange } from './support/free-port-range';
 import { stopProcesses } from './support/stop-processes';
 
 const SCENARIO = join(REPOSITORY_ROOT, 'scenarios', 'quickstart.yaml');
-const REDUCED = ['fleet.handsets=240', 'duration=4h', 'start=08:00', 'shards=16'];
+const REDUCED = ['fleet.handsets=240', 'duration=4h', 'start=08:00', 'shards=16', 'pacing.mode=real-time', 'pacing.speedFactor=600'];
 const KILL_AT_TICK = 45; // ticks final in telemetry before the kill: mid-run, past the first checkpoint (tick 29)
 const STACK_PORT_COUNT = 11;
 const STACK_UP_TIMEOUT_MS = 600_000;
@@ -51,7 +56,6 @@ describe('the local stack scales out and survives the loss of any instance', () 
   let environment: Record<string, string> = {};
   const started: StackPart[] = [];
   let baseline: Map<string, number> | undefined;
-  let database: Client;
   let runCount = 0;
 
   async function stackUp(extra: readonly string[]): Promise<StackPart[]> {
@@ -96,11 +100,18 @@ describe('the local stack scales out and survives the loss of any instance', () 
 
   /** Telemetry's event counts of a run, per dimension, event kind and value, summed over ticks. */
   async function eventCounts(runId: string): Promise<Map<string, number>> {
-    const { rows } = await database.query<{ key: string; total: string }>(
-      `SELECT dimension || '/' || event_kind || '/' || value AS key, sum(count) AS total FROM telemetry.series WHERE run_id = $1 GROUP BY 1`,
-      [runId],
-    );
-    return new Map(rows.map((row) => [row.key, Number(row.total)]));
+    // A connection per read: PostgreSQL is restarted by one of the cases.
+    const database = new Client({ connectionString: environment.DATABASE_URL, connectionTimeoutMillis: 10_000 });
+    await database.connect();
+    try {
+      const { rows } = await database.query<{ key: string; total: string }>(
+        `SELECT dimension || '/' || event_kind || '/' || value AS key, sum(count) AS total FROM telemetry.series WHERE run_id = $1 GROUP BY 1`,
+        [runId],
+      );
+      return new Map(rows.map((row) => [row.key, Number(row.total)]));
+    } finally {
+      await database.end();
+    }
   }
 
   async function expectSameAsFaultFree(outcome: RunResult): Promise<void> {
@@ -108,6 +119,12 @@ describe('the local stack scales out and survives the loss of any instance', () 
     const counts = await eventCounts(outcome.runId);
     expect(counts.size).toBeGreaterThan(0);
     expect(Object.fromEntries(counts)).toEqual(Object.fromEntries(baseline!));
+  }
+
+  /** Shards of the run an instance restored from a checkpoint, by its log: the takeovers it made. */
+  function restoredShards(instance: string, runId: string): number {
+    const logged = readFileSync(join(dir, 'logs', `${instance}.log`), 'utf8').split('\n');
+    return logged.filter((line) => line.includes(`run ${runId}: shard `) && line.includes('restored from its checkpoint')).length;
   }
 
   /** Kills the part once the run is past KILL_AT_TICK, and checks the run was still under way then. */
@@ -125,12 +142,9 @@ describe('the local stack scales out and survives the loss of any instance', () 
     const basePort = await freePortRange(STACK_PORT_COUNT);
     const parts = await stackUp(['--base-port', String(basePort), '--replicas', '2']);
     log(`stack up with 2 replicas: ${parts.map((part) => part.name).join(', ')}`);
-    database = new Client({ connectionString: environment.DATABASE_URL, connectionTimeoutMillis: 10_000 });
-    await database.connect();
   }, STACK_UP_TIMEOUT_MS);
 
   afterAll(async () => {
-    await database?.end().catch(() => undefined);
     let stillRunning: unknown[] | undefined;
     try {
       stillRunning = lastJson<{ stillRunning: unknown[] }>(
@@ -175,6 +189,8 @@ describe('the local stack scales out and survives the loss of any instance', () 
         `${victim} killed at tick ≥ ${KILL_AT_TICK}; run completed ${((Date.now() - killedAt) / 1000).toFixed(1)} s later (${outcome.wallSeconds.toFixed(1)} s in all)`,
       );
       await expectSameAsFaultFree(outcome);
+      // The survivor took the victim's shards over mid-run: it restored them from their checkpoints.
+      expect(restoredShards(victim.replace(/-2$/, ''), run.runId)).toBeGreaterThan(0);
       const after = await status();
       expect(after.find((each) => each.name === victim)?.running).toBe(false);
     },
@@ -206,6 +222,27 @@ describe('the local stack scales out and survives the loss of any instance', () 
       expect(restarted.pid).not.toBe(part.pid);
       const outcome = await finish(run);
       log(`${victim} killed at tick ≥ ${KILL_AT_TICK} and restarted; run completed ${((Date.now() - killedAt) / 1000).toFixed(1)} s later`);
+      await expectSameAsFaultFree(outcome);
+      // A restarted stateful instance took its shards up again from their checkpoints.
+      if (!['policy-authority', 'telemetry', 'kafka'].includes(victim)) expect(restoredShards(victim, run.runId)).toBeGreaterThan(0);
+    },
+    RUN_TIMEOUT_MS,
+  );
+
+  it(
+    'survives a PostgreSQL restart mid-run (fast shutdown, back with `duet stack up`) and ends like the fault-free run',
+    async () => {
+      const run = startRun();
+      const reached = await waitForTicks(run.runId, KILL_AT_TICK);
+      const postgres = (await status()).find((each) => each.name === 'postgres')!;
+      process.kill(postgres.pid!, 'SIGINT'); // fast shutdown: what restarting the server does
+      expect(reached.phase, `run ${run.runId} ended before PostgreSQL was stopped`).toBe('STARTED');
+      const stoppedAt = Date.now();
+      while (isPidAlive(postgres.pid!) && Date.now() - stoppedAt < 30_000) await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+      await new Promise((resolveWait) => setTimeout(resolveWait, 2_000)); // down a while: check-ins meet a closed door
+      await stackUp([]);
+      const outcome = await finish(run);
+      log(`PostgreSQL stopped at tick ≥ ${KILL_AT_TICK} and restarted; run completed ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s later`);
       await expectSameAsFaultFree(outcome);
     },
     RUN_TIMEOUT_MS,

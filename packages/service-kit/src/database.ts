@@ -82,3 +82,16 @@ export function integerArray(values: ArrayLike<number>): string {
   }
   return `${literal}}`;
 }
+
+// Errors that say PostgreSQL is not reachable now (restarting, down, out of connections), not that
+// the request was wrong: socket errors, SQLSTATE class 08 (connection), 53 (resources) and 57P
+// (operator intervention: shutdown, crash shutdown, cannot connect now).
+const TRANSIENT_SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTCONN', 'EHOSTUNREACH']);
+
+/** Whether a failed query may succeed when tried again shortly: the caller should retry, not fail. */
+export function isTransientDatabaseError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (TRANSIENT_SOCKET_ERRORS.has(code) || code.startsWith('08') || code.startsWith('53') || code.startsWith('57P'))) return true;
+  return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(error.message);
+}
