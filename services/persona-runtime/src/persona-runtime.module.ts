@@ -9,7 +9,6 @@ import { PersonaRunsService } from './services/persona-runs.service';
 
 export { HypervisorPeer, PeerUnavailable, PolicyGateway, type PolicyCallSchedule } from './domain/ports';
 export { MeasuredPolicyGateway, type PolicyLoadFigures, type PolicyMethod, type RpcFigures, type LatencyPercentiles } from './adapters/policy-gateway.measured';
-export { GrpcHypervisorPeer } from './adapters/hypervisor-peer.grpc';
 export { KafkaHypervisorPeer } from './adapters/hypervisor-peer.kafka';
 export { GrantInbox } from './domain/grant-inbox';
 export { GrpcPolicyGateway } from './adapters/policy-gateway.grpc';

@@ -3,15 +3,13 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { GRPC_LOADER_OPTIONS, PROTO_ROOT, type policy } from '@duet/contracts';
 import { PolicyGateway } from '../domain/ports';
-import { unary } from './hypervisor-peer.grpc';
-
-type Call<Request, Response> = Parameters<typeof unary<Request, Response>>[0];
+import { unary, type UnaryCall } from './grpc-unary';
 
 /** policy-authority over gRPC (duet.policy.v1.PolicyService), the batch calls the simulation uses. */
 export class GrpcPolicyGateway extends PolicyGateway {
   private readonly client: grpc.Client & {
-    EnrollBatch: Call<policy.EnrollBatchRequest, policy.EnrollBatchResponse>;
-    CheckInBatch: Call<policy.CheckInBatchRequest, policy.CheckInBatchResponse>;
+    EnrollBatch: UnaryCall<policy.EnrollBatchRequest, policy.EnrollBatchResponse>;
+    CheckInBatch: UnaryCall<policy.CheckInBatchRequest, policy.CheckInBatchResponse>;
   };
 
   constructor(address: string) {
