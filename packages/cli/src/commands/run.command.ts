@@ -31,6 +31,7 @@ interface RunOptions {
   out?: string;
   policyAuthority?: string;
   adminToken?: string;
+  serve: boolean;
 }
 
 /** What a run on the services gives besides its summary: wall-time figures the digest leaves out. */
@@ -38,6 +39,8 @@ interface ServicesRun {
   readonly summary: RunSummary;
   readonly pacing: PacingReport;
   readonly load?: LoadReport;
+  /** With --serve on a terminal: the embedded target, still serving, for `run` to close after Ctrl-C. */
+  readonly serving?: RunTarget;
 }
 
 const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/;
@@ -64,6 +67,7 @@ export function runCommand(setExitCode: (code: number) => void): Command {
       'load-test this policy authority: the business agents call its gRPC duet.policy.v1 API, and the run reports RPC latency, errors and rates (embedded target)',
     )
     .option('--admin-token <token>', 'bearer token of that policy authority’s PolicyAdminService (default: $ADMIN_TOKEN)')
+    .option('--serve', 'on a terminal, keep the embedded services and their dashboard up after the run until Ctrl-C', false)
     .action(async (file: string, options: RunOptions) =>
       setExitCode(await run(file, { ...options, adminToken: options.adminToken ?? process.env.ADMIN_TOKEN })),
     );
@@ -106,6 +110,7 @@ async function run(file: string, options: RunOptions): Promise<number> {
   let measurement: RunMeasurement | undefined;
   let pacing: PacingReport | undefined;
   let load: LoadReport | undefined;
+  let serving: RunTarget | undefined;
   if (options.target === 'core') {
     measurement = measureWithProgress(output, loaded, scenario.name);
     summary = measurement.summary;
@@ -119,15 +124,18 @@ async function run(file: string, options: RunOptions): Promise<number> {
       return outcome;
     }
     ({ summary, pacing, load } = outcome);
+    serving = outcome.serving;
     if (measuring !== undefined) {
       try {
         measurement = await awaitMeasurement(output, measuring, config.ticks);
       } catch (error) {
         output.error(`duet: run ${runId}: ${(error as Error).message}; no report written`);
+        await serving?.close();
         return ExitCode.BAD_INPUT;
       }
       if (measurement.summary.digest !== summary.digest) {
         output.error(`duet: run ${runId}: the services' digest ${summary.digest} differs from the core's ${measurement.summary.digest}; no report written`);
+        await serving?.close();
         return ExitCode.BAD_INPUT;
       }
     }
@@ -174,7 +182,19 @@ async function run(file: string, options: RunOptions): Promise<number> {
     load,
     report: paths,
   });
+  if (serving !== undefined) await serveUntilInterrupted(output, serving);
   return report.passed ? ExitCode.OK : ExitCode.THRESHOLDS_FAILED;
+}
+
+/** Keeps the embedded services (and the dashboard) up until Ctrl-C, then stops them. */
+async function serveUntilInterrupted(output: Output, target: RunTarget): Promise<void> {
+  output.line(`serving      the dashboard stays at ${target.addresses.dashboard} until you press Ctrl-C`);
+  await new Promise<void>((resolveInterrupt) => {
+    process.once('SIGINT', () => resolveInterrupt());
+    process.once('SIGTERM', () => resolveInterrupt());
+  });
+  output.line('stopping the embedded services');
+  await target.close();
 }
 
 /** Why the run cannot go on the chosen target as asked; undefined when it can. */
@@ -214,6 +234,7 @@ async function runOnServices(output: Output, loaded: LoadedScenario, runId: stri
   const progress = output.progress(config.ticks, scenario.name);
   const paced = pacingOf(config).mode === 'real-time';
   let firstTickAt: number | undefined;
+  let keepServing = false;
   try {
     const outcome = await runScenario(target, { runId, scenario: scenario.name, config }, (state) => {
       if (state.ticksCompleted > 0) firstTickAt ??= performance.now();
@@ -243,10 +264,11 @@ async function runOnServices(output: Output, loaded: LoadedScenario, runId: stri
             ticks: config.ticks,
             tickWallSeconds: outcome.tickWallSeconds,
           });
-    return { summary: outcome.summary, pacing, load };
+    keepServing = options.serve && options.target === 'embedded' && process.stdout.isTTY === true && !options.json;
+    return { summary: outcome.summary, pacing, load, serving: keepServing ? target : undefined };
   } finally {
     progress.stop();
-    await target.close();
+    if (!keepServing) await target.close();
   }
 }
 
