@@ -2,7 +2,7 @@
 // its events and its part of the KPIs, and at the end its part of the final per-handset state.
 // Telemetry assembles the parts into the fleet's series and the run digest.
 import { events as contract, telemetry } from '@duet/contracts';
-import { KPI_COUNT, KPI_NAMES, type EventBuffer, type StateColumns } from '@duet/sim-core';
+import { KPI_NAMES, type EventBuffer, type StateColumns } from '@duet/sim-core';
 import type { EventBus } from './event-bus';
 import { wireColumn } from './tick-exchange.codec';
 
@@ -18,14 +18,6 @@ export function kpisToMessage(values: ArrayLike<number>): telemetry.TickKpis {
   const message = {} as Record<string, number>;
   KPI_NAMES.forEach((name, k) => (message[name] = values[k]));
   return message as unknown as telemetry.TickKpis;
-}
-
-export function kpisFromMessage(message: telemetry.TickKpis | undefined): Float64Array {
-  const values = new Float64Array(KPI_COUNT);
-  if (message === undefined) return values;
-  const record = message as unknown as Record<string, number>;
-  KPI_NAMES.forEach((name, k) => (values[k] = Number(record[name] ?? 0)));
-  return values;
 }
 
 export function encodeEvents(runId: string, shard: number, tick: number, role: Role, events: EventBuffer): Uint8Array {

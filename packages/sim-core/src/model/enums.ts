@@ -17,7 +17,6 @@ export const GuestState = {
   WIPED: 8,
 } as const;
 export type GuestState = (typeof GuestState)[keyof typeof GuestState];
-export const GUEST_STATE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(GuestState).map(([name, code]) => [code, name]));
 
 export const EventKind = {
   SESSION_STARTED: 1, // a = app, b = 0
@@ -65,7 +64,6 @@ export const APP_PACKAGES: Record<number, string> = {
   7: 'com.facebook.katana',
   8: 'com.rovio.angrybirds',
 };
-export const APP_NAMES: Record<number, string> = Object.fromEntries(Object.entries(App).map(([name, code]) => [code, name.toLowerCase()]));
 
 // Cross-persona flows (docs/design.md#the-domain), always mediated by the hypervisor.
 export const FlowKind = {
@@ -76,7 +74,6 @@ export const FlowKind = {
   WORK_CONTACT_LOOKUP_FROM_PERSONAL: 5,
 } as const;
 export type FlowKind = (typeof FlowKind)[keyof typeof FlowKind];
-export const FLOW_KIND_NAMES: Record<number, string> = Object.fromEntries(Object.entries(FlowKind).map(([name, code]) => [code, name]));
 /** Flows that carry business data into the personal persona. */
 export function flowLeavesBusiness(kind: number): boolean {
   return kind === FlowKind.COPY_WORK_TO_PERSONAL || kind === FlowKind.SHARE_WORK_TO_PERSONAL || kind === FlowKind.WORK_CONTACT_LOOKUP_FROM_PERSONAL;
