@@ -66,6 +66,12 @@ export class RunDirectory {
     return this.runs.get(runId);
   }
 
+  /** The run, waiting (bounded) for its STARTED; undefined when it never came or the run ended. */
+  async activeRun(runId: string, timeoutMs: number): Promise<KnownRun | undefined> {
+    const run = await this.waitFor(runId, timeoutMs);
+    return run?.ended === undefined ? run : undefined;
+  }
+
   /** Runs under way. */
   active(): KnownRun[] {
     return [...this.runs.values()].filter((run) => run.ended === undefined);

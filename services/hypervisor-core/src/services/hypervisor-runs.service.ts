@@ -100,9 +100,8 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** The run as this instance knows it, waiting (bounded) for its STARTED; undefined when unknown or ended. */
-  async knownRun(runId: string, timeoutMs: number): Promise<KnownRun | undefined> {
-    const run = this.directory?.get(runId) ?? (await this.directory?.waitFor(runId, timeoutMs));
-    return run === undefined || run.ended !== undefined ? undefined : run;
+  knownRun(runId: string, timeoutMs: number): Promise<KnownRun | undefined> {
+    return this.directory?.activeRun(runId, timeoutMs) ?? Promise.resolve(undefined);
   }
 
   /** The per-tick exchange for one persona of one shard. */
