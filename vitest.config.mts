@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 // so a test and the code it drives share one copy of every class.
 export default defineConfig({
   test: {
-    include: ['packages/*/src/**/*.spec.ts', 'services/*/src/**/*.spec.ts', 'services/*/test/**/*.spec.ts', 'tests/**/*.spec.ts'],
+    include: ['apps/*/src/**/*.spec.ts', 'packages/*/src/**/*.spec.ts', 'services/*/src/**/*.spec.ts', 'services/*/test/**/*.spec.ts', 'tests/**/*.spec.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -18,7 +18,7 @@ const { values } = parseArgs({
 const TARGET_HANDSET_TICKS_PER_SECOND = 1_000_000;
 const TARGET_BYTES_PER_HANDSET = 2048;
 
-const bin = join(__dirname, '..', 'packages', 'cli', 'bin', 'duet.js');
+const bin = join(__dirname, '..', 'apps', 'duet', 'bin', 'duet.js');
 const results = [];
 for (let run = 1; run <= Number(values.runs); run++) {
   const child = spawnSync(

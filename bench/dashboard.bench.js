@@ -22,7 +22,7 @@ const INTERVAL_MILLISECONDS = 1_000; // one sample of each endpoint per wall sec
 const REQUEST_TIMEOUT_MILLISECONDS = 30_000; // a request slower than this counts as this and fails
 
 const root = join(__dirname, '..');
-const bin = join(root, 'packages', 'cli', 'bin', 'duet.js');
+const bin = join(root, 'apps', 'duet', 'bin', 'duet.js');
 const args = [bin, 'run', values.scenario, '--set', `fleet.handsets=${values.handsets}`, '--set', `duration=${values.duration}`];
 
 async function timed(url) {

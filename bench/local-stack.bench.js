@@ -33,7 +33,7 @@ const { values } = parseArgs({
   },
 });
 const root = join(__dirname, '..');
-const bin = join(root, 'packages', 'cli', 'bin', 'duet.js');
+const bin = join(root, 'apps', 'duet', 'bin', 'duet.js');
 const ticks = Number(values.ticks);
 const handsets = Number(values.handsets);
 const sets = [`fleet.handsets=${handsets}`, `duration=${ticks}m`, 'start=08:00', `shards=${values.shards}`];

@@ -28,7 +28,7 @@ const TARGET_SECONDS = 180; // issue #5: embedded, 100,000 handsets × 1 simulat
 const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ of /proc/<pid>/stat on Linux
 
 const root = join(__dirname, '..');
-const bin = join(root, 'packages', 'cli', 'bin', 'duet.js');
+const bin = join(root, 'apps', 'duet', 'bin', 'duet.js');
 // The VPN mandate lands at 08:00 of the simulated day; the scenario's thresholds (set for its
 // 10,000 handsets over 42 h) are cleared. `--out` makes every run measure and write its report.
 const overrides = [`fleet.handsets=${values.handsets}`, `duration=${values.duration}`, `shards=${values.shards}`, 'policies.1.at=8h', 'thresholds={}'];

@@ -1,9 +1,9 @@
-// The core's measurement on a worker thread (packages/cli/src/report/measurement-thread.ts), as
+// The core's measurement on a worker thread (apps/duet/src/report/measurement-thread.ts), as
 // `duet run` starts it beside the services: the same measurement as in this thread, and errors
 // that name what stopped it. Imported from the built package, where the worker's file lives.
 import { describe, expect, it } from 'vitest';
-import { startMeasurementThread } from '../../packages/cli/dist/report/measurement-thread.js';
-import { measureRun } from '../../packages/cli/dist/report/run-measurement.js';
+import { startMeasurementThread } from '../../apps/duet/dist/report/measurement-thread.js';
+import { measureRun } from '../../apps/duet/dist/report/run-measurement.js';
 import { CORE_SMALL } from '../golden/core-small.config';
 
 describe('measurement thread', () => {

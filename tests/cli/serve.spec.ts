@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPOSITORY_ROOT } from './duet-cli';
 
-const BIN = join(REPOSITORY_ROOT, 'packages', 'cli', 'bin', 'duet.js');
+const BIN = join(REPOSITORY_ROOT, 'apps', 'duet', 'bin', 'duet.js');
 const SMALL = ['--set', 'fleet.handsets=100', '--set', 'duration=1h'];
 const SCRIPT = '/usr/bin/script'; // util-linux, part of every Debian install (bsdutils)
 

@@ -57,17 +57,77 @@ describe('the repository stands alone', () => {
     // Folders with tracked files, so that a build's or a tool's leftovers do not count.
     const tracked = new Set(
       trackedFiles()
-        .map((file) => /^(packages|services)\/[^/]+\//.exec(file)?.[0])
+        .map((file) => /^(apps|packages|services)\/[^/]+\//.exec(file)?.[0])
         .filter((folder): folder is string => folder !== undefined),
     );
-    const folders = ['packages', 'services'].flatMap((parent) =>
+    const folders = ['apps', 'packages', 'services'].flatMap((parent) =>
       readdirSync(join(ROOT, parent), { withFileTypes: true })
         .filter((entry) => entry.isDirectory() && tracked.has(`${parent}/${entry.name}/`))
         .map((entry) => `${parent}/${entry.name}/`),
     );
     expect(folders).toContain('packages/sim-core/');
     expect(folders).toContain('services/hypervisor-core/');
+    expect(folders).toContain('apps/duet/');
     const missing = folders.filter((folder) => !readme.includes(`\`${folder}\``));
     expect(missing, `folders missing from README.md's folder map: ${missing.join(', ')}`).toEqual([]);
+  });
+});
+
+// The layers (issue #17): packages are libraries the services and the application build on, so
+// nothing under packages/ imports a service or the application, and services never import each other.
+describe('the layers', () => {
+  const WORKSPACES: Record<string, string> = {};
+  for (const parent of ['apps', 'packages', 'services']) {
+    for (const entry of readdirSync(join(ROOT, parent), { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      try {
+        const manifest = JSON.parse(readFileSync(join(ROOT, parent, entry.name, 'package.json'), 'utf8')) as { name: string };
+        WORKSPACES[manifest.name] = `${parent}/${entry.name}`;
+      } catch {
+        // not a workspace
+      }
+    }
+  }
+  const IMPORT = /(?:from\s+|import\s*\(\s*|require\s*\(\s*)['"]([^'"]+)['"]/g;
+
+  function importsOf(folder: string): { file: string; target: string }[] {
+    const found: { file: string; target: string }[] = [];
+    for (const file of trackedFiles().filter((name) => name.startsWith(`${folder}/`) && /\.(ts|mts|js|mjs)$/.test(name))) {
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      for (const match of text.matchAll(IMPORT)) {
+        const specifier = match[1]!;
+        const workspace = Object.keys(WORKSPACES).find((name) => specifier === name || specifier.startsWith(`${name}/`));
+        if (workspace !== undefined) found.push({ file, target: WORKSPACES[workspace]! });
+        else if (specifier.startsWith('.')) {
+          const resolved = join(file, '..', specifier);
+          const target = Object.values(WORKSPACES).find((dir) => resolved.startsWith(`${dir}/`));
+          if (target !== undefined) found.push({ file, target });
+        }
+      }
+    }
+    return found;
+  }
+
+  it('has the application and the libraries where the map says', () => {
+    expect(WORKSPACES['@duet/cli']).toBe('apps/duet');
+    expect(WORKSPACES['@duet/sim-core']).toBe('packages/sim-core');
+    // The scanner sees imports: the application wires the services together.
+    expect(importsOf('apps/duet').some(({ target }) => target === 'services/telemetry')).toBe(true);
+  });
+
+  it('has no import from packages/ into services/ or apps/', () => {
+    const upward = Object.values(WORKSPACES)
+      .filter((dir) => dir.startsWith('packages/'))
+      .flatMap((dir) => importsOf(dir).filter(({ target }) => !target.startsWith('packages/')))
+      .map(({ file, target }) => `${file} -> ${target}`);
+    expect(upward).toEqual([]);
+  });
+
+  it('has no service importing another service or the application', () => {
+    const across = Object.values(WORKSPACES)
+      .filter((dir) => dir.startsWith('services/'))
+      .flatMap((dir) => importsOf(dir).filter(({ target }) => target !== dir && !target.startsWith('packages/')))
+      .map(({ file, target }) => `${file} -> ${target}`);
+    expect(across).toEqual([]);
   });
 });

@@ -49,7 +49,7 @@ interface PacedResult {
 /** `duet` without blocking this process's event loop (the policy authority under test runs here). */
 function duetAsync(args: readonly string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(REPOSITORY_ROOT, 'packages', 'cli', 'bin', 'duet.js'), ...args], { cwd: REPOSITORY_ROOT });
+    const child = spawn(process.execPath, [join(REPOSITORY_ROOT, 'apps', 'duet', 'bin', 'duet.js'), ...args], { cwd: REPOSITORY_ROOT });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -153,7 +153,7 @@ describe('duet compare', () => {
 /** Like duet(), but without blocking this process, which serves the fake telemetry. */
 function duetAsync(args: readonly string[], environment: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(REPOSITORY_ROOT, 'packages', 'cli', 'bin', 'duet.js'), ...args], {
+    const child = spawn(process.execPath, [join(REPOSITORY_ROOT, 'apps', 'duet', 'bin', 'duet.js'), ...args], {
       cwd: REPOSITORY_ROOT,
       env: { ...process.env, ...environment },
     });

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const REPOSITORY_ROOT = join(__dirname, '..', '..', '..');
-const BIN = join(REPOSITORY_ROOT, 'packages', 'cli', 'bin', 'duet.js');
+const BIN = join(REPOSITORY_ROOT, 'apps', 'duet', 'bin', 'duet.js');
 
 export interface DuetResult {
   readonly status: number | null;
@@ -16,7 +16,7 @@ export interface DuetResult {
 }
 
 export function runDuet(args: readonly string[], options: { timeoutMs: number; environment?: Record<string, string> }): Promise<DuetResult> {
-  if (!existsSync(join(REPOSITORY_ROOT, 'packages', 'cli', 'dist', 'main.js'))) {
+  if (!existsSync(join(REPOSITORY_ROOT, 'apps', 'duet', 'dist', 'main.js'))) {
     throw new Error('the CLI is not built: run `npm run build` (npm test does it first)');
   }
   const started = performance.now();
