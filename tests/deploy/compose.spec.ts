@@ -37,7 +37,7 @@ interface PortConfig {
 
 interface ComposeService {
   image?: string;
-  build?: { context: string; dockerfile: string };
+  build?: { context: string; dockerfile: string; args?: Record<string, string> };
   container_name?: string;
   hostname?: string;
   deploy?: { replicas?: number };
@@ -230,9 +230,9 @@ const services = compose.services;
 const duetServices = Object.entries(services)
   .filter(([, service]) => service.build !== undefined)
   .map(([name, service]) => {
-    const match = /^services\/([^/]+)\/Dockerfile$/.exec(service.build!.dockerfile);
-    if (match === null) throw new Error(`${name}: build.dockerfile ${service.build!.dockerfile} is not services/<folder>/Dockerfile`);
-    return { name, service, folder: match[1], environment: stringEnvironment(service) };
+    const folder = service.build!.args?.SERVICE;
+    if (folder === undefined) throw new Error(`${name}: build.args.SERVICE does not name a folder under services/`);
+    return { name, service, folder, environment: stringEnvironment(service) };
   });
 
 /** The Duet services that run as several identical replicas (hypervisor-core, each persona runtime). */
@@ -369,9 +369,10 @@ describe('docker-compose.yml', () => {
   });
 
   describe.each(duetServices)('$name', ({ service, folder, environment }) => {
-    it('is built from its Dockerfile at the repository root', () => {
+    it("is built from the one Dockerfile at the repository root, for its service's folder", () => {
       expect(service.build!.context).toBe('.');
-      expect(existsSync(join(REPOSITORY_ROOT, service.build!.dockerfile))).toBe(true);
+      expect(service.build!.dockerfile).toBe('Dockerfile');
+      expect(serviceFolders).toContain(folder);
     });
 
     it("gives every variable its config requires, and no name the config doesn't read", () => {
@@ -557,14 +558,11 @@ describe('docker-compose.yml', () => {
   });
 });
 
-describe.each(serviceFolders)('services/%s/Dockerfile', (folder) => {
-  const path = join('services', folder, 'Dockerfile');
-  const { preamble, stages } = existsSync(join(REPOSITORY_ROOT, path)) ? parseDockerfile(readText(path)) : { preamble: [], stages: [] };
-  const packageName = (JSON.parse(readText(join('services', folder, 'package.json'))) as PackageManifest).name;
-  const instructions = stages.flat();
-  const runtime = stages.at(-1) ?? [];
+const dockerfile = parseDockerfile(readText('Dockerfile'));
 
+describe('Dockerfile', () => {
   it('exists and builds every stage on node:20-bookworm-slim', () => {
+    const { preamble, stages } = dockerfile;
     expect(stages.length).toBeGreaterThan(1);
     const nodeImage = preamble.find((entry) => entry.instruction === 'ARG' && entry.argument.startsWith('NODE_IMAGE='))?.argument.split('=')[1];
     expect(nodeImage).toBe('node:20-bookworm-slim');
@@ -572,23 +570,43 @@ describe.each(serviceFolders)('services/%s/Dockerfile', (folder) => {
     for (const stage of stages) expect(['${NODE_IMAGE}', ...stageNames]).toContain(stage[0].argument.split(/\s+/)[0]);
   });
 
+  it('takes the service as a build argument in every stage that uses it', () => {
+    for (const stage of dockerfile.stages) {
+      const uses = stage.some((entry) => entry.instruction !== 'ARG' && entry.argument.includes('${SERVICE}'));
+      if (uses) expect(stage.some((entry) => entry.instruction === 'ARG' && entry.argument === 'SERVICE')).toBe(true);
+    }
+  });
+});
+
+// The one Dockerfile, read as `docker build --build-arg SERVICE=<folder>` would for each service.
+describe.each(serviceFolders)('Dockerfile with SERVICE=%s', (folder) => {
+  const substitute = (entry: DockerInstruction): DockerInstruction => ({ ...entry, argument: entry.argument.replaceAll('${SERVICE}', folder) });
+  const stages = dockerfile.stages.map((stage) => stage.map(substitute));
+  const packageName = (JSON.parse(readText(join('services', folder, 'package.json'))) as PackageManifest).name;
+  const instructions = stages.flat();
+  const runtime = stages.at(-1) ?? [];
+  const assembly = instructions.filter((entry) => entry.instruction === 'RUN' && entry.argument.includes('/out/'));
+
   it('copies the lockfile and every workspace manifest, then installs with npm ci for its workspace', () => {
     const copies = instructions.filter((entry) => entry.instruction === 'COPY').map((entry) => entry.argument);
     expect(copies).toContain('package.json package-lock.json ./');
     for (const workspace of workspaceFolders) expect(copies).toContain(`${workspace}/package.json ${workspace}/`);
     const installs = instructions.filter((entry) => entry.instruction === 'RUN' && /\bnpm ci\b/.test(entry.argument));
     expect(installs.length).toBeGreaterThan(0);
-    for (const install of installs) expect(install.argument).toContain(`--workspace ${packageName}`);
+    for (const install of installs) expect(install.argument).toContain(`--workspace "${packageName}"`);
   });
 
-  it('ships the build of every workspace package the service needs, the protos and its migrations', () => {
+  it('ships the build of every workspace package the service needs, the protos, its migrations and dashboard', () => {
     const copied = runtime
       .filter((entry) => entry.instruction === 'COPY' && entry.argument.startsWith('--from=build'))
       .map((entry) => entry.argument.split(/\s+/)[2]);
-    const needed = [...workspaceClosure(packageName)].map((workspace) => `${workspace}/dist`);
-    expect(copied).toEqual(expect.arrayContaining([...needed, 'proto']));
-    const migrations = join('services', folder, 'migrations');
-    if (existsSync(join(REPOSITORY_ROOT, migrations))) expect(copied).toContain(migrations);
+    const packages = [...workspaceClosure(packageName)].filter((workspace) => workspace !== `services/${folder}`).map((workspace) => `${workspace}/dist`);
+    expect(copied).toEqual(expect.arrayContaining([...packages, 'proto', './']));
+    // The service's own files reach the runtime through /out, gathered by the build stage.
+    expect(assembly.map((entry) => entry.argument).join(' ')).toContain(`cp -r "services/${folder}/dist" "/out/services/${folder}/"`);
+    for (const asset of ['migrations', 'dashboard']) {
+      if (existsSync(join(REPOSITORY_ROOT, 'services', folder, asset))) expect(assembly.map((entry) => entry.argument).join(' ')).toContain(asset);
+    }
   });
 
   it("lets the root's packages find the dependencies npm nests under the service (NODE_PATH)", () => {
@@ -607,8 +625,9 @@ describe.each(serviceFolders)('services/%s/Dockerfile', (folder) => {
     expect(user).toBeDefined();
     expect(['root', '0']).not.toContain(user);
     const command = runtime.find((entry) => entry.instruction === 'CMD')?.argument;
+    expect(JSON.parse(command ?? 'null')).toEqual(['node', 'main.js']);
     const main = `services/${folder}/dist/main.js`;
-    expect(JSON.parse(command ?? 'null')).toEqual(['node', main]);
+    expect(assembly.map((entry) => entry.argument).join(' ')).toContain(`require('./${main}')`);
     expect(existsSync(join(REPOSITORY_ROOT, main)), `${main} after npm run build`).toBe(true);
   });
 });
