@@ -4,21 +4,18 @@
 // Runs `duet bench core` as separate processes and prints min / median / max.
 // Usage: node bench/core.bench.js [--handsets 100000] [--ticks 200] [--shards 4] [--runs 3]
 const { spawnSync } = require('node:child_process');
-const { join } = require('node:path');
-const { parseArgs } = require('node:util');
+const { benchFlags, DUET_BIN } = require('./support');
 
-const { values } = parseArgs({
-  options: {
-    handsets: { type: 'string', default: '100000' },
-    ticks: { type: 'string', default: '200' },
-    shards: { type: 'string', default: '4' },
-    runs: { type: 'string', default: '3' },
-  },
+const values = benchFlags({
+  handsets: '100000',
+  ticks: '200',
+  shards: '4',
+  runs: '3',
 });
 const TARGET_HANDSET_TICKS_PER_SECOND = 1_000_000;
 const TARGET_BYTES_PER_HANDSET = 2048;
 
-const bin = join(__dirname, '..', 'apps', 'duet', 'bin', 'duet.js');
+const bin = DUET_BIN;
 const results = [];
 for (let run = 1; run <= Number(values.runs); run++) {
   const child = spawnSync(

@@ -6,23 +6,20 @@
 // this process, and prints a JSON summary of the response times (max, p99, median).
 // Usage: node bench/dashboard.bench.js [--handsets 100000] [--duration 24h] [--scenario scenarios/quickstart.yaml]
 const { spawn } = require('node:child_process');
-const { join } = require('node:path');
-const { parseArgs } = require('node:util');
+const { benchFlags, DUET_BIN, REPOSITORY_ROOT } = require('./support');
 const { performance } = require('node:perf_hooks');
 
-const { values } = parseArgs({
-  options: {
-    scenario: { type: 'string', default: 'scenarios/quickstart.yaml' },
-    handsets: { type: 'string', default: '100000' },
-    duration: { type: 'string', default: '24h' },
-  },
+const values = benchFlags({
+  scenario: 'scenarios/quickstart.yaml',
+  handsets: '100000',
+  duration: '24h',
 });
 const TARGET_MILLISECONDS = 1_000; // a Prometheus scrape of /metrics answers within this
 const INTERVAL_MILLISECONDS = 1_000; // one sample of each endpoint per wall second
 const REQUEST_TIMEOUT_MILLISECONDS = 30_000; // a request slower than this counts as this and fails
 
-const root = join(__dirname, '..');
-const bin = join(root, 'apps', 'duet', 'bin', 'duet.js');
+const root = REPOSITORY_ROOT;
+const bin = DUET_BIN;
 const args = [bin, 'run', values.scenario, '--set', `fleet.handsets=${values.handsets}`, '--set', `duration=${values.duration}`];
 
 async function timed(url) {

@@ -4,12 +4,12 @@
 // the demands it reads from Kafka. Prints milliseconds per message for each.
 // Usage: npm run build && node bench/exchange-codec.bench.js [--handsets 25000] [--runs 200]
 const { join } = require('node:path');
-const { parseArgs } = require('node:util');
+const { benchFlags } = require('./support');
 const { performance } = require('node:perf_hooks');
 const { hypervisor } = require(join(__dirname, '..', 'packages', 'contracts', 'dist'));
 const { decodeExchangeTickRequest } = require(join(__dirname, '..', 'packages', 'service-kit', 'dist'));
 
-const { values } = parseArgs({ options: { handsets: { type: 'string', default: '25000' }, runs: { type: 'string', default: '200' } } });
+const values = benchFlags({ handsets: '25000', runs: '200' });
 const n = Number(values.handsets);
 const runs = Number(values.runs);
 const column = (value) => Array.from({ length: n }, (_, i) => value(i));

@@ -13,7 +13,7 @@ const { createServer } = require('node:net');
 const { mkdtempSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
-const { parseArgs } = require('node:util');
+const { benchFlags, DUET_BIN, REPOSITORY_ROOT } = require('./support');
 const { performance } = require('node:perf_hooks');
 const { readFileSync } = require('node:fs');
 const { Kafka, logLevel } = require('kafkajs');
@@ -21,19 +21,17 @@ const { Client } = require('pg');
 
 const ROLE_OF = { hypervisor: 1, personal: 2, business: 3 };
 
-const { values } = parseArgs({
-  options: {
-    replicas: { type: 'string', default: '1' },
-    handsets: { type: 'string', default: '100000' },
-    ticks: { type: 'string', default: '60' },
-    shards: { type: 'string', default: '4' },
-    kill: { type: 'string' },
-    speed: { type: 'string' },
-    'compare-embedded': { type: 'boolean', default: false },
-  },
+const values = benchFlags({
+  replicas: '1',
+  handsets: '100000',
+  ticks: '60',
+  shards: '4',
+  kill: undefined,
+  speed: undefined,
+  'compare-embedded': false,
 });
-const root = join(__dirname, '..');
-const bin = join(root, 'apps', 'duet', 'bin', 'duet.js');
+const root = REPOSITORY_ROOT;
+const bin = DUET_BIN;
 const ticks = Number(values.ticks);
 const handsets = Number(values.handsets);
 const sets = [`fleet.handsets=${handsets}`, `duration=${ticks}m`, 'start=08:00', `shards=${values.shards}`];

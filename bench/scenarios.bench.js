@@ -10,25 +10,23 @@
 const { existsSync, readFileSync } = require('node:fs');
 const { spawnSync } = require('node:child_process');
 const { join } = require('node:path');
-const { parseArgs } = require('node:util');
+const { benchFlags, DUET_BIN, REPOSITORY_ROOT } = require('./support');
 const { performance } = require('node:perf_hooks');
 
-const { values } = parseArgs({
-  options: {
-    scenario: { type: 'string', default: 'scenarios/vpn-mandate.yaml' },
-    handsets: { type: 'string', default: '100000' },
-    duration: { type: 'string', default: '24h' },
-    targets: { type: 'string', default: 'core,embedded' },
-    // One shard per core of the 2-core development machine (the quickstart's choice): at 4 the
-    // embedded run spends more on per-shard exchanges and statements than it gains.
-    shards: { type: 'string', default: '2' },
-  },
+const values = benchFlags({
+  scenario: 'scenarios/vpn-mandate.yaml',
+  handsets: '100000',
+  duration: '24h',
+  targets: 'core,embedded',
+  // One shard per core of the 2-core development machine (the quickstart's choice): at 4 the
+  // embedded run spends more on per-shard exchanges and statements than it gains.
+  shards: '2',
 });
 const TARGET_SECONDS = 180; // issue #5: embedded, 100,000 handsets × 1 simulated day
 const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ of /proc/<pid>/stat on Linux
 
-const root = join(__dirname, '..');
-const bin = join(root, 'apps', 'duet', 'bin', 'duet.js');
+const root = REPOSITORY_ROOT;
+const bin = DUET_BIN;
 // The VPN mandate lands at 08:00 of the simulated day; the scenario's thresholds (set for its
 // 10,000 handsets over 42 h) are cleared. `--out` makes every run measure and write its report.
 const overrides = [`fleet.handsets=${values.handsets}`, `duration=${values.duration}`, `shards=${values.shards}`, 'policies.1.at=8h', 'thresholds={}'];
