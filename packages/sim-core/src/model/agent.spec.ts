@@ -1,59 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import { CounterRandom, Stream } from '../engine/random';
+import { Stream } from '../engine/random';
 import { Simulation } from '../simulation';
 import { AgentShard, dueCheckIns, stepAgent, TimelineAnswers, type DueCheckIns } from './agent';
 import { GrantBatch, WorldRequest } from './batches';
 import { PASSCODE_FIX_PER_CHECK_IN } from './calibration';
 import { NonComplianceReason } from './compliance';
 import { EnforcementAction, EventKind, GuestState, Persona } from './enums';
-import { EventBuffer, type EventSink } from './events';
-import { FleetShard, resolveFleet } from './fleet';
+import { type EventSink } from './events';
 import { parsePolicy } from './policy';
-import { PolicyRegistry, PolicyTimeline } from './policy-timeline';
-import { SimulationClock } from './time';
-
-const TICK_SECONDS = 60; // simulated seconds per tick
-const OPTIMUS_ONE = [{ name: 'optimus-one', weight: 1 }];
-
-interface RecordedEvent {
-  readonly tick: number;
-  readonly kind: number;
-  readonly handset: number;
-  readonly persona: number;
-  readonly a: number;
-  readonly b: number;
-}
-
-function record(events: EventBuffer): RecordedEvent[] {
-  const recorded: RecordedEvent[] = [];
-  for (let k = 0; k < events.length; k++) {
-    recorded.push({ tick: events.tick, kind: events.kind[k], handset: events.handset[k], persona: events.persona[k], a: events.a[k], b: events.b[k] });
-  }
-  return recorded;
-}
+import { PolicyTimeline } from './policy-timeline';
+import { OPTIMUS_ONE, recordEvents, ShardFixture, type RecordedEvent } from './shard.fixture';
 
 /**
  * The MDM agents of one shard of optimus-one handsets, fed with a grant the test writes (powered,
  * guest state) and a policy timeline the test assigns to. Every handset starts powered with its
  * guest still BOOTING, and every owner starts without a passcode unless a test says otherwise.
  */
-class AgentFixture {
-  readonly clock: SimulationClock;
-  readonly random = new CounterRandom(4242);
-  readonly registry = new PolicyRegistry();
-  readonly fleet: FleetShard;
+class AgentFixture extends ShardFixture {
   readonly timeline: PolicyTimeline;
   readonly state: AgentShard;
   readonly grant: GrantBatch;
-  readonly log: RecordedEvent[] = [];
-  private readonly events = new EventBuffer();
 
   constructor(handsets = 4, options: { passcodeRank?: number; tickSeconds?: number } = {}) {
-    this.clock = new SimulationClock(options.tickSeconds ?? TICK_SECONDS);
-    const fleet = resolveFleet({ handsets, models: OPTIMUS_ONE });
-    this.fleet = new FleetShard(fleet, 0, 1, this.random, this.clock.tickSeconds);
+    super(4242, handsets, options.tickSeconds);
     this.fleet.initialPasscodeRank.fill(options.passcodeRank ?? 0);
-    this.timeline = new PolicyTimeline(fleet.groupNames);
+    this.timeline = new PolicyTimeline(this.fleet.fleet.groupNames);
     this.state = new AgentShard(this.fleet);
     this.grant = new GrantBatch(this.fleet.size);
     this.grant.powered.fill(1);
@@ -68,12 +39,10 @@ class AgentFixture {
   }
 
   step(tick: number): RecordedEvent[] {
-    this.events.clear(tick);
     const answers = new TimelineAnswers(this.timeline, this.fleet).at(tick);
-    stepAgent({ random: this.random, clock: this.clock, policies: this.registry.effective }, this.state, this.grant, tick, this.events, answers);
-    const recorded = record(this.events);
-    this.log.push(...recorded);
-    return recorded;
+    return this.record(tick, () =>
+      stepAgent({ random: this.random, clock: this.clock, policies: this.registry.effective }, this.state, this.grant, tick, this.events, answers),
+    );
   }
 
   run(fromTick: number, toTick: number): void {
@@ -317,7 +286,7 @@ describe('Simulation: agents with the rest of the shard', () => {
     let sut: Simulation | undefined = undefined;
     const sink: EventSink = {
       onEvents(shard, buffer) {
-        for (const event of record(buffer)) events.push({ shard, event });
+        for (const event of recordEvents(buffer)) events.push({ shard, event });
         if (buffer.tick === PUBLISH_TICK && shard === 0) effectiveTick = sut!.publishPolicy(policyB);
       },
     };

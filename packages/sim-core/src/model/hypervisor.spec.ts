@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { CounterRandom } from '../engine/random';
 import { DemandBatch, FlowResult, GrantBatch, WorldRequest } from './batches';
 import {
   BALLOON_FLOOR_MB,
@@ -18,14 +17,10 @@ import {
 import { modelByName } from './catalogue';
 import { CommandBatch } from './commands';
 import { App, CommandType, EventKind, FlowKind, GuestState, Persona } from './enums';
-import { EventBuffer } from './events';
-import { FleetShard, resolveFleet } from './fleet';
 import { HypervisorShard, SuspendReason, stepHypervisor } from './hypervisor';
 import { parsePolicy } from './policy';
-import { PolicyRegistry } from './policy-timeline';
-import { SimulationClock } from './time';
+import { ShardFixture, TICK_SECONDS, type RecordedEvent } from './shard.fixture';
 
-const TICK_SECONDS = 60; // simulated seconds per tick
 const MODEL = modelByName('optimus-one'); // 1 × 600 MHz, 512 MB, 1500 mAh, 3G
 const CAPACITY_MICRO_AH = MODEL.batteryMah * 1000;
 const CPU_CAPACITY_MHZ = MODEL.cores * MODEL.clockMhz;
@@ -33,36 +28,21 @@ const GUEST_MEMORY_MB = 128; // duet.guestMemoryMb default, what a booting guest
 const TOP_UP = 2; // hypervisor.ts ChargeKind.TOP_UP (not exported): plugged in by an anxious owner
 const NEVER = 1_000_000; // a tick no test reaches
 
-interface RecordedEvent {
-  readonly tick: number;
-  readonly kind: number;
-  readonly handset: number;
-  readonly persona: number;
-  readonly a: number;
-  readonly b: number;
-}
-
 /**
  * The hypervisor of one shard of optimus-one handsets, with the batches the persona runtimes would
  * fill. Owners never plug in on their own and no guest provisions unless a test says so, so every
  * battery and lifecycle change comes from what the test sets.
  */
-class HypervisorFixture {
-  readonly clock = new SimulationClock(TICK_SECONDS);
-  readonly random = new CounterRandom(20110101);
-  readonly registry = new PolicyRegistry();
-  readonly fleet: FleetShard;
+class HypervisorFixture extends ShardFixture {
   readonly state: HypervisorShard;
   readonly personalDemand: DemandBatch;
   readonly businessDemand: DemandBatch;
   readonly personalGrant: GrantBatch;
   readonly businessGrant: GrantBatch;
-  readonly log: RecordedEvent[] = [];
-  private readonly events = new EventBuffer();
   tick = 0;
 
   constructor(handsets = 4) {
-    this.fleet = new FleetShard(resolveFleet({ handsets, models: [{ name: 'optimus-one', weight: 1 }] }), 0, 1, this.random, TICK_SECONDS);
+    super(20110101, handsets);
     this.fleet.anxietyPermille.fill(0);
     this.fleet.overnightCharger.fill(0);
     this.fleet.enrollmentTick.fill(NEVER);
@@ -114,16 +94,10 @@ class HypervisorFixture {
 
   step(commands = new CommandBatch()): RecordedEvent[] {
     const tick = this.tick++;
-    this.events.clear(tick);
     const context = { random: this.random, clock: this.clock, policies: this.registry.effective };
-    stepHypervisor(context, this.state, this.personalDemand, this.businessDemand, commands, tick, this.personalGrant, this.businessGrant, this.events);
-    const recorded: RecordedEvent[] = [];
-    for (let k = 0; k < this.events.length; k++) {
-      const { kind, handset, persona, a, b } = this.events;
-      recorded.push({ tick, kind: kind[k], handset: handset[k], persona: persona[k], a: a[k], b: b[k] });
-    }
-    this.log.push(...recorded);
-    return recorded;
+    return this.record(tick, () =>
+      stepHypervisor(context, this.state, this.personalDemand, this.businessDemand, commands, tick, this.personalGrant, this.businessGrant, this.events),
+    );
   }
 
   /** Runs ticks until `done` holds (at most `limit`), returning the ticks it took. */

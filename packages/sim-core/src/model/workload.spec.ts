@@ -5,49 +5,32 @@ import type { AgentContext } from './agent';
 import { DemandBatch, FlowResult, GrantBatch } from './batches';
 import { IDLE_CPU_MHZ, IDLE_MEMORY_MB, SESSIONS_PER_DAY, STARVATION_THRESHOLD } from './calibration';
 import { App, EventKind, FlowKind, GuestState, Persona } from './enums';
-import { EventBuffer } from './events';
-import { FleetShard, resolveFleet } from './fleet';
+import { resolveFleet } from './fleet';
 import type { HypervisorContext } from './hypervisor';
 import { parsePolicy } from './policy';
 import { PolicyRegistry, PolicyTimeline } from './policy-timeline';
 import { SimulationClock } from './time';
 import { PersonaShard, applyGrants, computeDemands, type AgentView, type WorkloadContext } from './workload';
+import { OPTIMUS_ONE, ShardFixture, TICK_SECONDS, type RecordedEvent } from './shard.fixture';
 
-const TICK_SECONDS = 60; // simulated seconds per tick
 const TICKS_PER_DAY = (24 * 60 * 60) / TICK_SECONDS;
-const OPTIMUS_ONE = [{ name: 'optimus-one', weight: 1 }];
-
-interface RecordedEvent {
-  readonly tick: number;
-  readonly kind: number;
-  readonly handset: number;
-  readonly persona: number;
-  readonly a: number;
-  readonly b: number;
-}
 
 /**
  * One persona runtime over a shard of optimus-one handsets, fed with a grant the test writes (the
  * hypervisor's answer of the previous tick) and, for the business persona, an MDM agent's view.
  */
-class PersonaFixture {
-  readonly clock = new SimulationClock(TICK_SECONDS);
-  readonly random = new CounterRandom(1984);
-  readonly registry = new PolicyRegistry();
-  readonly fleet: FleetShard;
+class PersonaFixture extends ShardFixture {
   readonly state: PersonaShard;
   readonly grant: GrantBatch;
   readonly demand: DemandBatch;
   readonly agent: AgentView | null;
   readonly context: WorkloadContext;
-  readonly log: RecordedEvent[] = [];
-  private readonly events = new EventBuffer();
 
   constructor(
     readonly persona: Persona,
     options: { handsets?: number; businessIntensity?: number; personalIntensity?: number } = {},
   ) {
-    this.fleet = new FleetShard(resolveFleet({ handsets: options.handsets ?? 8, models: OPTIMUS_ONE }), 0, 1, this.random, TICK_SECONDS);
+    super(1984, options.handsets ?? 8);
     const n = this.fleet.size;
     this.state = new PersonaShard(persona, this.fleet);
     this.grant = new GrantBatch(n);
@@ -85,18 +68,6 @@ class PersonaFixture {
 
   count(kind: number): number {
     return this.log.filter((event) => event.kind === kind).length;
-  }
-
-  private record(tick: number, run: () => void): RecordedEvent[] {
-    this.events.clear(tick);
-    run();
-    const recorded: RecordedEvent[] = [];
-    for (let k = 0; k < this.events.length; k++) {
-      const { kind, handset, persona, a, b } = this.events;
-      recorded.push({ tick, kind: kind[k], handset: handset[k], persona: persona[k], a: a[k], b: b[k] });
-    }
-    this.log.push(...recorded);
-    return recorded;
   }
 }
 
