@@ -3,13 +3,13 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { EmbeddedTarget } from '@duet/cli/dist/run/embedded.target';
 import { runScenario } from '@duet/cli/dist/run/run-scenario';
 import { loadScenario } from '@duet/cli/dist/scenario/scenario.loader';
 import { Database, PROCESS_METRICS } from '@duet/service-kit';
 import { KPI_NAMES, summarizeRun } from '@duet/sim-core';
 import { migrateTelemetry } from '@duet/telemetry';
 import { REPOSITORY_ROOT } from '../cli/duet-cli';
+import { useEmbeddedTarget } from '../e2e/support/embedded-target';
 import { freshDatabase, INFRASTRUCTURE_TIMEOUT_MS } from '../support/infrastructure';
 import {
   catalogueOf,
@@ -160,11 +160,9 @@ describe('Grafana dashboards (deploy/grafana/dashboards)', () => {
 });
 
 describe('PromQL of the dashboards against what the services export', () => {
-  let target: EmbeddedTarget;
   let catalogue: MetricCatalogue;
 
-  beforeAll(async () => {
-    target = await EmbeddedTarget.start(join(REPOSITORY_ROOT, '.duet', 'test-grafana'));
+  useEmbeddedTarget('test-grafana', async (target) => {
     // A small run, so every role, histogram and label the dashboards read has samples.
     const { config } = loadScenario(join(REPOSITORY_ROOT, 'scenarios', 'quickstart.yaml'), ['fleet.handsets=40', 'duration=1h', 'start=09:00', 'shards=2']);
     const outcome = await runScenario(target, { runId: 'grafana-1', scenario: 'quickstart', config });
@@ -173,10 +171,6 @@ describe('PromQL of the dashboards against what the services export', () => {
     // The same registry the embedded stack serves (one per process): the labels it declares for
     // families without samples yet, e.g. Kafka consumer lag, which only the Kafka bus sets.
     catalogue = catalogueOf(exposition, (family) => (PROCESS_METRICS.registry.getSingleMetric(family) as { labelNames?: string[] } | undefined)?.labelNames);
-  }, 180_000);
-
-  afterAll(async () => {
-    await target?.close();
   });
 
   it('scraped the Duet metrics with their labels', () => {

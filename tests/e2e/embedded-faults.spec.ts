@@ -1,24 +1,16 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbeddedTarget } from '@duet/cli/dist/run/embedded.target';
+import { describe, expect, it } from 'vitest';
 import { runScenario } from '@duet/cli/dist/run/run-scenario';
 import { loadScenario } from '@duet/cli/dist/scenario/scenario.loader';
 import { Simulation } from '@duet/sim-core';
-import { REPOSITORY_ROOT } from '../cli/duet-cli';
+import { REPOSITORY_ROOT } from './support/duet-process';
+import { useEmbeddedTarget } from './support/embedded-target';
 
 // The ramp and the fault kinds live in sim-core's models, which the services run: a run through
 // the four services' Nest modules (embedded mode) must give the pure core's digest for a scenario
 // with a ramp, a power loss and both service restarts (docs/design.md#time-shards-and-determinism).
 describe('embedded run of the morning-ramp scenario (ramp, power loss, service restarts)', () => {
-  let target: EmbeddedTarget;
-
-  beforeAll(async () => {
-    target = await EmbeddedTarget.start(join(REPOSITORY_ROOT, '.duet', 'test-embedded-faults'));
-  }, 120_000);
-
-  afterAll(async () => {
-    await target?.close();
-  });
+  const target = useEmbeddedTarget('test-embedded-faults');
 
   it('gives the same digest and summary as the in-process simulation', async () => {
     // The same shape, compressed into four simulated hours.
@@ -32,7 +24,7 @@ describe('embedded run of the morning-ramp scenario (ramp, power loss, service r
       'faults.1.serviceRestart.at=150m',
       'faults.2.serviceRestart.at=3h',
     ]);
-    const outcome = await runScenario(target, { runId: 'e2e-embedded-faults-1', scenario: 'morning-ramp', config });
+    const outcome = await runScenario(target(), { runId: 'e2e-embedded-faults-1', scenario: 'morning-ramp', config });
     const core = new Simulation(config).run();
     expect(outcome.phase).toBe('COMPLETED');
     expect(outcome.digest).toBe(core.digest);

@@ -1,28 +1,20 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbeddedTarget } from '@duet/cli/dist/run/embedded.target';
+import { describe, expect, it } from 'vitest';
 import { runScenario } from '@duet/cli/dist/run/run-scenario';
 import { loadScenario } from '@duet/cli/dist/scenario/scenario.loader';
 import { Simulation } from '@duet/sim-core';
-import { REPOSITORY_ROOT } from '../cli/duet-cli';
+import { REPOSITORY_ROOT } from './support/duet-process';
+import { useEmbeddedTarget } from './support/embedded-target';
 
 // The embedded mode runs the four services' Nest modules with in-process adapters; its result
 // must be the pure core's, digest for digest (docs/design.md#time-shards-and-determinism).
 describe('embedded run of the quickstart scenario', () => {
-  let target: EmbeddedTarget;
-
-  beforeAll(async () => {
-    target = await EmbeddedTarget.start(join(REPOSITORY_ROOT, '.duet', 'test-embedded'));
-  }, 120_000);
-
-  afterAll(async () => {
-    await target?.close();
-  });
+  const target = useEmbeddedTarget('test-embedded');
 
   it('gives the same digest and summary as the in-process simulation', async () => {
     const { config } = loadScenario(join(REPOSITORY_ROOT, 'scenarios', 'quickstart.yaml'), ['fleet.handsets=240', 'duration=4h', 'start=08:00']);
     const progress: number[] = [];
-    const outcome = await runScenario(target, { runId: 'e2e-embedded-1', scenario: 'quickstart', config }, (state) => progress.push(state.ticksCompleted));
+    const outcome = await runScenario(target(), { runId: 'e2e-embedded-1', scenario: 'quickstart', config }, (state) => progress.push(state.ticksCompleted));
     const core = new Simulation(config).run();
     expect(outcome.phase).toBe('COMPLETED');
     expect(outcome.digest).toBe(core.digest);
@@ -35,7 +27,7 @@ describe('embedded run of the quickstart scenario', () => {
 
   it('refuses nothing silently: a second run with another seed gets another digest', async () => {
     const { config } = loadScenario(join(REPOSITORY_ROOT, 'scenarios', 'quickstart.yaml'), ['fleet.handsets=60', 'duration=1h', 'seed=7']);
-    const outcome = await runScenario(target, { runId: 'e2e-embedded-2', scenario: 'quickstart', config });
+    const outcome = await runScenario(target(), { runId: 'e2e-embedded-2', scenario: 'quickstart', config });
     expect(outcome.phase).toBe('COMPLETED');
     expect(outcome.digest).toBe(new Simulation(config).run().digest);
   }, 300_000);

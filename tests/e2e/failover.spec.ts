@@ -25,6 +25,7 @@ import { Simulation } from '@duet/sim-core';
 import { isPidAlive } from '@duet/stack';
 import { lastJson, REPOSITORY_ROOT, runDuet, type DuetResult } from './support/duet-process';
 import { freePortRange } from './support/free-port-range';
+import type { RunResult, StackPart, StackUp } from './support/stack-json';
 import { stopProcesses } from './support/stop-processes';
 
 const SCENARIO = join(REPOSITORY_ROOT, 'scenarios', 'quickstart.yaml');
@@ -33,20 +34,6 @@ const KILL_AT_TICK = 45; // ticks final in telemetry before the kill: mid-run, p
 const STACK_PORT_COUNT = 11;
 const STACK_UP_TIMEOUT_MS = 600_000;
 const RUN_TIMEOUT_MS = 300_000;
-
-interface StackPart {
-  name: string;
-  running: boolean;
-  pid?: number;
-  ready: boolean;
-}
-interface RunResult {
-  runId: string;
-  phase: string;
-  digest: string;
-  wallSeconds: number;
-  passed?: boolean;
-}
 
 const log = (message: string): void => console.log(`[failover e2e] ${message}`);
 
@@ -60,7 +47,7 @@ describe('the local stack scales out and survives the loss of any instance', () 
 
   async function stackUp(extra: readonly string[]): Promise<StackPart[]> {
     const result = await runDuet(['stack', 'up', '--dir', dir, '--json', ...extra], { timeoutMs: STACK_UP_TIMEOUT_MS });
-    const up = lastJson<{ ok: boolean; error?: string; parts: StackPart[]; environment: Record<string, string>; seconds: number }>(result);
+    const up = lastJson<StackUp>(result);
     if (!up.ok) throw new Error(`duet stack up ${extra.join(' ')} failed:\n${up.error}`);
     environment = up.environment;
     started.push(...up.parts.filter((part) => !started.some((known) => known.pid === part.pid)));

@@ -17,6 +17,7 @@ import { isPidAlive, isPortOpen } from '@duet/stack';
 import { lastJson, REPOSITORY_ROOT, runDuet } from './support/duet-process';
 import { freePortRange } from './support/free-port-range';
 import { readTopics, type TopicRecord } from './support/kafka-topics.reader';
+import type { RunResult, StackPart, StackUp } from './support/stack-json';
 import { stopProcesses } from './support/stop-processes';
 
 const SCENARIO = join(REPOSITORY_ROOT, 'scenarios', 'quickstart.yaml');
@@ -26,34 +27,6 @@ const ROLES_PER_SHARD = 3; // hypervisor, personal, business: each publishes its
 // A machine that never ran the stack fetches the Kafka jars (~30 s) and may apt-install PostgreSQL.
 const STACK_UP_TIMEOUT_MS = 600_000;
 const RUN_TIMEOUT_MS = 600_000;
-
-interface StackPart {
-  name: string;
-  running: boolean;
-  pid?: number;
-  ready: boolean;
-  started?: boolean;
-}
-interface StackUp {
-  ok: boolean;
-  error?: string;
-  seconds: number;
-  phases: Record<string, number>;
-  ports: Record<string, number>;
-  parts: StackPart[];
-  environment: Record<string, string>;
-}
-interface RunResult {
-  runId: string;
-  phase: string;
-  digest: string;
-  handsets: number;
-  ticks: number;
-  shards: number;
-  wallSeconds: number;
-  kpis: Record<string, number>;
-  passed?: boolean;
-}
 
 const log = (message: string): void => console.log(`[local-stack e2e] ${message}`);
 

@@ -1,31 +1,25 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbeddedTarget } from '@duet/cli/dist/run/embedded.target';
+import { describe, expect, it } from 'vitest';
 import { runScenario } from '@duet/cli/dist/run/run-scenario';
 import { loadScenario } from '@duet/cli/dist/scenario/scenario.loader';
-import { REPOSITORY_ROOT } from '../cli/duet-cli';
+import { REPOSITORY_ROOT } from './support/duet-process';
+import { useEmbeddedTarget } from './support/embedded-target';
 
 const PROMTOOL = '/usr/bin/promtool'; // Debian's `prometheus` package; .ci/run installs it
 
 // Every service serves Prometheus metrics at /metrics; the embedded mode serves all four at once.
 describe('Prometheus metrics', () => {
-  let target: EmbeddedTarget;
-  let exposition: string;
+  let exposition = '';
 
-  beforeAll(async () => {
-    target = await EmbeddedTarget.start(join(REPOSITORY_ROOT, '.duet', 'test-metrics'));
+  useEmbeddedTarget('test-metrics', async (target) => {
     const { config } = loadScenario(join(REPOSITORY_ROOT, 'scenarios', 'quickstart.yaml'), ['fleet.handsets=120', 'duration=2h', 'start=09:00', 'shards=4']);
     const outcome = await runScenario(target, { runId: 'metrics-1', scenario: 'quickstart', config });
     expect(outcome.phase).toBe('COMPLETED');
     const response = await fetch(`${target.addresses.runs.replace('/v1/runs', '')}/metrics`);
     expect(response.headers.get('content-type')).toContain('text/plain');
     exposition = await response.text();
-  }, 180_000);
-
-  afterAll(async () => {
-    await target?.close();
   });
 
   function sample(name: string, labels: Record<string, string> = {}): number {

@@ -1,0 +1,34 @@
+// The JSON `duet stack up|status --json` and `duet run --json` print, as the e2e specs read it.
+
+/** One part of the stack (the broker, the database, a service instance). */
+export interface StackPart {
+  name: string;
+  running: boolean;
+  pid?: number;
+  ready: boolean;
+  started?: boolean;
+}
+
+/** `duet stack up --json`'s last line. */
+export interface StackUp {
+  ok: boolean;
+  error?: string;
+  seconds: number;
+  phases: Record<string, number>;
+  ports: Record<string, number>;
+  parts: StackPart[];
+  environment: Record<string, string>;
+}
+
+/** `duet run --json`'s last line. */
+export interface RunResult {
+  runId: string;
+  phase: string;
+  digest: string;
+  handsets: number;
+  ticks: number;
+  shards: number;
+  wallSeconds: number;
+  kpis: Record<string, number>;
+  passed?: boolean;
+}
