@@ -6,7 +6,7 @@ import { TOPICS } from '@duet/contracts';
 import { loadHypervisorCoreConfig } from '@duet/hypervisor-core/dist/config';
 import { loadPersonaRuntimeConfig } from '@duet/persona-runtime/dist/config';
 import { loadPolicyAuthorityConfig } from '@duet/policy-authority/dist/config';
-import { loadTelemetryConfig } from '@duet/telemetry/dist/config';
+import { CONFIG_LOADERS, loadConfig } from './service-configs';
 
 // No Docker engine runs where the tests do, so nothing here starts a container: these tests read
 // docker-compose.yml, .env.example, the Dockerfiles, the topic script and prometheus.yml, and hold
@@ -16,13 +16,6 @@ import { loadTelemetryConfig } from '@duet/telemetry/dist/config';
 const REPOSITORY_ROOT = join(__dirname, '..', '..');
 
 /** The config loader of each service folder (services/<folder>/src/config.ts). */
-const CONFIG_LOADERS: Record<string, (environment: NodeJS.ProcessEnv) => object> = {
-  'hypervisor-core': loadHypervisorCoreConfig,
-  'persona-runtime': loadPersonaRuntimeConfig,
-  'policy-authority': loadPolicyAuthorityConfig,
-  telemetry: loadTelemetryConfig,
-};
-
 interface HealthCheck {
   test: string | string[];
 }
@@ -121,18 +114,6 @@ function interpolate(value: unknown, variables: Map<string, string>, referenced:
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, interpolate(item, variables, referenced)]));
   }
   return value;
-}
-
-/** Loads a service's config from `environment` and reports which variables its schema read. */
-function loadConfig(folder: string, environment: Record<string, string>): { config: Record<string, unknown>; read: Set<string> } {
-  const read = new Set<string>();
-  const recording = new Proxy(environment, {
-    get(target, key) {
-      if (typeof key === 'string') read.add(key);
-      return Reflect.get(target, key);
-    },
-  });
-  return { config: CONFIG_LOADERS[folder](recording) as Record<string, unknown>, read };
 }
 
 /** A port mapping in short ([ip:][published:]target) or long syntax, as host_ip, published (undefined: Docker picks) and target. */

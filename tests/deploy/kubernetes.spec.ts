@@ -4,9 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { TOPICS } from '@duet/contracts';
 import { loadHypervisorCoreConfig } from '@duet/hypervisor-core/dist/config';
-import { loadPersonaRuntimeConfig } from '@duet/persona-runtime/dist/config';
-import { loadPolicyAuthorityConfig } from '@duet/policy-authority/dist/config';
-import { loadTelemetryConfig } from '@duet/telemetry/dist/config';
+import { loadConfig } from './service-configs';
 
 // deploy/kubernetes/ is applied to clusters these tests never see: they read the manifests and hold
 // them to the code (config schemas, the topic registry, .env.example). Package imports resolve to
@@ -32,13 +30,6 @@ const PER_REPLICA_VARIABLES = ['SHARDS', 'INSTANCE_ID', 'HYPERVISOR_ADDRESS'];
 const SHARD_PARTITIONS = Math.min(...TOPICS.filter((topic) => topic.key === 'shard').map((topic) => topic.partitions));
 
 /** The config loader of each service folder (services/<folder>/src/config.ts). */
-const CONFIG_LOADERS: Record<string, (environment: NodeJS.ProcessEnv) => object> = {
-  'hypervisor-core': loadHypervisorCoreConfig,
-  'persona-runtime': loadPersonaRuntimeConfig,
-  'policy-authority': loadPolicyAuthorityConfig,
-  telemetry: loadTelemetryConfig,
-};
-
 interface Resource {
   apiVersion: string;
   kind: string;
@@ -159,17 +150,6 @@ const deployments = ofKind('Deployment').map((deployment) => {
   const environment = Object.fromEntries((container.env ?? []).map((variable) => [variable.name, resolve(variable)]));
   return { name: deployment.metadata.name, deployment, template, container, folder, environment };
 });
-
-function loadConfig(folder: string, environment: Record<string, string>): { config: Record<string, unknown>; read: Set<string> } {
-  const read = new Set<string>();
-  const recording = new Proxy(environment, {
-    get(target, key) {
-      if (typeof key === 'string') read.add(key);
-      return Reflect.get(target, key);
-    },
-  });
-  return { config: CONFIG_LOADERS[folder](recording) as Record<string, unknown>, read };
-}
 
 describe('deploy/kubernetes', () => {
   it('lists every manifest in kustomization.yaml', () => {

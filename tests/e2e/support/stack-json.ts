@@ -32,3 +32,14 @@ export interface RunResult {
   kpis: Record<string, number>;
   passed?: boolean;
 }
+
+/** The parts of a stack with one instance of each service, in the order `stack up` lists them. */
+export const ONE_INSTANCE_EACH = [
+  'kafka',
+  'postgres',
+  'hypervisor-core',
+  'persona-runtime-personal',
+  'persona-runtime-business',
+  'policy-authority',
+  'telemetry',
+];
