@@ -1,7 +1,7 @@
 // Chromium for the dashboard's browser tests and screenshots: Debian's `chromium` package, driven
 // by playwright-core through `executablePath`, so no browser is ever downloaded (docs/decisions/0006).
 import { existsSync } from 'node:fs';
-import { defaultLog, runChecked, type StackLog } from './process';
+import { aptInstall, defaultLog, type StackLog } from './process';
 
 export interface ChromiumInstallation {
   readonly executablePath: string;
@@ -34,17 +34,14 @@ export function ensureChromiumInstalled(options: { log?: StackLog; timeoutMs?: n
     if (process.env.DUET_CHROMIUM) throw new Error(`DUET_CHROMIUM=${process.env.DUET_CHROMIUM} does not exist`);
     if (process.getuid?.() !== 0)
       throw new Error('Chromium is not installed (no /usr/bin/chromium) and installing it needs root: sudo apt-get install -y chromium');
-    const aptOptions = {
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-      timeoutMs: options.timeoutMs ?? 900_000,
-      onLine: (line: string) => log(`apt: ${line}`),
+    log('Chromium not found');
+    const executablePath = await aptInstall('chromium', {
+      find: findChromium,
+      appears: '/usr/bin/chromium',
       missingHint: 'install Chromium and set DUET_CHROMIUM to its executable',
-    };
-    log('Chromium not found: running apt-get update && apt-get install -y --no-install-recommends chromium');
-    await runChecked('apt-get', ['update'], aptOptions);
-    await runChecked('apt-get', ['install', '-y', '--no-install-recommends', '-o', 'DPkg::Lock::Timeout=300', 'chromium'], aptOptions);
-    const executablePath = findChromium();
-    if (!executablePath) throw new Error('apt-get installed chromium but no /usr/bin/chromium appeared');
+      log,
+      timeoutMs: options.timeoutMs,
+    });
     const durationMs = performance.now() - started;
     log(`Chromium installed (${executablePath}) in ${(durationMs / 1000).toFixed(1)} s`);
     return { executablePath, installed: true, durationMs };

@@ -5,7 +5,7 @@ import { chownSync, chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, re
 import { execFileSync } from 'node:child_process';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { Client } from 'pg';
-import { defaultLog, findRepoRoot, isPidAlive, isPortOpen, run, runChecked, sha256, tailFile, type StackLog } from './process';
+import { aptInstall, defaultLog, findRepoRoot, isPidAlive, isPortOpen, run, runChecked, sha256, tailFile, type StackLog } from './process';
 
 export interface PostgresInstallation {
   binDir: string;
@@ -47,18 +47,14 @@ export function ensurePostgresInstalled(options: { log?: StackLog; timeoutMs?: n
     if (process.getuid?.() !== 0) {
       throw new Error('PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb) and installing it needs root: sudo apt-get install -y postgresql');
     }
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    const aptOptions = {
-      env,
-      timeoutMs: options.timeoutMs ?? 900_000,
-      onLine: (line: string) => log(`apt: ${line}`),
+    log('PostgreSQL server not found');
+    const installedBin = await aptInstall('postgresql', {
+      find: findPostgresBinDir,
+      appears: '/usr/lib/postgresql/*/bin/initdb',
       missingHint: 'install PostgreSQL 15+ and set DUET_POSTGRES_BIN to its bin folder',
-    };
-    log('PostgreSQL server not found: running apt-get update && apt-get install -y --no-install-recommends postgresql');
-    await runChecked('apt-get', ['update'], aptOptions);
-    await runChecked('apt-get', ['install', '-y', '--no-install-recommends', '-o', 'DPkg::Lock::Timeout=300', 'postgresql'], aptOptions);
-    const installedBin = findPostgresBinDir();
-    if (!installedBin) throw new Error('apt-get installed postgresql but no /usr/lib/postgresql/*/bin/initdb appeared');
+      log,
+      timeoutMs: options.timeoutMs,
+    });
     const durationMs = performance.now() - started;
     log(`PostgreSQL installed (${installedBin}) in ${(durationMs / 1000).toFixed(1)} s`);
     return { binDir: installedBin, installed: true, durationMs };

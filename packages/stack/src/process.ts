@@ -244,3 +244,27 @@ export function isDirectory(path: string): boolean {
     return false;
   }
 }
+
+/**
+ * Installs one Debian package with apt-get (update first, no recommends, waiting up to 5 minutes
+ * for dpkg's lock), every line apt prints going to `log`, then returns what `find` finds of it.
+ * `appears` names what should then exist, for the error when it does not; `missingHint` says what to do
+ * when apt-get itself is missing.
+ */
+export async function aptInstall(
+  packageName: string,
+  options: { find: () => string | undefined; appears: string; missingHint: string; log: StackLog; timeoutMs?: number },
+): Promise<string> {
+  const aptOptions = {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    timeoutMs: options.timeoutMs ?? 900_000,
+    onLine: (line: string) => options.log(`apt: ${line}`),
+    missingHint: options.missingHint,
+  };
+  options.log(`running apt-get update && apt-get install -y --no-install-recommends ${packageName}`);
+  await runChecked('apt-get', ['update'], aptOptions);
+  await runChecked('apt-get', ['install', '-y', '--no-install-recommends', '-o', 'DPkg::Lock::Timeout=300', packageName], aptOptions);
+  const found = options.find();
+  if (!found) throw new Error(`apt-get installed ${packageName} but no ${options.appears} appeared`);
+  return found;
+}
