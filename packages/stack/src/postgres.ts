@@ -5,7 +5,7 @@ import { chownSync, chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, re
 import { execFileSync } from 'node:child_process';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { Client } from 'pg';
-import { aptInstall, defaultLog, findRepoRoot, isPidAlive, isPortOpen, run, runChecked, sha256, tailFile, type StackLog } from './process';
+import { defaultLog, ensureDebianPackage, findRepoRoot, isPidAlive, isPortOpen, run, runChecked, sha256, tailFile, type StackLog } from './process';
 
 export interface PostgresInstallation {
   binDir: string;
@@ -13,8 +13,6 @@ export interface PostgresInstallation {
   installed: boolean;
   durationMs: number;
 }
-
-let installing: Promise<PostgresInstallation> | undefined;
 
 /** The newest Debian PostgreSQL server's bin folder (or $DUET_POSTGRES_BIN), undefined when none is installed. */
 export function findPostgresBinDir(): string | undefined {
@@ -38,29 +36,18 @@ export function findPostgresBinDir(): string | undefined {
  * first; every line apt prints goes to `log`). Needs root. The package also creates and may start
  * Debian's own "main" cluster on 5432; Duet never uses it.
  */
-export function ensurePostgresInstalled(options: { log?: StackLog; timeoutMs?: number } = {}): Promise<PostgresInstallation> {
-  const started = performance.now();
-  const binDir = findPostgresBinDir();
-  if (binDir) return Promise.resolve({ binDir, installed: false, durationMs: performance.now() - started });
-  installing ??= (async () => {
-    const log = options.log ?? defaultLog;
-    if (process.getuid?.() !== 0) {
-      throw new Error('PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb) and installing it needs root: sudo apt-get install -y postgresql');
-    }
-    log('PostgreSQL server not found');
-    const installedBin = await aptInstall('postgresql', {
+export async function ensurePostgresInstalled(options: { log?: StackLog; timeoutMs?: number } = {}): Promise<PostgresInstallation> {
+  const { path, installed, durationMs } = await ensureDebianPackage(
+    {
+      label: 'PostgreSQL server',
+      packageName: 'postgresql',
       find: findPostgresBinDir,
       appears: '/usr/lib/postgresql/*/bin/initdb',
       missingHint: 'install PostgreSQL 15+ and set DUET_POSTGRES_BIN to its bin folder',
-      log,
-      timeoutMs: options.timeoutMs,
-    });
-    const durationMs = performance.now() - started;
-    log(`PostgreSQL installed (${installedBin}) in ${(durationMs / 1000).toFixed(1)} s`);
-    return { binDir: installedBin, installed: true, durationMs };
-  })();
-  installing.catch(() => (installing = undefined));
-  return installing;
+    },
+    options,
+  );
+  return { binDir: path, installed, durationMs };
 }
 
 export interface StartPostgresOptions {

@@ -245,26 +245,63 @@ export function isDirectory(path: string): boolean {
   }
 }
 
+export interface DebianPackage {
+  /** What the package provides, for the log and the errors (e.g. "Chromium"). */
+  readonly label: string;
+  readonly packageName: string;
+  /** Where the package's file is when installed; undefined when it is not. */
+  readonly find: () => string | undefined;
+  /** What should exist once installed, for the error when it does not. */
+  readonly appears: string;
+  /** What to do instead when apt-get is missing. */
+  readonly missingHint: string;
+}
+
+export interface DebianInstallation {
+  /** What `find` found. */
+  readonly path: string;
+  /** True when this call ran apt-get. */
+  readonly installed: boolean;
+  readonly durationMs: number;
+}
+
+const installations = new Map<string, Promise<DebianInstallation>>();
+
 /**
- * Installs one Debian package with apt-get (update first, no recommends, waiting up to 5 minutes
- * for dpkg's lock), every line apt prints going to `log`, then returns what `find` finds of it.
- * `appears` names what should then exist, for the error when it does not; `missingHint` says what to do
- * when apt-get itself is missing.
+ * Finds a Debian package's file or installs the package with apt-get (update first, no
+ * recommends, waiting up to 5 minutes for dpkg's lock; every line apt prints goes to `log`).
+ * Installing needs root; otherwise the error says what to run. One install per package at a time.
  */
-export async function aptInstall(
-  packageName: string,
-  options: { find: () => string | undefined; appears: string; missingHint: string; log: StackLog; timeoutMs?: number },
-): Promise<string> {
-  const aptOptions = {
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    timeoutMs: options.timeoutMs ?? 900_000,
-    onLine: (line: string) => options.log(`apt: ${line}`),
-    missingHint: options.missingHint,
-  };
-  options.log(`running apt-get update && apt-get install -y --no-install-recommends ${packageName}`);
-  await runChecked('apt-get', ['update'], aptOptions);
-  await runChecked('apt-get', ['install', '-y', '--no-install-recommends', '-o', 'DPkg::Lock::Timeout=300', packageName], aptOptions);
-  const found = options.find();
-  if (!found) throw new Error(`apt-get installed ${packageName} but no ${options.appears} appeared`);
-  return found;
+export function ensureDebianPackage(wanted: DebianPackage, options: { log?: StackLog; timeoutMs?: number } = {}): Promise<DebianInstallation> {
+  const started = performance.now();
+  const found = wanted.find();
+  if (found) return Promise.resolve({ path: found, installed: false, durationMs: performance.now() - started });
+  const pending = installations.get(wanted.packageName);
+  if (pending) return pending;
+  const installing = (async () => {
+    const log = options.log ?? defaultLog;
+    if (process.getuid?.() !== 0) {
+      throw new Error(`${wanted.label} is not installed (no ${wanted.appears}) and installing it needs root: sudo apt-get install -y ${wanted.packageName}`);
+    }
+    const aptOptions = {
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      timeoutMs: options.timeoutMs ?? 900_000,
+      onLine: (line: string) => log(`apt: ${line}`),
+      missingHint: wanted.missingHint,
+    };
+    log(`${wanted.label} not found: running apt-get update && apt-get install -y --no-install-recommends ${wanted.packageName}`);
+    await runChecked('apt-get', ['update'], aptOptions);
+    await runChecked('apt-get', ['install', '-y', '--no-install-recommends', '-o', 'DPkg::Lock::Timeout=300', wanted.packageName], aptOptions);
+    const path = wanted.find();
+    if (!path) throw new Error(`apt-get installed ${wanted.packageName} but no ${wanted.appears} appeared`);
+    const durationMs = performance.now() - started;
+    log(`${wanted.label} installed (${path}) in ${(durationMs / 1000).toFixed(1)} s`);
+    return { path, installed: true, durationMs };
+  })();
+  installations.set(wanted.packageName, installing);
+  installing.then(
+    () => installations.delete(wanted.packageName),
+    () => installations.delete(wanted.packageName),
+  );
+  return installing;
 }
