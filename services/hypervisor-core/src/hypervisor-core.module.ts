@@ -2,11 +2,8 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { CheckpointStore, EventBus, HealthModule, InProcessCheckpointStore, MetricsModule } from '@duet/service-kit';
 import { TickDemandsConsumer } from './consumers/tick-demands.consumer';
 import { HypervisorGrpcController } from './controllers/hypervisor.grpc';
-import { HypervisorCoreOptions } from './hypervisor-core.options';
+import { HypervisorCoreSettings } from './hypervisor-core.settings';
 import { HypervisorRunsService } from './services/hypervisor-runs.service';
-
-export { HypervisorCoreOptions } from './hypervisor-core.options';
-export { HypervisorRunsService } from './services/hypervisor-runs.service';
 
 export interface HypervisorCoreAdapters {
   readonly eventBus: EventBus;
@@ -26,7 +23,7 @@ export class HypervisorCoreModule {
       providers: [
         { provide: EventBus, useValue: adapters.eventBus },
         { provide: CheckpointStore, useValue: adapters.shared?.checkpoints ?? new InProcessCheckpointStore() },
-        { provide: HypervisorCoreOptions, useValue: new HypervisorCoreOptions(adapters.instanceId, adapters.shared?.checkpointTicks) },
+        { provide: HypervisorCoreSettings, useValue: new HypervisorCoreSettings(adapters.instanceId, adapters.shared?.checkpointTicks) },
         HypervisorRunsService,
         TickDemandsConsumer,
       ],

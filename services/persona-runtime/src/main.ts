@@ -4,9 +4,9 @@ import { NestFactory } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import { ConfigError, KafkaCheckpointStore, KafkaEventBus, Role } from '@duet/service-kit';
 import { Persona } from '@duet/sim-core';
-import { KafkaHypervisorPeer } from './adapters/hypervisor-peer.kafka';
+import { KafkaHypervisorPeer } from './clients/hypervisor-peer.kafka';
 import { GrantInbox } from './domain/grant-inbox';
-import { GrpcPolicyGateway } from './adapters/policy-gateway.grpc';
+import { GrpcPolicyGateway } from './clients/policy-gateway.grpc';
 import { loadPersonaRuntimeConfig } from './config';
 import { PersonaRuntimeModule } from './persona-runtime.module';
 

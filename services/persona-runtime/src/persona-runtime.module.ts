@@ -4,17 +4,8 @@ import { Persona } from '@duet/sim-core';
 import { TickGrantsConsumer } from './consumers/tick-grants.consumer';
 import { GrantInbox } from './domain/grant-inbox';
 import { HypervisorPeer, PolicyGateway } from './domain/ports';
-import { PersonaRuntimeOptions } from './persona-runtime.options';
+import { PersonaRuntimeSettings } from './persona-runtime.settings';
 import { PersonaRunsService } from './services/persona-runs.service';
-
-export { HypervisorPeer, PeerUnavailable, PolicyGateway, type PolicyCallSchedule } from './domain/ports';
-export { MeasuredPolicyGateway, type PolicyLoadFigures, type PolicyMethod, type RpcFigures, type LatencyPercentiles } from './adapters/policy-gateway.measured';
-export { KafkaHypervisorPeer } from './adapters/hypervisor-peer.kafka';
-export { GrantInbox } from './domain/grant-inbox';
-export { GrpcPolicyGateway } from './adapters/policy-gateway.grpc';
-export { InProcessHypervisorPeer, InProcessPolicyGateway } from './adapters/in-process.peers';
-export { PersonaRuntimeOptions } from './persona-runtime.options';
-export { PersonaRunsService } from './services/persona-runs.service';
 
 export interface PersonaRuntimeModuleOptions {
   readonly persona: Persona;
@@ -40,7 +31,7 @@ export class PersonaRuntimeModule {
     const providers: Provider[] = [
       { provide: EventBus, useValue: options.eventBus },
       { provide: HypervisorPeer, useValue: options.hypervisor },
-      { provide: PersonaRuntimeOptions, useValue: new PersonaRuntimeOptions(options.persona, options.instanceId, options.shared?.checkpointTicks) },
+      { provide: PersonaRuntimeSettings, useValue: new PersonaRuntimeSettings(options.persona, options.instanceId, options.shared?.checkpointTicks) },
       { provide: CheckpointStore, useValue: options.shared?.checkpoints ?? new InProcessCheckpointStore() },
       { provide: GrantInbox, useValue: options.shared?.grants ?? new GrantInbox() },
       PersonaRunsService,

@@ -3,7 +3,7 @@ export { TelemetryModule, migrateTelemetry, TELEMETRY_SCHEMA } from './telemetry
 export type { TelemetryModuleOptions } from './telemetry.module';
 export { TelemetryQueryService } from './services/telemetry-query.service';
 export type { RunDetails, RunPage, RunView, SeriesView } from './services/telemetry-query.service';
-export { startTelemetryApplication, telemetryGrpcOptions } from './telemetry.application';
-export type { TelemetryServerOptions } from './telemetry.application';
+export { startTelemetryApplication, telemetryGrpcOptions } from './telemetry.app';
+export type { TelemetryServerOptions } from './telemetry.app';
 export { loadTelemetryConfig } from './config';
 export type { TelemetryConfig } from './config';

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Database, KafkaEventBus } from '@duet/service-kit';
 import { loadTelemetryConfig } from './config';
-import { startTelemetryApplication } from './telemetry.application';
+import { startTelemetryApplication } from './telemetry.app';
 import { migrateTelemetry } from './telemetry.module';
 
 // The telemetry service in networked mode: PostgreSQL and Kafka from the environment.

@@ -18,7 +18,7 @@ import { SeriesRepository } from './repositories/series.repository';
 import { TickKpisRepository } from './repositories/tick-kpis.repository';
 import { RunRecorder } from './services/run-recorder.service';
 import { TelemetryQueryService } from './services/telemetry-query.service';
-import { TelemetrySettings } from './services/telemetry.settings';
+import { TelemetrySettings } from './telemetry.settings';
 
 /** The PostgreSQL schema telemetry owns (services share one server in the embedded mode). */
 export const TELEMETRY_SCHEMA = 'telemetry';

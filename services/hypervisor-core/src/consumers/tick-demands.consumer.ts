@@ -9,7 +9,7 @@ import { findTopic, type hypervisor } from '@duet/contracts';
 import { EventBus, ShardInput, decodeExchangeTickRequest, type IncomingMessage, type ShardInputMessage } from '@duet/service-kit';
 import { Persona } from '@duet/sim-core';
 import { ExchangeRefused } from '../domain/shard-exchange';
-import { HypervisorCoreOptions } from '../hypervisor-core.options';
+import { HypervisorCoreSettings } from '../hypervisor-core.settings';
 import { HypervisorRunsService } from '../services/hypervisor-runs.service';
 
 const DEMANDS = findTopic('duet.tick-demands.v1');
@@ -26,7 +26,7 @@ export class TickDemandsConsumer implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly bus: EventBus,
     private readonly runs: HypervisorRunsService,
-    private readonly options: HypervisorCoreOptions,
+    private readonly options: HypervisorCoreSettings,
   ) {
     this.input = new ShardInput(bus, DEMANDS);
   }

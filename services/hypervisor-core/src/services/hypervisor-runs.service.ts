@@ -20,7 +20,7 @@ import {
 } from '@duet/service-kit';
 import { GuestState, Kpi, Persona, ValidationError, hypervisorFinalState, prepareRun, type PreparedRun, type SimulationConfig } from '@duet/sim-core';
 import { ExchangeRefused, ShardExchange, invalidExchange, type TickReport } from '../domain/shard-exchange';
-import { HypervisorCoreOptions } from '../hypervisor-core.options';
+import { HypervisorCoreSettings } from '../hypervisor-core.settings';
 
 // Handset states exported as duet_handsets{state}, from the hypervisor's KPI part.
 const HANDSET_STATES: readonly [string, number][] = [
@@ -70,7 +70,7 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     private readonly bus: EventBus,
-    private readonly options: HypervisorCoreOptions,
+    private readonly options: HypervisorCoreSettings,
     private readonly health: HealthChecks,
     private readonly metrics: Metrics,
     private readonly checkpoints: CheckpointStore,

@@ -8,7 +8,7 @@ import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@ne
 import { findTopic, type hypervisor } from '@duet/contracts';
 import { EventBus, ShardInput, decodeExchangeTickResponse, type IncomingMessage, type ShardInputMessage } from '@duet/service-kit';
 import { GrantInbox } from '../domain/grant-inbox';
-import { PersonaRuntimeOptions } from '../persona-runtime.options';
+import { PersonaRuntimeSettings } from '../persona-runtime.settings';
 import { PersonaRunsService } from '../services/persona-runs.service';
 
 // A grant may overtake its run's STARTED message (another topic): how long to wait for it.
@@ -24,7 +24,7 @@ export class TickGrantsConsumer implements OnModuleInit, OnModuleDestroy {
     bus: EventBus,
     private readonly runs: PersonaRunsService,
     private readonly grants: GrantInbox,
-    private readonly options: PersonaRuntimeOptions,
+    private readonly options: PersonaRuntimeSettings,
   ) {
     this.logger = new Logger(`persona-runtime-${options.personaName}`);
     this.topic = findTopic(options.personaName === 'business' ? 'duet.business-grants.v1' : 'duet.personal-grants.v1');

@@ -24,7 +24,7 @@ import {
 } from '@duet/sim-core';
 import { GrantInbox, GrantWaitCancelled } from '../domain/grant-inbox';
 import { HypervisorPeer, PolicyGateway } from '../domain/ports';
-import { PersonaRuntimeOptions } from '../persona-runtime.options';
+import { PersonaRuntimeSettings } from '../persona-runtime.settings';
 import { PersonaShardRunner } from './persona-shard-runner';
 
 // Non-compliance reasons as [bit, name], for the duet_handsets_non_compliant gauge.
@@ -71,7 +71,7 @@ export class PersonaRunsService implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     private readonly bus: EventBus,
-    private readonly options: PersonaRuntimeOptions,
+    private readonly options: PersonaRuntimeSettings,
     private readonly hypervisor: HypervisorPeer,
     private readonly health: HealthChecks,
     private readonly metrics: Metrics,

@@ -3,7 +3,7 @@ import { events, findTopic, telemetry } from '@duet/contracts';
 import { EventBus, type IncomingMessage, type Subscription } from '@duet/service-kit';
 import { KPI_NAMES } from '@duet/sim-core';
 import { RunRecorder } from '../services/run-recorder.service';
-import { TelemetrySettings } from '../services/telemetry.settings';
+import { TelemetrySettings } from '../telemetry.settings';
 
 const RUN_LIFECYCLE = findTopic('duet.run-lifecycle.v1');
 const TICK_KPIS = findTopic('duet.tick-kpis.v1');

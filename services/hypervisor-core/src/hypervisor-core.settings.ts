@@ -1,5 +1,5 @@
 /** What the composition root (main.ts, or the embedded mode) tells hypervisor-core. */
-export class HypervisorCoreOptions {
+export class HypervisorCoreSettings {
   constructor(
     /** Names the instance in logs and its own consumer groups. */
     readonly instanceId: string,

@@ -1,7 +1,7 @@
 import { Persona } from '@duet/sim-core';
 
 /** What the composition root (main.ts, or the embedded mode) tells a persona runtime. */
-export class PersonaRuntimeOptions {
+export class PersonaRuntimeSettings {
   constructor(
     readonly persona: Persona,
     /** Names the instance in logs and its own consumer groups. */
