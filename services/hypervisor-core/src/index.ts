@@ -3,3 +3,4 @@ export { HypervisorCoreModule, type HypervisorCoreAdapters } from './hypervisor-
 export { HypervisorCoreSettings } from './hypervisor-core.settings';
 export { HypervisorRunsService } from './services/hypervisor-runs.service';
 export { loadHypervisorCoreConfig, type HypervisorCoreConfig } from './config';
+export { startHypervisorCoreApp, type HypervisorCoreServerOptions } from './hypervisor-core.app';

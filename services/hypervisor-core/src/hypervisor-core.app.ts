@@ -1,0 +1,37 @@
+// hypervisor-core as a networked application: the module with the adapters given, gRPC
+// (duet.hypervisor.v1.HypervisorService) and HTTP (health, metrics) listening. main.ts builds it
+// from the environment; the integration spec builds it with an in-process bus.
+import { join } from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import { GRPC_LOADER_OPTIONS, PROTO_ROOT } from '@duet/contracts';
+import { HypervisorCoreModule, type HypervisorCoreAdapters } from './hypervisor-core.module';
+
+const MAX_MESSAGE_BYTES = 64 * 1024 * 1024; // a shard's columnar batch; 25,000 handsets take ~1 MB
+
+export interface HypervisorCoreServerOptions {
+  readonly host: string;
+  readonly grpcPort: number;
+  readonly httpPort: number;
+}
+
+/** Builds and starts the application; `close()` on it stops both listeners and the module. */
+export async function startHypervisorCoreApp(adapters: HypervisorCoreAdapters, server: HypervisorCoreServerOptions): Promise<INestApplication> {
+  const app = await NestFactory.create(HypervisorCoreModule.register(adapters), { logger: ['error', 'warn', 'log'] });
+  app.connectMicroservice<MicroserviceOptions>({
+    transport: Transport.GRPC,
+    options: {
+      package: 'duet.hypervisor.v1',
+      protoPath: join(PROTO_ROOT, 'duet/hypervisor/v1/hypervisor.proto'),
+      url: `${server.host}:${server.grpcPort}`,
+      loader: { ...GRPC_LOADER_OPTIONS, includeDirs: [...GRPC_LOADER_OPTIONS.includeDirs] },
+      maxReceiveMessageLength: MAX_MESSAGE_BYTES,
+      maxSendMessageLength: MAX_MESSAGE_BYTES,
+    },
+  });
+  app.enableShutdownHooks();
+  await app.startAllMicroservices();
+  await app.listen(server.httpPort, server.host);
+  return app;
+}
