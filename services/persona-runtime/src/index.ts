@@ -9,3 +9,4 @@ export { InProcessHypervisorPeer, InProcessPolicyGateway } from './clients/in-pr
 export { PersonaRuntimeSettings } from './persona-runtime.settings';
 export { PersonaRunsService } from './services/persona-runs.service';
 export { loadPersonaRuntimeConfig, type PersonaRuntimeConfig } from './config';
+export { startPersonaRuntimeApp, type PersonaRuntimeServerOptions } from './persona-runtime.app';

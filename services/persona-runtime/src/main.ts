@@ -1,6 +1,5 @@
 // A persona runtime, networked: one process per persona (docs/design.md#services-and-contracts), never both in one.
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import { ConfigError, KafkaCheckpointStore, KafkaEventBus, Role } from '@duet/service-kit';
 import { Persona } from '@duet/sim-core';
@@ -8,7 +7,7 @@ import { KafkaHypervisorPeer } from './clients/hypervisor-peer.kafka';
 import { GrantInbox } from './domain/grant-inbox';
 import { GrpcPolicyGateway } from './clients/policy-gateway.grpc';
 import { loadPersonaRuntimeConfig } from './config';
-import { PersonaRuntimeModule } from './persona-runtime.module';
+import { startPersonaRuntimeApp } from './persona-runtime.app';
 
 async function main(): Promise<void> {
   const config = loadPersonaRuntimeConfig();
@@ -21,23 +20,14 @@ async function main(): Promise<void> {
   const role = persona === Persona.BUSINESS ? Role.ROLE_BUSINESS : Role.ROLE_PERSONAL;
   const checkpoints = new KafkaCheckpointStore(eventBus, role, `persona-runtime-${config.PERSONA}-${config.INSTANCE_ID}-checkpoints-${randomUUID()}`);
   await checkpoints.start();
-  const app = await NestFactory.create(
-    PersonaRuntimeModule.register({
-      persona,
-      eventBus,
-      hypervisor,
-      policy,
-      instanceId: config.INSTANCE_ID,
-      shared: { checkpoints, checkpointTicks: config.CHECKPOINT_TICKS, grants },
-    }),
-    { logger: ['error', 'warn', 'log'] },
+  const app = await startPersonaRuntimeApp(
+    { persona, eventBus, hypervisor, policy, instanceId: config.INSTANCE_ID, shared: { checkpoints, checkpointTicks: config.CHECKPOINT_TICKS, grants } },
+    { host: config.HOST, httpPort: config.HTTP_PORT },
   );
-  app.enableShutdownHooks();
   app.getHttpServer().on('close', () => {
     policy?.close();
     void checkpoints.close().finally(() => eventBus.close());
   });
-  await app.listen(config.HTTP_PORT, config.HOST);
   console.log(`persona-runtime (${config.PERSONA}) ready: HTTP http://${config.HOST}:${config.HTTP_PORT}/readyz`);
 }
 
