@@ -2,7 +2,8 @@ import { Command } from 'commander';
 import { CompareInputError, type ComparedRun } from '../compare/compared-run';
 import { ReportFileRepository } from '../compare/report-file.repository';
 import { compareRuns, type Verdict } from '../compare/run-comparison';
-import { DEFAULT_TELEMETRY_URL, TelemetryRunsRepository } from '../compare/telemetry-runs.repository';
+import { DEFAULT_TELEMETRY_URL, HttpTelemetryRuns } from '../clients/telemetry-runs.http';
+import { TelemetryRunsRepository } from '../compare/telemetry-runs.repository';
 import { ExitCode } from '../exit-codes';
 import { Output } from '../output';
 import { textTable } from '../report/console-table';
@@ -44,7 +45,7 @@ async function compare(referenceA: string, referenceB: string, options: CompareO
     }
   }
   const reports = new ReportFileRepository();
-  const telemetry = new TelemetryRunsRepository(options.telemetryUrl);
+  const telemetry = new TelemetryRunsRepository(new HttpTelemetryRuns(options.telemetryUrl));
   const find = (reference: string): Promise<ComparedRun> | ComparedRun =>
     ReportFileRepository.names(reference) ? reports.find(reference) : telemetry.find(reference);
   let a: ComparedRun;

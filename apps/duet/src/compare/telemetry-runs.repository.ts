@@ -1,41 +1,21 @@
-// Runs by id, from telemetry's query API (`GET /v1/runs/:runId`, TELEMETRY_URL for the local stack).
-// Telemetry stores the summary, so summary KPIs compare; series KPIs and thresholds are not there.
-import type { RunSummary } from '@duet/sim-core';
+// Runs by id, from a telemetry (TelemetryRuns; `GET /v1/runs/:runId` at TELEMETRY_URL for the local
+// stack). Telemetry stores the summary, so summary KPIs compare; series KPIs and thresholds are not there.
+import { TelemetryUnreachable, type TelemetryRuns } from '../clients/telemetry-runs';
 import { kpiValues } from '../thresholds/kpi-registry';
 import { CompareInputError, type ComparedRun } from './compared-run';
 
-export const DEFAULT_TELEMETRY_URL = 'http://127.0.0.1:8084';
-
-interface RunDetails {
-  readonly runId: string;
-  readonly scenario: string;
-  readonly seed: number;
-  readonly handsets: number;
-  readonly phase: string;
-  readonly digest?: string;
-  readonly summary?: RunSummary;
-}
-
 export class TelemetryRunsRepository {
-  constructor(
-    private readonly telemetryUrl: string,
-    private readonly fetchFunction: typeof fetch = fetch,
-  ) {}
+  constructor(private readonly runs: TelemetryRuns) {}
 
   async find(runId: string): Promise<ComparedRun> {
-    const url = `${this.telemetryUrl.replace(/\/+$/, '')}/v1/runs/${encodeURIComponent(runId)}`;
-    let response: Response;
+    let run;
     try {
-      response = await this.fetchFunction(url);
+      run = await this.runs.find(runId);
     } catch (error) {
-      throw new CompareInputError(
-        `run ${runId}: telemetry at ${this.telemetryUrl} cannot be reached (${(error as Error).message}); set TELEMETRY_URL or give a report path`,
-      );
+      if (error instanceof TelemetryUnreachable) throw new CompareInputError(`run ${runId}: ${error.message}; set TELEMETRY_URL or give a report path`);
+      throw error;
     }
-    if (response.status === 404)
-      throw new CompareInputError(`run ${runId}: telemetry at ${this.telemetryUrl} knows no such run, and no such report file exists`);
-    if (!response.ok) throw new CompareInputError(`run ${runId}: telemetry answered ${response.status} ${await response.text()}`);
-    const run = (await response.json()) as RunDetails;
+    if (run === undefined) throw new CompareInputError(`run ${runId}: telemetry at ${this.runs.where} knows no such run, and no such report file exists`);
     if (run.phase !== 'COMPLETED' || run.summary === undefined)
       throw new CompareInputError(`run ${runId} is ${run.phase}, not COMPLETED: nothing to compare yet`);
     return {

@@ -8,10 +8,10 @@ import { Module, type DynamicModule, type INestApplication } from '@nestjs/commo
 import { NestFactory } from '@nestjs/core';
 import { HypervisorCoreModule, HypervisorRunsService } from '@duet/hypervisor-core';
 import { GrpcPolicyGateway, InProcessHypervisorPeer, InProcessPolicyGateway, MeasuredPolicyGateway, PersonaRuntimeModule } from '@duet/persona-runtime';
-import { AgentService, EnrollmentTokenService, PolicyAuthorityModule, PolicyCatalogueService, PublicationService } from '@duet/policy-authority';
+import { AgentService, PolicyAuthorityModule } from '@duet/policy-authority';
 import { Database, InProcessEventBus, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@duet/service-kit';
 import { Persona } from '@duet/sim-core';
-import { TelemetryModule, TelemetryQueryService, migrateTelemetry } from '@duet/telemetry';
+import { TelemetryModule, migrateTelemetry } from '@duet/telemetry';
 
 export interface EmbeddedStack {
   readonly app: INestApplication;
@@ -127,4 +127,3 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
 @Module({})
 class EmbeddedRootModule {}
 
-export { EnrollmentTokenService, PolicyCatalogueService, PublicationService, TelemetryQueryService };

@@ -2,8 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KafkaEventBus } from '@duet/service-kit';
 import { findRepoRoot } from '@duet/stack';
-import type { RunSummary } from '@duet/sim-core';
-import type { RunOutcome, RunTarget } from './run-target';
+import { HttpPolicyAdmin } from '../clients/policy-admin.http';
+import { DEFAULT_TELEMETRY_URL, HttpTelemetryRuns } from '../clients/telemetry-runs.http';
+import { ServicesTarget } from './run-target';
 
 /** Addresses of the local stack, from the environment (`duet stack up` prints them). */
 export interface LocalStackAddresses {
@@ -32,19 +33,21 @@ export function localStackAddresses(environment: NodeJS.ProcessEnv = process.env
   return {
     kafkaBrokers: environment.KAFKA_BROKERS!.split(',').map((broker) => broker.trim()),
     policyAuthorityUrl: environment.POLICY_AUTHORITY_URL ?? 'http://127.0.0.1:8083',
-    telemetryUrl: environment.TELEMETRY_URL ?? 'http://127.0.0.1:8084',
+    telemetryUrl: environment.TELEMETRY_URL ?? DEFAULT_TELEMETRY_URL,
     adminToken: environment.ADMIN_TOKEN!,
   };
 }
 
 /** The local-stack adapter of RunTarget: separate service processes over HTTP and Kafka. */
-export class LocalTarget implements RunTarget {
+export class LocalTarget extends ServicesTarget {
   readonly name = 'local' as const;
 
   private constructor(
     readonly bus: KafkaEventBus,
     private readonly stack: LocalStackAddresses,
-  ) {}
+  ) {
+    super(new HttpPolicyAdmin(stack.policyAuthorityUrl, stack.adminToken), new HttpTelemetryRuns(stack.telemetryUrl));
+  }
 
   static async connect(addresses: LocalStackAddresses = localStackAddresses()): Promise<LocalTarget> {
     const target = new LocalTarget(new KafkaEventBus({ brokers: addresses.kafkaBrokers, clientId: 'duet-cli' }), addresses);
@@ -67,54 +70,8 @@ export class LocalTarget implements RunTarget {
     };
   }
 
-  async publishPolicy(runId: string, policy: unknown, groups: readonly string[] | undefined, effectiveTick: number): Promise<number> {
-    const created = (await this.admin('POST', '/v1/policies', policy)) as { policy: { name: string; version: number } };
-    const published = (await this.admin('POST', `/v1/runs/${encodeURIComponent(runId)}/publications`, {
-      name: created.policy.name,
-      version: created.policy.version,
-      groups: groups ?? [],
-      effectiveTick,
-    })) as { revision: number };
-    return published.revision;
-  }
-
-  async createEnrollmentToken(runId: string, durationTicks: number): Promise<string> {
-    const response = (await this.admin('POST', `/v1/runs/${encodeURIComponent(runId)}/enrollment-tokens`, { group: '', tick: 0, durationTicks })) as {
-      enrollmentToken: { value: string };
-    };
-    return response.enrollmentToken.value;
-  }
-
-  async outcome(runId: string): Promise<RunOutcome> {
-    // Telemetry stores the run before it announces COMPLETED; read it back.
-    const response = await fetch(`${this.stack.telemetryUrl}/v1/runs/${encodeURIComponent(runId)}`);
-    if (!response.ok) throw new Error(`telemetry: GET run ${runId}: ${response.status} ${await response.text()}`);
-    const run = (await response.json()) as { phase: string; digest?: string; summary?: RunSummary; failure?: string };
-    return { runId, phase: run.phase === 'COMPLETED' ? 'COMPLETED' : 'FAILED', digest: run.digest ?? '', summary: run.summary, failure: run.failure };
-  }
-
-  async progress(runId: string): Promise<{ phase: 'STARTED' | 'COMPLETED' | 'FAILED'; ticksCompleted: number } | undefined> {
-    const response = await fetch(`${this.stack.telemetryUrl}/v1/runs/${encodeURIComponent(runId)}`, { signal: AbortSignal.timeout(5_000) }).catch(
-      () => undefined,
-    );
-    if (!response?.ok) return undefined;
-    const run = (await response.json()) as { phase: 'STARTED' | 'COMPLETED' | 'FAILED'; ticksCompleted: number };
-    return { phase: run.phase, ticksCompleted: run.ticksCompleted };
-  }
-
   close(): Promise<void> {
     return this.bus.close();
-  }
-
-  private async admin(method: string, path: string, body: unknown): Promise<unknown> {
-    const response = await fetch(`${this.stack.policyAuthorityUrl}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.stack.adminToken}` },
-      body: JSON.stringify(body),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`policy-authority: ${method} ${path}: ${response.status} ${text}`);
-    return JSON.parse(text) as unknown;
   }
 }
 

@@ -1,5 +1,7 @@
 import type { RunSummary, SimulationConfig } from '@duet/sim-core';
 import type { EventBus } from '@duet/service-kit';
+import { publishRunPolicy, runEnrollmentToken, type PolicyAdmin } from '../clients/policy-admin';
+import type { TelemetryRuns } from '../clients/telemetry-runs';
 
 /** A run's terminal state as telemetry recorded it. */
 export interface RunOutcome {
@@ -40,3 +42,42 @@ export interface RunRequest {
   readonly scenario: string;
   readonly config: SimulationConfig;
 }
+
+/**
+ * What both targets do alike, through the two ports a run uses: its policy timeline and enrollment
+ * token through a PolicyAdmin, its outcome and progress from TelemetryRuns.
+ */
+export abstract class ServicesTarget implements RunTarget {
+  abstract readonly name: RunTarget['name'];
+  abstract readonly bus: EventBus;
+  abstract readonly addresses: Readonly<Record<string, string>>;
+
+  protected constructor(
+    protected readonly admin: PolicyAdmin,
+    protected readonly runs: TelemetryRuns,
+  ) {}
+
+  publishPolicy(runId: string, document: unknown, groups: readonly string[] | undefined, effectiveTick: number): Promise<number> {
+    return publishRunPolicy(this.admin, runId, document, groups, effectiveTick);
+  }
+
+  createEnrollmentToken(runId: string, durationTicks: number): Promise<string> {
+    return runEnrollmentToken(this.admin, runId, durationTicks);
+  }
+
+  async outcome(runId: string): Promise<RunOutcome> {
+    // Telemetry stores the run before it announces COMPLETED; read it back.
+    const run = await this.runs.find(runId);
+    if (run === undefined) throw new Error(`telemetry at ${this.runs.where} knows no run ${runId}`);
+    return { runId, phase: run.phase === 'COMPLETED' ? 'COMPLETED' : 'FAILED', digest: run.digest ?? '', summary: run.summary, failure: run.failure };
+  }
+
+  async progress(runId: string): Promise<{ readonly phase: 'STARTED' | 'COMPLETED' | 'FAILED'; readonly ticksCompleted: number } | undefined> {
+    const run = await this.runs.find(runId, { timeoutMs: PROGRESS_TIMEOUT_MS }).catch(() => undefined);
+    return run === undefined ? undefined : { phase: run.phase, ticksCompleted: run.ticksCompleted };
+  }
+
+  abstract close(): Promise<void>;
+}
+
+const PROGRESS_TIMEOUT_MS = 5_000; // a progress poll; the next one tries again

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { GRPC_LOADER_OPTIONS, PROTO_ROOT, policy } from '@duet/contracts';
-import type { PolicyAdmin } from './embedded.target';
+import type { PolicyAdmin } from './policy-admin';
 
 const ADMIN_DEADLINE_MS = 30_000; // one admin call; a back end slower than this is not ready for a load test
 const READY_DEADLINE_MS = 10_000; // to connect before the run
