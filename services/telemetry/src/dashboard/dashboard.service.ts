@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Metrics } from '@duet/service-kit';
 import { EventKind, type KpiName, type RunSummary, type SimulationConfig } from '@duet/sim-core';
-import { RunNotFoundError } from '../domain/errors';
 import { stepFor, type BreakdownDimension, type CompareQuery, type PanelsQuery, type RunsQuery } from '../domain/dashboard-query';
 import { FleetDimensions } from '../domain/fleet-dimensions';
 import { DashboardRepository, type StoredTick, type TickBucket } from '../repositories/dashboard.repository';
@@ -146,14 +145,12 @@ export class DashboardService {
   }
 
   /** The run, or RunNotFoundError. */
-  async findRun(runId: string): Promise<RunRow> {
-    const row = await this.runs.find(runId);
-    if (row === undefined) throw new RunNotFoundError(runId);
-    return row;
+  findRun(runId: string): Promise<RunRow> {
+    return this.runs.get(runId);
   }
 
   async panels(query: PanelsQuery): Promise<Panels> {
-    const row = await this.findRun(query.runId);
+    const row = await this.runs.get(query.runId);
     const toTick = Math.min(query.toTick ?? MAX_TICKS_PER_QUERY, row.ticksCompleted - 1);
     const step = stepFor(query.step, Math.max(0, toTick - query.fromTick + 1));
     const [buckets, last, totals, breakdown, live, tickLag] = await Promise.all([
@@ -200,7 +197,7 @@ export class DashboardService {
   }
 
   async compare(query: CompareQuery): Promise<Comparison> {
-    const [a, b] = await Promise.all([this.findRun(query.a), this.findRun(query.b)]);
+    const [a, b] = await Promise.all([this.runs.get(query.a), this.runs.get(query.b)]);
     const step = stepFor(query.step, Math.max(a.ticksCompleted, b.ticksCompleted));
     const [sideA, sideB] = await Promise.all([this.side(a, step), this.side(b, step)]);
     const ticks = [...new Set([...sideA.buckets.map((bucket) => bucket.tick), ...sideB.buckets.map((bucket) => bucket.tick)])].sort((x, y) => x - y);

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Database, type Queryable } from '@duet/service-kit';
 import type { RunSummary } from '@duet/sim-core';
+import { RunNotFoundError } from '../domain/errors';
 
 export type RunPhaseName = 'STARTED' | 'COMPLETED' | 'FAILED';
 
@@ -89,6 +90,13 @@ export class RunsRepository {
   async find(runId: string): Promise<RunRow | undefined> {
     const { rows } = await this.database.query<StoredRun>(`SELECT ${COLUMNS} FROM telemetry.runs WHERE run_id = $1`, [runId]);
     return rows.length === 0 ? undefined : toRow(rows[0]);
+  }
+
+  /** The run, or RunNotFoundError (HTTP 404, gRPC NOT_FOUND) when nobody started it. */
+  async get(runId: string): Promise<RunRow> {
+    const row = await this.find(runId);
+    if (row === undefined) throw new RunNotFoundError(runId);
+    return row;
   }
 
   /** Runs newest first, after the given one (keyset paging). */

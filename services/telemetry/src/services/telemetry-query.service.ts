@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { KpiName, RunSummary } from '@duet/sim-core';
-import { QueryError, RunNotFoundError } from '../domain/errors';
+import { QueryError } from '../domain/errors';
 import type { SeriesQuery } from '../domain/series-query';
 import { RunsRepository, runIdentityOf, type RunIdentity, type RunPhaseName, type RunRow } from '../repositories/runs.repository';
 import { SeriesRepository } from '../repositories/series.repository';
@@ -55,7 +55,7 @@ export class TelemetryQueryService {
 
   /** The run, or RunNotFoundError. */
   async getRun(runId: string): Promise<RunDetails> {
-    const row = await this.findRun(runId);
+    const row = await this.runs.get(runId);
     return { ...toView(row), totals: await this.tickKpis.totals(runId) };
   }
 
@@ -80,7 +80,7 @@ export class TelemetryQueryService {
   }
 
   async querySeries(query: SeriesQuery): Promise<SeriesView> {
-    const run = await this.findRun(query.runId);
+    const run = await this.runs.get(query.runId);
     const lastTick = Math.max(run.ticksCompleted - 1, query.measure.type === 'event' ? await this.eventSeries.lastTick(run.runId) : -1);
     const toTick = query.toTick ?? lastTick;
     if (query.measure.type === 'kpi')
@@ -113,12 +113,6 @@ export class TelemetryQueryService {
       eventKind: query.measure.eventKindName,
       series: [...byValue.keys()].sort().map((value) => ({ dimensions: split ? { [dimension]: value } : {}, ticks, values: byValue.get(value)! })),
     };
-  }
-
-  private async findRun(runId: string): Promise<RunRow> {
-    const row = await this.runs.find(runId);
-    if (row === undefined) throw new RunNotFoundError(runId);
-    return row;
   }
 }
 
