@@ -1,6 +1,8 @@
 // The event bus port (conventions.md principle 3): Kafka in networked mode, an in-process queue in the
 // embedded mode and unit tests. Payloads are protobuf bytes (proto/duet/events/v1).
 
+import type { TopicName } from '@duet/contracts';
+
 export interface OutgoingMessage {
   /** Partitioning key: the shard (as a decimal string) or another key named by the topic registry. */
   readonly key: string;
@@ -49,14 +51,14 @@ export interface SubscribeOptions {
 
 export abstract class EventBus {
   /** Appends messages to a topic; resolves once the bus has accepted them durably (or queued them in-process). */
-  abstract publish(topic: string, messages: readonly OutgoingMessage[]): Promise<void>;
+  abstract publish(topic: TopicName, messages: readonly OutgoingMessage[]): Promise<void>;
   /**
    * Delivers every message of the topics to the group once, in order per partition, in batches.
    * A handler that throws gets the batch again (at-least-once): consumers must be idempotent.
    */
-  abstract subscribe(groupId: string, topics: readonly string[], handler: MessageHandler, options?: SubscribeOptions): Promise<Subscription>;
+  abstract subscribe(groupId: string, topics: readonly TopicName[], handler: MessageHandler, options?: SubscribeOptions): Promise<Subscription>;
   /** The next offset to be written to each partition of a topic (its high watermark) and the first still kept. */
-  abstract endOffsets(topic: string): Promise<ReadonlyMap<number, { readonly low: number; readonly high: number }>>;
+  abstract endOffsets(topic: TopicName): Promise<ReadonlyMap<number, { readonly low: number; readonly high: number }>>;
   /** Resolves when every message published so far has been handled by current subscribers. */
   abstract drain(): Promise<void>;
   abstract healthy(): boolean;

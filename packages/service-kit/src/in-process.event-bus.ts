@@ -28,9 +28,9 @@ export class InProcessEventBus extends EventBus {
   private readonly log = new Map<string, IncomingMessage[]>();
   private failure: unknown;
 
-  async publish(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
+  async publish(topic: TopicName, messages: readonly OutgoingMessage[]): Promise<void> {
     const stored: IncomingMessage[] = messages.map((message) => {
-      const partition = partitionOf(findTopic(topic as TopicName), message.shard ?? Number(message.key));
+      const partition = partitionOf(findTopic(topic), message.shard ?? Number(message.key));
       const key = `${topic}/${partition}`;
       const offset = this.offsets.get(key) ?? 0;
       this.offsets.set(key, offset + 1);
@@ -53,15 +53,13 @@ export class InProcessEventBus extends EventBus {
     }
   }
 
-  async subscribe(groupId: string, topics: readonly string[], handler: MessageHandler, options: SubscribeOptions = {}): Promise<Subscription> {
+  async subscribe(groupId: string, topics: readonly TopicName[], handler: MessageHandler, options: SubscribeOptions = {}): Promise<Subscription> {
     if (this.groups.has(groupId)) throw new Error(`consumer group ${groupId} is already subscribed`);
     const group: Group = { id: groupId, topics: new Set(topics), handler, queue: [], running: undefined, closed: false };
     if (options.fromBeginning) for (const topic of topics) group.queue.push(...(this.log.get(topic) ?? []));
     this.groups.set(groupId, group);
     // One process, one member: it holds every partition.
-    options.onAssignment?.(
-      new Map(topics.map((topic) => [topic, Array.from({ length: findTopic(topic as TopicName).partitions }, (_, partition) => partition)])),
-    );
+    options.onAssignment?.(new Map(topics.map((topic) => [topic, Array.from({ length: findTopic(topic).partitions }, (_, partition) => partition)])));
     this.pump(group);
     return {
       close: async () => {
@@ -73,8 +71,8 @@ export class InProcessEventBus extends EventBus {
     };
   }
 
-  async endOffsets(topic: string): Promise<ReadonlyMap<number, { readonly low: number; readonly high: number }>> {
-    const partitions = findTopic(topic as TopicName).partitions;
+  async endOffsets(topic: TopicName): Promise<ReadonlyMap<number, { readonly low: number; readonly high: number }>> {
+    const partitions = findTopic(topic).partitions;
     return new Map(Array.from({ length: partitions }, (_, partition) => [partition, { low: 0, high: this.offsets.get(`${topic}/${partition}`) ?? 0 }]));
   }
 

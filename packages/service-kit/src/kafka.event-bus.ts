@@ -45,9 +45,9 @@ export class KafkaEventBus extends EventBus {
     });
   }
 
-  async publish(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
+  async publish(topic: TopicName, messages: readonly OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    const registered = findTopic(topic as TopicName);
+    const registered = findTopic(topic);
     const producer = await this.connectProducer();
     await producer.send({
       topic,
@@ -61,7 +61,7 @@ export class KafkaEventBus extends EventBus {
     this.metrics.messagesProduced.inc({ topic }, messages.length);
   }
 
-  async subscribe(groupId: string, topics: readonly string[], handler: MessageHandler, options: SubscribeOptions = {}): Promise<Subscription> {
+  async subscribe(groupId: string, topics: readonly TopicName[], handler: MessageHandler, options: SubscribeOptions = {}): Promise<Subscription> {
     const consumer = this.kafka.consumer({
       groupId,
       retry: { retries: 12 },
@@ -123,7 +123,7 @@ export class KafkaEventBus extends EventBus {
     };
   }
 
-  async endOffsets(topic: string): Promise<ReadonlyMap<number, { readonly low: number; readonly high: number }>> {
+  async endOffsets(topic: TopicName): Promise<ReadonlyMap<number, { readonly low: number; readonly high: number }>> {
     const admin = await this.connectAdmin();
     const offsets = await admin.fetchTopicOffsets(topic);
     return new Map(offsets.map((entry) => [entry.partition, { low: Number(entry.low), high: Number(entry.high) }]));

@@ -3,6 +3,7 @@
 // owns (shard s lives in partition s % partitions). Offsets are committed by hand through an
 // OffsetLedger, never past the first message whose tick no checkpoint holds yet, so the next
 // owner of a partition, starting at its committed offset, finds every input its checkpoint lacks.
+import type { TopicName } from '@duet/contracts';
 import type { EventBus, IncomingMessage, Subscription } from './event-bus';
 import { OffsetLedger } from './offset-ledger';
 
@@ -28,7 +29,7 @@ export class ShardInput {
 
   constructor(
     private readonly bus: EventBus,
-    private readonly topic: { readonly name: string; readonly partitions: number },
+    private readonly topic: { readonly name: TopicName; readonly partitions: number },
   ) {}
 
   async start(group: string, handlers: ShardInputHandlers): Promise<void> {
