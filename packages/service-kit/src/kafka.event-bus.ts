@@ -1,6 +1,7 @@
-import { findTopic, partitionOf, type TopicName } from '@duet/contracts';
+import { DEAD_LETTER_HEADERS, DEAD_LETTER_SUFFIX, findTopic, partitionOf, type TopicName } from '@duet/contracts';
 import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
 import { EventBus, type MessageHandler, type OutgoingMessage, type SubscribeOptions, type Subscription } from './event-bus';
+import { GuardedDelivery, type DeadLetter } from './guarded-delivery';
 import { PROCESS_METRICS, type Metrics } from './metrics';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
@@ -13,10 +14,23 @@ const HEARTBEAT_INTERVAL_MS = 1_000;
 const MAX_FETCH_WAIT_MS = 200;
 // A disconnect can wait on a client that is still retrying a lost broker: stop waiting after this.
 const DISCONNECT_TIMEOUT_MS = 5_000;
+// A batch in its handler longer than this, with the partition's later messages waiting behind it,
+// means the consumer is wedged: liveness fails so that the process is restarted. Longer than a
+// dependency outage the handler rides out with retries (a PostgreSQL or broker restart of a minute).
+const DEFAULT_STALL_MS = 5 * 60_000;
 
 export interface KafkaEventBusOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
+  /** How long a batch may stay in its handler before the bus is not live (default 5 minutes). */
+  readonly stallMs?: number;
+}
+
+/** A batch being handled: since when, and how many messages wait behind it. */
+interface InFlight {
+  readonly since: number;
+  readonly where: string;
+  readonly lag: number;
 }
 
 /**
@@ -30,7 +44,11 @@ export class KafkaEventBus extends EventBus {
   private producerReady: Promise<Producer> | undefined;
   private readonly consumers = new Set<Consumer>();
   private admin: Promise<Admin> | undefined;
-  private connected = true;
+  // Not until a client has connected: /readyz stays red while Kafka has never answered.
+  private connected = false;
+  private readonly inFlight = new Set<InFlight>();
+  /** Why a consumer stopped for good (kafkajs crashed it and will not restart it). */
+  private crashed: string | undefined;
 
   constructor(
     private readonly options: KafkaEventBusOptions,
@@ -70,8 +88,12 @@ export class KafkaEventBus extends EventBus {
       maxWaitTimeInMs: MAX_FETCH_WAIT_MS,
     });
     const lag = new Map<string, number>(); // by topic/partition, for the lag gauge
-    consumer.on(consumer.events.CRASH, () => (this.connected = false));
+    consumer.on(consumer.events.CRASH, (event) => {
+      this.connected = false;
+      if (!event.payload.restart) this.crashed = `consumer group ${groupId} stopped: ${event.payload.error.message}`;
+    });
     consumer.on(consumer.events.CONNECT, () => (this.connected = true));
+    const delivery = new GuardedDelivery(groupId, handler, (letters) => this.deadLetter(letters), this.metrics);
     if (options.onAssignment) {
       const onAssignment = options.onAssignment;
       consumer.on(consumer.events.GROUP_JOIN, (event) => {
@@ -86,7 +108,7 @@ export class KafkaEventBus extends EventBus {
       eachBatchAutoResolve: false,
       autoCommit: !options.manualCommit,
       partitionsConsumedConcurrently: options.concurrency ?? 1,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }) => {
+      eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
         const messages = batch.messages.map((message) => ({
           topic: batch.topic,
           partition: batch.partition,
@@ -96,7 +118,17 @@ export class KafkaEventBus extends EventBus {
           timestamp: Number(message.timestamp),
         }));
         // A throw here leaves the offsets unresolved: kafkajs redelivers the batch (at-least-once).
-        await handler(messages);
+        const handling: InFlight = {
+          since: Date.now(),
+          where: `${groupId} ${batch.topic}[${batch.partition}]@${batch.firstOffset()}`,
+          lag: Number(batch.offsetLag()),
+        };
+        this.inFlight.add(handling);
+        try {
+          await delivery.deliver(messages, { heartbeat, running: () => isRunning() && !isStale() });
+        } finally {
+          this.inFlight.delete(handling);
+        }
         this.metrics.messagesConsumed.inc({ topic: batch.topic, group: groupId }, messages.length);
         lag.set(`${batch.topic}/${batch.partition}`, Number(batch.offsetLag()));
         let topicLag = 0;
@@ -134,7 +166,48 @@ export class KafkaEventBus extends EventBus {
   }
 
   healthy(): boolean {
+    // A process that only publishes has no consumer to connect at start: connect its producer now.
+    if (!this.connected && this.producerReady === undefined) this.connectProducer().catch(() => undefined);
     return this.connected;
+  }
+
+  /**
+   * Why the bus is not live, or undefined when it is: a consumer that kafkajs stopped for good, or
+   * a batch stuck in its handler past the stall time with messages waiting behind it.
+   */
+  override notLive(now = Date.now()): string | undefined {
+    if (this.crashed !== undefined) return this.crashed;
+    const stallMs = this.options.stallMs ?? DEFAULT_STALL_MS;
+    for (const handling of this.inFlight) {
+      if (now - handling.since > stallMs)
+        return `${handling.where} in its handler for ${Math.round((now - handling.since) / 1000)} s, ${handling.lag} messages behind it`;
+    }
+    return undefined;
+  }
+
+  /** Moves messages to their topic's dead-letter topic, with headers saying where they came from and why. */
+  private async deadLetter(letters: readonly DeadLetter[]): Promise<void> {
+    const producer = await this.connectProducer();
+    const byTopic = new Map<string, DeadLetter[]>();
+    for (const letter of letters) byTopic.set(letter.message.topic, [...(byTopic.get(letter.message.topic) ?? []), letter]);
+    await producer.sendBatch({
+      acks: -1,
+      topicMessages: [...byTopic].map(([topic, ofTopic]) => ({
+        topic: `${topic}${DEAD_LETTER_SUFFIX}`,
+        messages: ofTopic.map(({ message, group, reason }) => ({
+          key: message.key,
+          value: Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength),
+          partition: 0,
+          headers: {
+            [DEAD_LETTER_HEADERS.topic]: topic,
+            [DEAD_LETTER_HEADERS.partition]: String(message.partition),
+            [DEAD_LETTER_HEADERS.offset]: message.offset,
+            [DEAD_LETTER_HEADERS.group]: group,
+            [DEAD_LETTER_HEADERS.reason]: reason,
+          },
+        })),
+      })),
+    });
   }
 
   async close(): Promise<void> {

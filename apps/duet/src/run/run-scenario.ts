@@ -1,5 +1,5 @@
 import { events as contract, telemetry } from '@duet/contracts';
-import { RunReporter, type IncomingMessage } from '@duet/service-kit';
+import { RunReporter, decodeChecked, identityViolation, lifecycleViolation, type IncomingMessage } from '@duet/service-kit';
 import { DEFAULT_TICK_SECONDS } from '@duet/sim-core';
 import type { RunOutcome, RunRequest, RunTarget } from './run-target';
 
@@ -88,10 +88,15 @@ export async function runScenario(
   }, 1000);
   watchdog.unref();
   const watcher = `duet-run-${runId}`;
-  const progress = await target.bus.subscribe(`${watcher}-ticks`, ['duet.tick-kpis.v1'], async (messages: readonly IncomingMessage[]) => {
+  const progress = await target.bus.subscribe(`${watcher}-ticks`, ['duet.tick-kpis.v1'], async (messages: readonly IncomingMessage[], context) => {
     for (const message of messages) {
-      const part = contract.TickKpisRecorded.decode(message.value);
-      if (part.runId !== runId || part.tick < ticksCompleted) continue;
+      const part = decodeChecked(
+        message,
+        context,
+        (bytes) => contract.TickKpisRecorded.decode(bytes),
+        (decoded) => identityViolation(decoded),
+      );
+      if (part === undefined || part.runId !== runId || part.tick < ticksCompleted) continue;
       const tick = parts.get(part.tick) ?? { received: new Set<number>(), lag: 0, online: 0 };
       const slot = part.shard * (ROLES_PER_SHARD + 1) + part.role;
       if (tick.received.has(slot)) continue;
@@ -110,10 +115,10 @@ export async function runScenario(
     }
     onProgress({ ticksCompleted, ticks: config.ticks, events, handsetsOnline, lagMilliseconds: tickLagsMilliseconds[ticksCompleted - 1] ?? 0 });
   });
-  const lifecycle = await target.bus.subscribe(`${watcher}-lifecycle`, ['duet.run-lifecycle.v1'], async (messages) => {
+  const lifecycle = await target.bus.subscribe(`${watcher}-lifecycle`, ['duet.run-lifecycle.v1'], async (messages, context) => {
     for (const message of messages) {
-      const update = contract.RunLifecycle.decode(message.value);
-      if (update.runId !== runId) continue;
+      const update = decodeChecked(message, context, (bytes) => contract.RunLifecycle.decode(bytes), lifecycleViolation);
+      if (update === undefined || update.runId !== runId) continue;
       if (update.phase === telemetry.RunPhase.RUN_PHASE_COMPLETED) settle('COMPLETED');
       if (update.phase === telemetry.RunPhase.RUN_PHASE_FAILED) settle('FAILED');
     }

@@ -3,7 +3,7 @@
 // adopts whatever of the stack already runs), `down` stops everything `up` started.
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TOPICS } from '@duet/contracts';
+import { TOPICS_TO_CREATE } from '@duet/contracts';
 import { Database } from '@duet/service-kit';
 import {
   createTopics,
@@ -153,10 +153,10 @@ export async function stackUp(options: StackUpOptions): Promise<StackUpResult> {
     const topicsStarted = performance.now();
     const topics = await createTopics(
       settings.kafkaBrokers as string[],
-      TOPICS.map((topic) => ({
+      TOPICS_TO_CREATE.map((topic) => ({
         topic: topic.name,
         partitions: topic.partitions,
-        configEntries: Object.entries((topic as { config?: Record<string, string> }).config ?? {}).map(([name, value]) => ({ name, value })),
+        configEntries: Object.entries(topic.config).map(([name, value]) => ({ name, value })),
       })),
     );
     if (topics.created.length > 0) log(`created topics ${topics.created.join(', ')}`);

@@ -10,10 +10,13 @@ import {
   RunDirectory,
   type BatteryBand,
   RunReporter,
+  decodeChecked,
   decodeCheckpointState,
   decodeDemand,
   encodeCheckpointState,
   encodeGrant,
+  identityViolation,
+  type DeliveryContext,
   type IncomingMessage,
   type KnownRun,
   type Subscription,
@@ -81,11 +84,12 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
 
   async onModuleInit(): Promise<void> {
     this.health.register('event-bus', () => this.bus.healthy() && this.publishFailure === undefined);
+    this.health.registerLiveness('event-bus', () => this.bus.notLive());
     const group = `hypervisor-core-${this.options.instanceId}`;
     // A group of its own per start: every instance reads every run from the topic's beginning.
     this.directory = new RunDirectory(this.bus, `${group}-runs-${randomUUID()}`, { started: () => undefined, ended: (run) => this.endRun(run) });
     await this.directory.start();
-    this.subscriptions.push(await this.bus.subscribe(`${group}-commands`, ['duet.commands.v1'], (messages) => this.onCommands(messages)));
+    this.subscriptions.push(await this.bus.subscribe(`${group}-commands`, ['duet.commands.v1'], (messages, context) => this.onCommands(messages, context)));
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -99,9 +103,9 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
     this.checkpointListeners.push(listener);
   }
 
-  /** The run as this instance knows it, waiting (bounded) for its STARTED; undefined when unknown or ended. */
+  /** The run as this instance knows it (ended or not), waiting (bounded) for its STARTED; undefined when never started. */
   knownRun(runId: string, timeoutMs: number): Promise<KnownRun | undefined> {
-    return this.directory?.activeRun(runId, timeoutMs) ?? Promise.resolve(undefined);
+    return this.directory?.waitFor(runId, timeoutMs) ?? Promise.resolve(undefined);
   }
 
   /** The per-tick exchange for one persona of one shard. */
@@ -315,13 +319,18 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
     else forget();
   }
 
-  private async onCommands(messages: readonly IncomingMessage[]): Promise<void> {
+  private async onCommands(messages: readonly IncomingMessage[], context: DeliveryContext): Promise<void> {
     for (const message of messages) {
-      let command: contract.CommandIssued;
-      try {
-        command = contract.CommandIssued.decode(message.value);
-      } catch {
-        continue; // not a command: nothing to execute
+      const command = decodeChecked(
+        message,
+        context,
+        (bytes) => contract.CommandIssued.decode(bytes),
+        (decoded) => identityViolation(decoded),
+      );
+      if (command === undefined) continue; // not a command (dead-lettered): nothing to execute
+      if (this.directory?.get(command.runId) === undefined) {
+        context.reject(message, `run_id: no run "${command.runId}" was started`);
+        continue;
       }
       const entry = this.runs.get(command.runId);
       if (entry === undefined) continue;

@@ -86,6 +86,7 @@ export class PersonaRunsService implements OnModuleInit, OnModuleDestroy {
 
   async onModuleInit(): Promise<void> {
     this.health.register(`${this.options.personaName}-event-bus`, () => this.bus.healthy());
+    this.health.registerLiveness(`${this.options.personaName}-event-bus`, () => this.bus.notLive());
     const group = `persona-runtime-${this.options.personaName}-${this.options.instanceId}-runs-${randomUUID()}`;
     this.directory = new RunDirectory(this.bus, group, { started: (run) => this.take(run), ended: (run) => this.drop(run.runId) });
     await this.directory.start();
@@ -103,9 +104,9 @@ export class PersonaRunsService implements OnModuleInit, OnModuleDestroy {
     this.checkpointListeners.push(listener);
   }
 
-  /** The run as this instance knows it, waiting (bounded) for its STARTED; undefined when unknown or ended. */
+  /** The run as this instance knows it (ended or not), waiting (bounded) for its STARTED; undefined when never started. */
   knownRun(runId: string, timeoutMs: number): Promise<KnownRun | undefined> {
-    return this.directory?.activeRun(runId, timeoutMs) ?? Promise.resolve(undefined);
+    return this.directory?.waitFor(runId, timeoutMs) ?? Promise.resolve(undefined);
   }
 
   /** The shards this instance holds changed: stop driving the others, take up the new ones. */
