@@ -76,6 +76,10 @@ export abstract class EventBus {
   /** Resolves when every message published so far has been handled by current subscribers. */
   abstract drain(): Promise<void>;
   abstract healthy(): boolean;
+  /** For /readyz: connected to the bus now (an adapter may try to connect first, briefly). */
+  async ready(): Promise<boolean> {
+    return this.healthy();
+  }
   /** Why the bus is not live (a consumer wedged or stopped for good), or undefined when it is. */
   notLive(): string | undefined {
     return undefined;

@@ -20,3 +20,4 @@ export * from './shard-input';
 export * from './guarded-delivery';
 export * from './message-contract';
 export * from './transient-errors';
+export * from './outbox';

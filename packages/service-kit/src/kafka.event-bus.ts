@@ -14,6 +14,8 @@ const HEARTBEAT_INTERVAL_MS = 1_000;
 const MAX_FETCH_WAIT_MS = 200;
 // A disconnect can wait on a client that is still retrying a lost broker: stop waiting after this.
 const DISCONNECT_TIMEOUT_MS = 5_000;
+// How long a readiness probe waits for a first connection of the producer.
+const READY_CONNECT_TIMEOUT_MS = 3_000;
 // A batch in its handler longer than this, with the partition's later messages waiting behind it,
 // means the consumer is wedged: liveness fails so that the process is restarted. Longer than a
 // dependency outage the handler rides out with retries (a PostgreSQL or broker restart of a minute).
@@ -166,8 +168,16 @@ export class KafkaEventBus extends EventBus {
   }
 
   healthy(): boolean {
-    // A process that only publishes has no consumer to connect at start: connect its producer now.
-    if (!this.connected && this.producerReady === undefined) this.connectProducer().catch(() => undefined);
+    return this.connected;
+  }
+
+  /** Connected now; a process that only publishes (no consumer connected at start) tries its producer first, briefly. */
+  override async ready(): Promise<boolean> {
+    if (!this.connected && this.consumers.size === 0)
+      await bounded(
+        this.connectProducer().then(() => undefined),
+        READY_CONNECT_TIMEOUT_MS,
+      );
     return this.connected;
   }
 
@@ -252,10 +262,10 @@ export class KafkaEventBus extends EventBus {
   }
 }
 
-/** Waits for a disconnect, but not past DISCONNECT_TIMEOUT_MS: a client retrying a lost broker may never finish one. */
-async function bounded(disconnect: Promise<void>): Promise<void> {
+/** Waits for a disconnect (or a connect), but not past the timeout: a client retrying a lost broker may never finish one. */
+async function bounded(disconnect: Promise<void>, timeoutMs = DISCONNECT_TIMEOUT_MS): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, DISCONNECT_TIMEOUT_MS)));
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
   try {
     await Promise.race([disconnect.catch(() => undefined), timeout]);
   } finally {

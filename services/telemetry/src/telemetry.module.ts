@@ -85,7 +85,7 @@ export class TelemetryModule implements OnModuleInit {
 
   onModuleInit(): void {
     this.health.register('telemetry.postgresql', () => this.database.check());
-    this.health.register('telemetry.event-bus', () => this.eventBus.healthy());
+    this.health.register('telemetry.event-bus', () => this.eventBus.ready());
     this.health.registerLiveness('telemetry.event-bus', () => this.eventBus.notLive());
   }
 }
