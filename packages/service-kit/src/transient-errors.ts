@@ -29,3 +29,20 @@ export function isTransientError(error: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * Runs `work` until it succeeds, waiting between attempts (doubling from `firstDelayMs` up to
+ * 30 s), for at most `budgetMs`; then throws its last error. For what must not be dropped on a
+ * dependency blip, such as announcing that a run failed.
+ */
+export async function withRetries<T>(work: () => Promise<T>, options: { readonly budgetMs: number; readonly firstDelayMs?: number }): Promise<T> {
+  const deadline = Date.now() + options.budgetMs;
+  for (let delayMs = options.firstDelayMs ?? 500; ; delayMs = Math.min(30_000, delayMs * 2)) {
+    try {
+      return await work();
+    } catch (error) {
+      if (Date.now() + delayMs > deadline) throw error;
+      await new Promise((resolveWait) => setTimeout(resolveWait, delayMs));
+    }
+  }
+}

@@ -39,8 +39,16 @@ const HANDSET_STATES: readonly [string, number][] = [
 // Upper bounds of the battery-level buckets (ratio of capacity).
 const BATTERY_BANDS = [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
 
+// A run with no demand for this long is let go (its shards are built again from their checkpoints
+// should its demands come back): a driver that died without a FAILED must not hold memory forever.
+// Far above a real-time run's tick (60 s at ×1).
+const IDLE_RUN_EVICT_MS = 30 * 60_000;
+const EVICT_SWEEP_MS = 60_000;
+
 /** A run as this instance holds it: its prepared config and the shards it has been given. */
 interface RunEntry {
+  /** Wall time (ms) of its latest demand. */
+  lastDemandAt: number;
   readonly run: PreparedRun;
   readonly shards: Map<number, ShardExchange>;
   /** A shard being built (and restored from its checkpoint), so concurrent first calls share one. */
@@ -70,6 +78,7 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
   private publishFailure: Error | undefined;
   private readonly stopBatteryLevels: () => void;
   private readonly checkpointListeners: CheckpointListener[] = [];
+  private readonly evictIdle = setInterval(() => this.evictIdleRuns(Date.now()), EVICT_SWEEP_MS).unref();
 
   constructor(
     private readonly bus: EventBus,
@@ -93,6 +102,7 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    clearInterval(this.evictIdle);
     this.stopBatteryLevels();
     await this.directory?.close();
     await Promise.all(this.subscriptions.map((subscription) => subscription.close()));
@@ -113,6 +123,7 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
     const demand = request.demand;
     if (demand === undefined) throw new ExchangeRefused('invalid', 'demand', 'required', 'the request carries no demand batch');
     const exchange = await this.shard(demand.runId, demand.shard);
+    this.entryOf(demand.runId).lastDemandAt = Date.now();
     if (demand.persona !== Persona.PERSONAL && demand.persona !== Persona.BUSINESS) {
       throw new ExchangeRefused('invalid', 'demand.persona', 'enum', `must be PERSONA_PERSONAL or PERSONA_BUSINESS, got ${demand.persona}`);
     }
@@ -208,7 +219,7 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
     } catch (error) {
       throw new ExchangeRefused('invalid', 'run.config_json', 'valid', `run "${runId}" cannot be built: ${(error as Error).message}`);
     }
-    const entry: RunEntry = { run: prepared, shards: new Map(), building: new Map() };
+    const entry: RunEntry = { lastDemandAt: Date.now(), run: prepared, shards: new Map(), building: new Map() };
     this.runs.set(runId, entry);
     this.logger.log(`run ${runId}: ${prepared.config.fleet.handsets} handsets, ${prepared.config.ticks} ticks, ${prepared.config.shards} shards`);
     return entry;
@@ -317,6 +328,16 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
     };
     if (run.ended === 'COMPLETED') setTimeout(forget, 60_000).unref();
     else forget();
+  }
+
+  /** Lets go of runs without a demand for IDLE_RUN_EVICT_MS (see there); their checkpoints stay. */
+  evictIdleRuns(now: number): void {
+    for (const [runId, entry] of this.runs) {
+      if (now - entry.lastDemandAt < IDLE_RUN_EVICT_MS) continue;
+      for (const exchange of entry.shards.values()) exchange.abandon();
+      this.runs.delete(runId);
+      this.logger.warn(`run ${runId}: no demand for ${Math.round((now - entry.lastDemandAt) / 60_000)} min; its shards are let go`);
+    }
   }
 
   private async onCommands(messages: readonly IncomingMessage[], context: DeliveryContext): Promise<void> {
