@@ -8,8 +8,10 @@
 //    is published but nobody reads it, so nothing is dead-lettered there.
 // 2. A service killed with SIGKILL is started again by its supervisor; `stack status` counts it.
 // 3. A run then completes with the pure core's digest: no partition was left stuck.
+// 4. `duet runs prune --older-than` deletes it, with its rows in telemetry and policy-authority.
 import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEAD_LETTER_HEADERS, TOPICS, events, hypervisor, type RegisteredTopic } from '@duet/contracts';
 import { loadScenario } from '@duet/cli/dist/scenario/scenario.loader';
@@ -95,6 +97,7 @@ describe('the local stack dead-letters poison messages, restarts what dies, and 
   const started: StackPart[] = [];
   let kafka: Kafka;
   let producer: Producer;
+  const runId = `e2e-poison-${process.pid}`;
   /** What was published: "topic/offset" → the kind of poison. */
   const published = new Map<string, string>();
 
@@ -207,7 +210,6 @@ describe('the local stack dead-letters poison messages, restarts what dies, and 
   it(
     'then completes a run with the digest of the core',
     async () => {
-      const runId = `e2e-poison-${process.pid}`;
       const result = await runDuet(['run', SCENARIO, '--target', 'local', '--json', '--run-id', runId, ...REDUCED.flatMap((set) => ['--set', set])], {
         timeoutMs: RUN_TIMEOUT_MS,
         environment,
@@ -220,4 +222,35 @@ describe('the local stack dead-letters poison messages, restarts what dies, and 
     },
     RUN_TIMEOUT_MS,
   );
+
+  it('prunes runs older than --older-than, with every row of them in telemetry and policy-authority', async () => {
+    const prune = async (olderThan: string): Promise<string[]> => {
+      const result = await runDuet(['runs', 'prune', '--older-than', olderThan, '--database-url', environment.DATABASE_URL!, '--json'], { timeoutMs: 60_000 });
+      expect(result.status, result.stderr).toBe(0);
+      return lastJson<{ runIds: string[] }>(result).runIds;
+    };
+    expect(await prune('1d')).not.toContain(runId);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 1_500));
+    expect(await prune('1s')).toContain(runId);
+    expect((await fetch(`${environment.TELEMETRY_URL}/v1/runs/${runId}`)).status).toBe(404);
+    const database = new Client({ connectionString: environment.DATABASE_URL, connectionTimeoutMillis: 10_000 });
+    await database.connect();
+    try {
+      for (const table of [
+        'telemetry.series',
+        'telemetry.tick_kpis',
+        'policy_authority.devices',
+        'policy_authority.publications',
+        'policy_authority.check_in_batches',
+      ]) {
+        const { rows } = await database.query<{ count: string }>(`SELECT count(*) AS count FROM ${table} WHERE run_id = $1`, [runId]);
+        expect(Number(rows[0].count), table).toBe(0);
+      }
+    } finally {
+      await database.end();
+    }
+    const bad = await runDuet(['runs', 'prune', '--older-than', 'a while', '--database-url', environment.DATABASE_URL!], { timeoutMs: 60_000 });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--older-than must be a duration like 90s, 15m, 2h or 7d, got "a while"/);
+  });
 });

@@ -7,3 +7,4 @@ export { startTelemetryApplication, telemetryGrpcOptions } from './telemetry.app
 export type { TelemetryServerOptions } from './telemetry.application';
 export { loadTelemetryConfig } from './config';
 export type { TelemetryConfig } from './config';
+export { pruneTelemetryRuns } from './repositories/run-retention';

@@ -146,7 +146,8 @@ export async function stackUp(options: StackUpOptions): Promise<StackUpResult> {
     const infrastructureStarted = performance.now();
     const [kafka, postgres] = await Promise.allSettled([
       startKafka({ dataDir: layout.kafkaDir, port: ports.kafka, controllerPort: ports.kafkaController, readyTimeoutMs, log }),
-      startPostgres({ dataDir: layout.postgresDir, port: ports.postgres, startTimeoutMs: readyTimeoutMs, log }),
+      // Crash-safe: the stack's runs are kept (and pruned with `duet runs prune`), so a power loss must not corrupt them.
+      startPostgres({ dataDir: layout.postgresDir, port: ports.postgres, durability: 'crash-safe', startTimeoutMs: readyTimeoutMs, log }),
     ]);
     const infrastructureFailures = [
       kafka.status === 'rejected' ? `Kafka: ${(kafka.reason as Error).message}` : undefined,
