@@ -34,7 +34,20 @@ const BEYOND_INT32 = 2 ** 31 + 16; // ≡ 0 mod 16: read from partition 0 like s
 // Topics whose consumers check the run is known (the exchange and commands): a message of a run
 // that never started is dead-lettered. Telemetry keeps parts that come before their STARTED.
 const CHECKS_RUN = new Set<string>(['duet.tick-demands.v1', 'duet.personal-grants.v1', 'duet.business-grants.v1', 'duet.commands.v1']);
-const UNCONSUMED = new Set<string>(['duet.policy-changed.v1']);
+// Who consumes each topic in the stack (consumer group names start with the service's name).
+const PERSONAS = ['persona-runtime-personal', 'persona-runtime-business'];
+const CONSUMERS: Record<string, readonly string[]> = {
+  'duet.handset-events.v1': ['telemetry'],
+  'duet.tick-kpis.v1': ['telemetry'],
+  'duet.shard-state.v1': ['telemetry'],
+  'duet.policy-changed.v1': [], // nobody in the stack reads it
+  'duet.commands.v1': ['hypervisor-core'],
+  'duet.tick-demands.v1': ['hypervisor-core'],
+  'duet.personal-grants.v1': ['persona-runtime-personal'],
+  'duet.business-grants.v1': ['persona-runtime-business'],
+  'duet.checkpoints.v1': ['hypervisor-core', ...PERSONAS],
+  'duet.run-lifecycle.v1': ['telemetry', 'hypervisor-core', ...PERSONAS],
+};
 
 interface StackPart {
   name: string;
@@ -148,26 +161,29 @@ describe('the local stack dead-letters poison messages, restarts what dies, and 
         const first = Number(sent.baseOffset);
         poisons.forEach((poison, i) => published.set(`${topic.name}/${first + i}`, poison.kind));
       }
-      const expected = [...published].filter(([key]) => !UNCONSUMED.has(key.slice(0, key.lastIndexOf('/'))));
+      const topicOf = (key: string): string => key.slice(0, key.lastIndexOf('/'));
+      const expected = [...published].filter(([key]) => CONSUMERS[topicOf(key)].length > 0);
       const deadline = Date.now() + DEAD_LETTER_TIMEOUT_MS;
       let missing: string[] = [];
-      let reasons = new Map<string, string>();
+      const reasons = new Map<string, string>();
       for (;;) {
-        const letters = await readTopics(
+        const groups = new Map<string, string[]>();
+        for (const letter of await readTopics(
           environment.KAFKA_BROKERS!.split(','),
           TOPICS.map((topic) => `${topic.name}.dlq`),
           60_000,
+        )) {
+          const header = (name: string): string => letter.headers[name]?.toString('utf8') ?? '';
+          const key = `${header(DEAD_LETTER_HEADERS.topic)}/${header(DEAD_LETTER_HEADERS.offset)}`;
+          reasons.set(key, `${header(DEAD_LETTER_HEADERS.group)}: ${header(DEAD_LETTER_HEADERS.reason)}`);
+          groups.set(key, [...(groups.get(key) ?? []), header(DEAD_LETTER_HEADERS.group)]);
+        }
+        // Every consumer of the topic dead-letters the message, in its own group.
+        missing = expected.flatMap(([key, kind]) =>
+          CONSUMERS[topicOf(key)]
+            .filter((service) => !(groups.get(key) ?? []).some((group) => group.startsWith(service)))
+            .map((service) => `${key} (${kind}) by ${service}`),
         );
-        reasons = new Map(
-          letters.map((letter) => {
-            const header = (name: string): string => letter.headers[name]?.toString('utf8') ?? '';
-            return [
-              `${header(DEAD_LETTER_HEADERS.topic)}/${header(DEAD_LETTER_HEADERS.offset)}`,
-              `${header(DEAD_LETTER_HEADERS.group)}: ${header(DEAD_LETTER_HEADERS.reason)}`,
-            ];
-          }),
-        );
-        missing = expected.filter(([key]) => !reasons.has(key)).map(([key, kind]) => `${key} (${kind})`);
         if (missing.length === 0 || Date.now() > deadline) break;
         await new Promise((resolveWait) => setTimeout(resolveWait, 2_000));
       }
