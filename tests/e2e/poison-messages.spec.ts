@@ -7,7 +7,8 @@
 //    group, reason) and goes on. duet.policy-changed.v1 has no consumer in the stack: its garbage
 //    is published but nobody reads it, so nothing is dead-lettered there.
 // 2. A service killed with SIGKILL is started again by its supervisor; `stack status` counts it.
-// 3. A run then completes with the pure core's digest: no partition was left stuck.
+// 3. A run then completes with the pure core's digest, though the broker is killed mid-run and
+//    brought back (`duet stack up`) a minute later: no partition was left stuck, no run lost.
 // 4. `duet runs prune --older-than` deletes it, with its rows in telemetry and policy-authority.
 import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
@@ -29,6 +30,8 @@ const STACK_UP_TIMEOUT_MS = 600_000;
 const RUN_TIMEOUT_MS = 300_000;
 const DEAD_LETTER_TIMEOUT_MS = 120_000;
 const RESTART_TIMEOUT_MS = 90_000;
+const BROKER_DOWN_AT_TICK = 40; // of 240: mid-run
+const BROKER_DOWN_MS = 60_000;
 const BEYOND_INT32 = 2 ** 31 + 16; // ≡ 0 mod 16: read from partition 0 like shard 0, so only the range is wrong
 
 // Topics whose consumers check the run is known (the exchange and commands): a message of a run
@@ -113,6 +116,18 @@ describe('the local stack dead-letters poison messages, restarts what dies, and 
   const runId = `e2e-poison-${process.pid}`;
   /** What was published: "topic/offset" → the kind of poison. */
   const published = new Map<string, string>();
+
+  /** Waits until telemetry holds `ticks` final ticks of the run (or it ended); what it holds then. */
+  async function waitForTicks(ticks: number): Promise<{ ticksCompleted: number; phase: string }> {
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const response = await fetch(`${environment.TELEMETRY_URL}/v1/runs/${runId}`).catch(() => undefined);
+      const run = response?.ok ? ((await response.json()) as { ticksCompleted: number; phase: string }) : undefined;
+      if (run !== undefined && (run.ticksCompleted >= ticks || run.phase !== 'STARTED')) return run;
+      if (Date.now() > deadline) throw new Error(`run ${runId} did not reach tick ${ticks} within 120 s`);
+      await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+    }
+  }
 
   async function status(): Promise<StackPart[]> {
     return lastJson<{ parts: StackPart[] }>(await runDuet(['stack', 'status', '--dir', dir, '--json'], { timeoutMs: 60_000 })).parts;
@@ -224,12 +239,22 @@ describe('the local stack dead-letters poison messages, restarts what dies, and 
   );
 
   it(
-    'then completes a run with the digest of the core',
+    'then completes a run across a broker down for a minute mid-run, with the digest of the core',
     async () => {
-      const result = await runDuet(['run', SCENARIO, '--target', 'local', '--json', '--run-id', runId, ...REDUCED.flatMap((set) => ['--set', set])], {
+      const finished = runDuet(['run', SCENARIO, '--target', 'local', '--json', '--run-id', runId, ...REDUCED.flatMap((set) => ['--set', set])], {
         timeoutMs: RUN_TIMEOUT_MS,
         environment,
       });
+      const reached = await waitForTicks(BROKER_DOWN_AT_TICK);
+      const broker = (await status()).find((part) => part.name === 'kafka')!;
+      process.kill(broker.pid!, 'SIGKILL');
+      const downAt = Date.now();
+      expect(reached.phase, 'the run ended before the broker went down').toBe('STARTED');
+      await new Promise((resolveWait) => setTimeout(resolveWait, BROKER_DOWN_MS));
+      const up = await runDuet(['stack', 'up', '--dir', dir, '--json'], { timeoutMs: STACK_UP_TIMEOUT_MS });
+      expect(lastJson<{ ok: boolean }>(up).ok, up.stderr.slice(-2000)).toBe(true);
+      log(`broker killed at tick ≥ ${BROKER_DOWN_AT_TICK}, back after ${((Date.now() - downAt) / 1000).toFixed(1)} s`);
+      const result = await finished;
       const run = lastJson<{ phase: string; digest: string; passed?: boolean; wallSeconds: number }>(result);
       expect(result.status, result.stderr.slice(-4000)).toBe(run.passed === false ? 1 : 0);
       expect(run.phase).toBe('COMPLETED');

@@ -44,7 +44,7 @@ export class HealthChecks {
 
 /**
  * Kubernetes-style probes: /healthz (liveness: nothing wedged, e.g. no consumer stuck on a batch
- * while messages wait behind it; a failing probe means "restart me") and /readyz (readiness: every
+ * (its partition not advancing); a failing probe means "restart me") and /readyz (readiness: every
  * dependency up now).
  */
 @Controller()

@@ -3,6 +3,7 @@ import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafka
 import { EventBus, type MessageHandler, type OutgoingMessage, type SubscribeOptions, type Subscription } from './event-bus';
 import { GuardedDelivery, type DeadLetter } from './guarded-delivery';
 import { PROCESS_METRICS, type Metrics } from './metrics';
+import { isTransientError, withRetries } from './transient-errors';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
 
@@ -14,10 +15,13 @@ const HEARTBEAT_INTERVAL_MS = 1_000;
 const MAX_FETCH_WAIT_MS = 200;
 // A disconnect can wait on a client that is still retrying a lost broker: stop waiting after this.
 const DISCONNECT_TIMEOUT_MS = 5_000;
+// How long a publish keeps trying while the broker is away (kafkajs's own retries take ~80 s of it):
+// a broker restart of a minute or two must not fail a run.
+const PUBLISH_BUDGET_MS = 5 * 60_000;
 // How long a readiness probe waits for a first connection of the producer.
 const READY_CONNECT_TIMEOUT_MS = 3_000;
-// A batch in its handler longer than this, with the partition's later messages waiting behind it,
-// means the consumer is wedged: liveness fails so that the process is restarted. Longer than a
+// A batch in its handler longer than this (its partition not advancing, whatever comes after it
+// waiting) means the consumer is wedged: liveness fails so that the process is restarted. Longer than a
 // dependency outage the handler rides out with retries (a PostgreSQL or broker restart of a minute).
 const DEFAULT_STALL_MS = 5 * 60_000;
 
@@ -65,11 +69,11 @@ export class KafkaEventBus extends EventBus {
     });
   }
 
+  /** Also rides out a broker away for a while: a transient failure is tried again with backoff for PUBLISH_BUDGET_MS. */
   async publish(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return;
     const registered = findTopic(topic as TopicName);
-    const producer = await this.connectProducer();
-    await producer.send({
+    const record = {
       topic,
       acks: -1,
       messages: messages.map((message) => ({
@@ -77,7 +81,8 @@ export class KafkaEventBus extends EventBus {
         value: Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength),
         partition: partitionOf(registered, message.shard ?? Number(message.key)),
       })),
-    });
+    };
+    await withRetries(async () => (await this.connectProducer()).send(record), { budgetMs: PUBLISH_BUDGET_MS, retryIf: isTransientError });
     this.metrics.messagesProduced.inc({ topic }, messages.length);
   }
 
@@ -183,7 +188,7 @@ export class KafkaEventBus extends EventBus {
 
   /**
    * Why the bus is not live, or undefined when it is: a consumer that kafkajs stopped for good, or
-   * a batch stuck in its handler past the stall time with messages waiting behind it.
+   * a batch stuck in its handler past the stall time (its partition not advancing).
    */
   override notLive(now = Date.now()): string | undefined {
     if (this.crashed !== undefined) return this.crashed;
