@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates Duet's Kafka topics for docker compose (the `kafka-init` service, which runs this in the
 # apache/kafka image once the broker is healthy). The table is the registry in
-# packages/contracts/src/topics.ts (TOPICS): name, partitions and topic-level config.
+# packages/contracts/src/topics.ts (TOPICS_TO_CREATE: every topic, then its `<topic>.dlq` dead-letter
+# topic): name, partitions and topic-level config.
 # tests/deploy/compose.spec.ts fails when the two differ, so change them together. Automatic topic
 # creation is off, so a topic missing here fails the service that uses it instead of appearing with
 # one partition.
@@ -31,6 +32,16 @@ duet.personal-grants.v1  16  -
 duet.business-grants.v1  16  -
 duet.checkpoints.v1      16  cleanup.policy=compact,max.message.bytes=67108864,segment.ms=600000
 duet.run-lifecycle.v1    1   -
+duet.handset-events.v1.dlq   1   retention.ms=1209600000
+duet.tick-kpis.v1.dlq        1   retention.ms=1209600000
+duet.policy-changed.v1.dlq   1   retention.ms=1209600000
+duet.commands.v1.dlq         1   retention.ms=1209600000
+duet.shard-state.v1.dlq      1   retention.ms=1209600000
+duet.tick-demands.v1.dlq     1   retention.ms=1209600000
+duet.personal-grants.v1.dlq  1   retention.ms=1209600000
+duet.business-grants.v1.dlq  1   retention.ms=1209600000
+duet.checkpoints.v1.dlq      1   retention.ms=1209600000
+duet.run-lifecycle.v1.dlq    1   retention.ms=1209600000
 '
 
 while read -r topic partitions config; do

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { TOPICS } from '@duet/contracts';
+import { TOPICS, TOPICS_TO_CREATE } from '@duet/contracts';
 import { loadHypervisorCoreConfig } from '@duet/hypervisor-core/dist/config';
 import { loadPersonaRuntimeConfig } from '@duet/persona-runtime/dist/config';
 import { loadPolicyAuthorityConfig } from '@duet/policy-authority/dist/config';
@@ -437,7 +437,7 @@ describe('docker-compose.yml', () => {
         for (const setting of settings) expect(setting, `${name}: ${config}`).toHaveLength(2);
         return { name, partitions: Number(partitions), config: Object.fromEntries(settings) as Record<string, string> };
       });
-    expect(created).toEqual(TOPICS.map((topic) => ({ name: topic.name, partitions: topic.partitions, config: { ...topic.config } })));
+    expect(created).toEqual(TOPICS_TO_CREATE.map((topic) => ({ name: topic.name, partitions: topic.partitions, config: { ...topic.config } })));
     // The script passes the config on creation and applies it to topics that already exist.
     expect(script).toMatch(/--config "\$\{pair\}"/);
     expect(script).toMatch(/kafka-configs\.sh/);

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { TOPICS } from '@duet/contracts';
+import { TOPICS, TOPICS_TO_CREATE } from '@duet/contracts';
 import { loadHypervisorCoreConfig } from '@duet/hypervisor-core/dist/config';
 import { loadConfig } from './service-configs';
 
@@ -196,7 +196,7 @@ describe('deploy/kubernetes', () => {
       const config = Object.fromEntries(Object.entries(spec.config ?? {}).map(([name, value]) => [name, String(value)]));
       return { name: spec.topicName ?? topic.metadata.name, partitions: spec.partitions, config };
     });
-    expect(topics).toEqual(TOPICS.map((topic) => ({ name: topic.name, partitions: topic.partitions, config: { ...topic.config } })));
+    expect(topics).toEqual(TOPICS_TO_CREATE.map((topic) => ({ name: topic.name, partitions: topic.partitions, config: { ...topic.config } })));
   });
 
   it('lets no autoscaler add more pods than the shard-keyed KafkaTopics have partitions', () => {

@@ -1,11 +1,12 @@
 // Scale-out and failover on the local stack (issue #13), with real processes killed by SIGKILL:
 //
 // 1. Two instances of hypervisor-core and of each persona runtime share the shards through Kafka
-//    consumer groups. One instance of each kind is killed in turn, each in its own run, and not
-//    restarted: the survivor takes its shards over from their checkpoints.
+//    consumer groups. One instance of each kind is killed in turn, each in its own run, together
+//    with its supervisor (the whole process group), so it stays down: the survivor takes its
+//    shards over from their checkpoints.
 // 2. One instance of everything (`up --replicas 1` stops the extra ones). Each part in turn, the
-//    Kafka broker included, is killed mid-run and brought back by `duet stack up`; PostgreSQL is
-//    restarted (fast shutdown) mid-run the same way.
+//    Kafka broker included, is killed mid-run and brought back (a service by its supervisor, the
+//    broker by `duet stack up`); PostgreSQL is restarted (fast shutdown) mid-run the same way.
 //
 // Every run must end with the pure core's digest, and telemetry must count exactly the events of
 // the fault-free run (per dimension, event kind and value): none lost, none counted twice, though
@@ -114,12 +115,16 @@ describe('the local stack scales out and survives the loss of any instance', () 
     return logged.filter((line) => line.includes(`run ${runId}: shard `) && line.includes('restored from its checkpoint')).length;
   }
 
-  /** Kills the part once the run is past KILL_AT_TICK, and checks the run was still under way then. */
-  async function sigkillMidRun(runId: string, victim: string): Promise<StackPart> {
+  /**
+   * Kills the part once the run is past KILL_AT_TICK, and checks the run was still under way then;
+   * `forGood`: a service with its supervisor (their process group), so that nothing restarts it.
+   */
+  async function sigkillMidRun(runId: string, victim: string, forGood = false): Promise<StackPart> {
     const reached = await waitForTicks(runId, KILL_AT_TICK);
     const part = (await status()).find((each) => each.name === victim)!;
     expect(part.pid, `${part.name} has no pid`).toBeDefined();
-    process.kill(part.pid!, 'SIGKILL');
+    if (forGood) process.kill(-part.supervisorPid!, 'SIGKILL');
+    else process.kill(part.pid!, 'SIGKILL');
     // Mid-run, or the test proves nothing: the run must not have completed before the kill.
     expect(reached.phase, `run ${runId} ended before ${victim} was killed`).toBe('STARTED');
     return part;
@@ -169,7 +174,7 @@ describe('the local stack scales out and survives the loss of any instance', () 
     'loses %s to SIGKILL mid-run and, without restarting it, ends like the fault-free run',
     async (victim) => {
       const run = startRun();
-      await sigkillMidRun(run.runId, victim);
+      await sigkillMidRun(run.runId, victim, true);
       const killedAt = Date.now();
       const outcome = await finish(run);
       log(

@@ -4,6 +4,7 @@ import { runCommand } from './commands/run.command';
 import { scenarioCommand } from './commands/scenario.command';
 import { sweepCommand } from './commands/sweep.command';
 import { compareCommand } from './commands/compare.command';
+import { runsCommand } from './commands/runs.command';
 import { stackCommand } from './commands/stack.command';
 import { ExitCode } from './exit-codes';
 
@@ -18,6 +19,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   program.addCommand(sweepCommand(setExitCode));
   program.addCommand(compareCommand(setExitCode));
   program.addCommand(stackCommand(setExitCode));
+  program.addCommand(runsCommand(setExitCode));
   throwInsteadOfExiting(program);
   return program;
 }

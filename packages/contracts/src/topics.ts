@@ -153,3 +153,46 @@ export function findTopic<Name extends TopicName>(name: Name): Extract<Registere
 export function partitionOf(topic: RegisteredTopic, shard: number): number {
   return topic.key === 'shard' || topic.key === 'handset' ? shard % topic.partitions : 0;
 }
+
+/** What a topic's dead-letter topic is called: `<topic>.dlq`. */
+export const DEAD_LETTER_SUFFIX = '.dlq';
+
+/**
+ * A dead-letter topic: where a consumer moves a message of `source` that it cannot act on (not the
+ * topic's payload, or breaking its contract) instead of reading it again forever. The message keeps
+ * its key and bytes; Kafka headers say where it came from, which consumer group gave up, and why.
+ */
+export interface DeadLetterTopic {
+  readonly name: `${TopicName}${typeof DEAD_LETTER_SUFFIX}`;
+  readonly source: TopicName;
+  /** One: dead letters are few and read by people, in the order they came. */
+  readonly partitions: 1;
+  readonly description: string;
+  /** Kept 14 days, whatever the broker's default: long enough to look at after a weekend. */
+  readonly config: Readonly<Record<string, string>>;
+}
+
+const DEAD_LETTER_RETENTION_MS = String(14 * 24 * 3600_000);
+
+export const DEAD_LETTER_TOPICS: readonly DeadLetterTopic[] = TOPICS.map((topic) => ({
+  name: `${topic.name}${DEAD_LETTER_SUFFIX}` as const,
+  source: topic.name,
+  partitions: 1,
+  description: `Messages of ${topic.name} that a consumer could not act on, with headers naming the source partition and offset, the group and the reason.`,
+  config: { 'retention.ms': DEAD_LETTER_RETENTION_MS },
+}));
+
+/** Kafka headers of a dead letter. */
+export const DEAD_LETTER_HEADERS = {
+  topic: 'duet-dlq-topic',
+  partition: 'duet-dlq-partition',
+  offset: 'duet-dlq-offset',
+  group: 'duet-dlq-group',
+  reason: 'duet-dlq-reason',
+} as const;
+
+/** Every topic to create, registry topics then their dead-letter topics: name, partitions and config. */
+export const TOPICS_TO_CREATE: readonly { readonly name: string; readonly partitions: number; readonly config: Readonly<Record<string, string>> }[] = [
+  ...TOPICS.map((topic) => ({ name: topic.name, partitions: topic.partitions, config: { ...(topic as { config?: Record<string, string> }).config } })),
+  ...DEAD_LETTER_TOPICS.map((topic) => ({ name: topic.name, partitions: topic.partitions, config: topic.config })),
+];

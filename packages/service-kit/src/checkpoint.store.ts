@@ -1,7 +1,8 @@
 // Where shard checkpoints are kept (a port with two adapters, conventions.md principle 3): a compacted
 // Kafka topic keyed by run, role and shard in the networked mode, a map in one process.
 import { findTopic } from '@duet/contracts';
-import type { EventBus, IncomingMessage, Subscription } from './event-bus';
+import type { DeliveryContext, EventBus, IncomingMessage, Subscription } from './event-bus';
+import { decodeChecked, identityViolation } from './message-contract';
 import { ReadProgress } from './read-progress';
 
 const CHECKPOINTS = findTopic('duet.checkpoints.v1');
@@ -75,7 +76,7 @@ export class KafkaCheckpointStore extends CheckpointStore {
   }
 
   async start(): Promise<void> {
-    this.subscription = await this.bus.subscribe(this.groupId, [CHECKPOINTS.name], async (messages) => this.read(messages), {
+    this.subscription = await this.bus.subscribe(this.groupId, [CHECKPOINTS.name], async (messages, context) => this.read(messages, context), {
       fromBeginning: true,
       manualCommit: true, // every start reads the whole (compacted) topic again
       concurrency: CHECKPOINTS.partitions,
@@ -108,17 +109,18 @@ export class KafkaCheckpointStore extends CheckpointStore {
     await this.subscription?.close();
   }
 
-  private read(messages: readonly IncomingMessage[]): void {
+  private read(messages: readonly IncomingMessage[], context: DeliveryContext): void {
     for (const message of messages) {
       this.positions.set(message.partition, Number(message.offset) + 1);
-      let checkpoint: ShardCheckpointRecord;
-      try {
-        const decoded = CHECKPOINTS.payload.decode(message.value);
-        checkpoint = { runId: decoded.runId, shard: decoded.shard, role: decoded.role, tick: decoded.tick, state: decoded.state };
-      } catch {
-        continue; // not a checkpoint: nothing to restore from it
-      }
-      if (checkpoint.role === this.role) this.keep(checkpoint);
+      const checkpoint = decodeChecked(
+        message,
+        context,
+        (bytes) => CHECKPOINTS.payload.decode(bytes),
+        (decoded) => identityViolation(decoded, { partition: message.partition, partitions: CHECKPOINTS.partitions }),
+      );
+      // Not a checkpoint (dead-lettered): nothing to restore from it.
+      if (checkpoint?.role === this.role)
+        this.keep({ runId: checkpoint.runId, shard: checkpoint.shard, role: checkpoint.role, tick: checkpoint.tick, state: checkpoint.state });
     }
     this.progress.advanced();
   }

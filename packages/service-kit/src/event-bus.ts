@@ -21,7 +21,22 @@ export interface IncomingMessage {
   readonly timestamp?: number;
 }
 
-export type MessageHandler = (messages: readonly IncomingMessage[]) => Promise<void>;
+/** What a handler may do besides handling: set aside the messages it cannot act on. */
+export interface DeliveryContext {
+  /**
+   * The message cannot be decoded or breaks its topic's contract: it is counted, logged once and
+   * moved to the topic's dead-letter topic (`<topic>.dlq`), and the partition goes on past it.
+   * `reason` names the field and the rule it broke.
+   */
+  reject(message: IncomingMessage, reason: string): void;
+}
+
+/**
+ * Handles a batch. A handler that throws gets the batch again, with backoff: for as long as the
+ * error is a transient one (a dependency down, see isTransientError), else a bounded number of
+ * times, then message by message, and a message that still fails is dead-lettered.
+ */
+export type MessageHandler = (messages: readonly IncomingMessage[], context: DeliveryContext) => Promise<void>;
 
 export interface Subscription {
   close(): Promise<void>;
@@ -55,6 +70,7 @@ export abstract class EventBus {
   /**
    * Delivers every message of the topics to the group once, in order per partition, in batches.
    * A handler that throws gets the batch again (at-least-once): consumers must be idempotent.
+   * Messages the handler rejects, or that keep failing, go to `<topic>.dlq`.
    */
   abstract subscribe(groupId: string, topics: readonly TopicName[], handler: MessageHandler, options?: SubscribeOptions): Promise<Subscription>;
   /** The next offset to be written to each partition of a topic (its high watermark) and the first still kept. */
@@ -62,5 +78,13 @@ export abstract class EventBus {
   /** Resolves when every message published so far has been handled by current subscribers. */
   abstract drain(): Promise<void>;
   abstract healthy(): boolean;
+  /** For /readyz: connected to the bus now (an adapter may try to connect first, briefly). */
+  async ready(): Promise<boolean> {
+    return this.healthy();
+  }
+  /** Why the bus is not live (a consumer wedged or stopped for good), or undefined when it is. */
+  notLive(): string | undefined {
+    return undefined;
+  }
   abstract close(): Promise<void>;
 }

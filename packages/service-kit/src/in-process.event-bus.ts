@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { findTopic, partitionOf, type TopicName } from '@duet/contracts';
 import { EventBus, type IncomingMessage, type MessageHandler, type OutgoingMessage, type SubscribeOptions, type Subscription } from './event-bus';
 import { PROCESS_METRICS, type Metrics } from './metrics';
@@ -19,6 +20,8 @@ interface Group {
 
 /** The in-process adapter of the event bus: the same delivery contract as Kafka, in memory. */
 export class InProcessEventBus extends EventBus {
+  private readonly logger = new Logger('event-bus');
+
   constructor(private readonly metrics: Metrics = PROCESS_METRICS) {
     super();
   }
@@ -109,7 +112,13 @@ export class InProcessEventBus extends EventBus {
     while (group.queue.length > 0 && !group.closed) {
       const batch = group.queue.splice(0, group.queue.length);
       try {
-        await group.handler(batch);
+        // No dead-letter topic in one process: a rejected message is counted and logged, then passed over.
+        await group.handler(batch, {
+          reject: (message, reason) => {
+            this.metrics.messagesDeadLettered.inc({ topic: message.topic, group: group.id });
+            this.logger.warn(`${group.id}: ${message.topic}[${message.partition}]@${message.offset} passed over: ${reason}`);
+          },
+        });
         for (const message of batch) this.metrics.messagesConsumed.inc({ topic: message.topic, group: group.id });
       } catch (error) {
         // Unlike Kafka we cannot redeliver forever in one process: record and stop this group.

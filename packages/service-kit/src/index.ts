@@ -17,3 +17,7 @@ export * from './run-directory';
 export * from './columnar.decoder';
 export * from './read-progress';
 export * from './shard-input';
+export * from './guarded-delivery';
+export * from './message-contract';
+export * from './transient-errors';
+export * from './outbox';

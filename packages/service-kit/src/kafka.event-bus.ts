@@ -1,7 +1,9 @@
-import { findTopic, partitionOf, type TopicName } from '@duet/contracts';
+import { DEAD_LETTER_HEADERS, DEAD_LETTER_SUFFIX, findTopic, partitionOf, type TopicName } from '@duet/contracts';
 import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
 import { EventBus, type MessageHandler, type OutgoingMessage, type SubscribeOptions, type Subscription } from './event-bus';
+import { GuardedDelivery, type DeadLetter } from './guarded-delivery';
 import { PROCESS_METRICS, type Metrics } from './metrics';
+import { isTransientError, withRetries } from './transient-errors';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
 
@@ -13,10 +15,28 @@ const HEARTBEAT_INTERVAL_MS = 1_000;
 const MAX_FETCH_WAIT_MS = 200;
 // A disconnect can wait on a client that is still retrying a lost broker: stop waiting after this.
 const DISCONNECT_TIMEOUT_MS = 5_000;
+// How long a publish keeps trying while the broker is away (kafkajs's own retries take ~80 s of it):
+// a broker restart of a minute or two must not fail a run.
+const PUBLISH_BUDGET_MS = 5 * 60_000;
+// How long a readiness probe waits for a first connection of the producer.
+const READY_CONNECT_TIMEOUT_MS = 3_000;
+// A batch in its handler longer than this (its partition not advancing, whatever comes after it
+// waiting) means the consumer is wedged: liveness fails so that the process is restarted. Longer than a
+// dependency outage the handler rides out with retries (a PostgreSQL or broker restart of a minute).
+const DEFAULT_STALL_MS = 5 * 60_000;
 
 export interface KafkaEventBusOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
+  /** How long a batch may stay in its handler before the bus is not live (default 5 minutes). */
+  readonly stallMs?: number;
+}
+
+/** A batch being handled: since when, and how many messages wait behind it. */
+interface InFlight {
+  readonly since: number;
+  readonly where: string;
+  readonly lag: number;
 }
 
 /**
@@ -30,7 +50,11 @@ export class KafkaEventBus extends EventBus {
   private producerReady: Promise<Producer> | undefined;
   private readonly consumers = new Set<Consumer>();
   private admin: Promise<Admin> | undefined;
-  private connected = true;
+  // Not until a client has connected: /readyz stays red while Kafka has never answered.
+  private connected = false;
+  private readonly inFlight = new Set<InFlight>();
+  /** Why a consumer stopped for good (kafkajs crashed it and will not restart it). */
+  private crashed: string | undefined;
 
   constructor(
     private readonly options: KafkaEventBusOptions,
@@ -45,11 +69,11 @@ export class KafkaEventBus extends EventBus {
     });
   }
 
+  /** Also rides out a broker away for a while: a transient failure is tried again with backoff for PUBLISH_BUDGET_MS. */
   async publish(topic: TopicName, messages: readonly OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return;
     const registered = findTopic(topic);
-    const producer = await this.connectProducer();
-    await producer.send({
+    const record = {
       topic,
       acks: -1,
       messages: messages.map((message) => ({
@@ -57,7 +81,8 @@ export class KafkaEventBus extends EventBus {
         value: Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength),
         partition: partitionOf(registered, message.shard ?? Number(message.key)),
       })),
-    });
+    };
+    await withRetries(async () => (await this.connectProducer()).send(record), { budgetMs: PUBLISH_BUDGET_MS, retryIf: isTransientError });
     this.metrics.messagesProduced.inc({ topic }, messages.length);
   }
 
@@ -70,8 +95,12 @@ export class KafkaEventBus extends EventBus {
       maxWaitTimeInMs: MAX_FETCH_WAIT_MS,
     });
     const lag = new Map<string, number>(); // by topic/partition, for the lag gauge
-    consumer.on(consumer.events.CRASH, () => (this.connected = false));
+    consumer.on(consumer.events.CRASH, (event) => {
+      this.connected = false;
+      if (!event.payload.restart) this.crashed = `consumer group ${groupId} stopped: ${event.payload.error.message}`;
+    });
     consumer.on(consumer.events.CONNECT, () => (this.connected = true));
+    const delivery = new GuardedDelivery(groupId, handler, (letters) => this.deadLetter(letters), this.metrics);
     if (options.onAssignment) {
       const onAssignment = options.onAssignment;
       consumer.on(consumer.events.GROUP_JOIN, (event) => {
@@ -86,7 +115,7 @@ export class KafkaEventBus extends EventBus {
       eachBatchAutoResolve: false,
       autoCommit: !options.manualCommit,
       partitionsConsumedConcurrently: options.concurrency ?? 1,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }) => {
+      eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
         const messages = batch.messages.map((message) => ({
           topic: batch.topic,
           partition: batch.partition,
@@ -96,7 +125,17 @@ export class KafkaEventBus extends EventBus {
           timestamp: Number(message.timestamp),
         }));
         // A throw here leaves the offsets unresolved: kafkajs redelivers the batch (at-least-once).
-        await handler(messages);
+        const handling: InFlight = {
+          since: Date.now(),
+          where: `${groupId} ${batch.topic}[${batch.partition}]@${batch.firstOffset()}`,
+          lag: Number(batch.offsetLag()),
+        };
+        this.inFlight.add(handling);
+        try {
+          await delivery.deliver(messages, { heartbeat, running: () => isRunning() && !isStale() });
+        } finally {
+          this.inFlight.delete(handling);
+        }
         this.metrics.messagesConsumed.inc({ topic: batch.topic, group: groupId }, messages.length);
         lag.set(`${batch.topic}/${batch.partition}`, Number(batch.offsetLag()));
         let topicLag = 0;
@@ -135,6 +174,55 @@ export class KafkaEventBus extends EventBus {
 
   healthy(): boolean {
     return this.connected;
+  }
+
+  /** Connected now; a process that only publishes (no consumer connected at start) tries its producer first, briefly. */
+  override async ready(): Promise<boolean> {
+    if (!this.connected && this.consumers.size === 0)
+      await bounded(
+        this.connectProducer().then(() => undefined),
+        READY_CONNECT_TIMEOUT_MS,
+      );
+    return this.connected;
+  }
+
+  /**
+   * Why the bus is not live, or undefined when it is: a consumer that kafkajs stopped for good, or
+   * a batch stuck in its handler past the stall time (its partition not advancing).
+   */
+  override notLive(now = Date.now()): string | undefined {
+    if (this.crashed !== undefined) return this.crashed;
+    const stallMs = this.options.stallMs ?? DEFAULT_STALL_MS;
+    for (const handling of this.inFlight) {
+      if (now - handling.since > stallMs)
+        return `${handling.where} in its handler for ${Math.round((now - handling.since) / 1000)} s, ${handling.lag} messages behind it`;
+    }
+    return undefined;
+  }
+
+  /** Moves messages to their topic's dead-letter topic, with headers saying where they came from and why. */
+  private async deadLetter(letters: readonly DeadLetter[]): Promise<void> {
+    const producer = await this.connectProducer();
+    const byTopic = new Map<string, DeadLetter[]>();
+    for (const letter of letters) byTopic.set(letter.message.topic, [...(byTopic.get(letter.message.topic) ?? []), letter]);
+    await producer.sendBatch({
+      acks: -1,
+      topicMessages: [...byTopic].map(([topic, ofTopic]) => ({
+        topic: `${topic}${DEAD_LETTER_SUFFIX}`,
+        messages: ofTopic.map(({ message, group, reason }) => ({
+          key: message.key,
+          value: Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength),
+          partition: 0,
+          headers: {
+            [DEAD_LETTER_HEADERS.topic]: topic,
+            [DEAD_LETTER_HEADERS.partition]: String(message.partition),
+            [DEAD_LETTER_HEADERS.offset]: message.offset,
+            [DEAD_LETTER_HEADERS.group]: group,
+            [DEAD_LETTER_HEADERS.reason]: reason,
+          },
+        })),
+      })),
+    });
   }
 
   async close(): Promise<void> {
@@ -179,10 +267,10 @@ export class KafkaEventBus extends EventBus {
   }
 }
 
-/** Waits for a disconnect, but not past DISCONNECT_TIMEOUT_MS: a client retrying a lost broker may never finish one. */
-async function bounded(disconnect: Promise<void>): Promise<void> {
+/** Waits for a disconnect (or a connect), but not past the timeout: a client retrying a lost broker may never finish one. */
+async function bounded(disconnect: Promise<void>, timeoutMs = DISCONNECT_TIMEOUT_MS): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, DISCONNECT_TIMEOUT_MS)));
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
   try {
     await Promise.race([disconnect.catch(() => undefined), timeout]);
   } finally {

@@ -120,6 +120,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly messagesDeadLettered = new Counter({
+    name: 'duet_events_dead_lettered_total',
+    help: "Messages moved to their topic's dead-letter topic (<topic>.dlq) because they could not be decoded, broke the contract or kept failing, by source topic and consumer group.",
+    labelNames: ['topic', 'group'] as const,
+    registers: [this.registry],
+  });
+
+  readonly deliveryRetries = new Counter({
+    name: 'duet_events_delivery_retries_total',
+    help: 'Batches handed to a consumer again after its handler failed, by consumer group, topic and cause (transient: a dependency away; failed: any other error).',
+    labelNames: ['group', 'topic', 'cause'] as const,
+    registers: [this.registry],
+  });
+
   readonly consumerLag = new Gauge({
     name: 'duet_kafka_consumer_lag_messages',
     help: 'Messages behind the end of the partition at the last batch, by consumer group and topic (summed over partitions).',

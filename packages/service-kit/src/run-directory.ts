@@ -3,7 +3,8 @@
 // shard mid-run, can build the run's shards; COMPLETED and FAILED end it. Instances of the
 // stateful roles read it in a group of their own, so every instance sees every run.
 import { events as contract, findTopic, telemetry } from '@duet/contracts';
-import type { EventBus, IncomingMessage, Subscription } from './event-bus';
+import type { DeliveryContext, EventBus, IncomingMessage, Subscription } from './event-bus';
+import { decodeChecked, lifecycleViolation } from './message-contract';
 import { ReadProgress } from './read-progress';
 
 const RUN_LIFECYCLE = findTopic('duet.run-lifecycle.v1');
@@ -46,7 +47,7 @@ export class RunDirectory {
   async start(): Promise<void> {
     this.catchUpTo = (await this.bus.endOffsets(RUN_LIFECYCLE.name)).get(0)?.high ?? 0;
     if (this.catchUpTo === 0) this.caughtUp = true;
-    this.subscription = await this.bus.subscribe(this.groupId, [RUN_LIFECYCLE.name], async (messages) => this.read(messages), {
+    this.subscription = await this.bus.subscribe(this.groupId, [RUN_LIFECYCLE.name], async (messages, context) => this.read(messages, context), {
       fromBeginning: true,
       manualCommit: true,
     });
@@ -66,28 +67,18 @@ export class RunDirectory {
     return this.runs.get(runId);
   }
 
-  /** The run, waiting (bounded) for its STARTED; undefined when it never came or the run ended. */
-  async activeRun(runId: string, timeoutMs: number): Promise<KnownRun | undefined> {
-    const run = await this.waitFor(runId, timeoutMs);
-    return run?.ended === undefined ? run : undefined;
-  }
-
   /** Runs under way. */
   active(): KnownRun[] {
     return [...this.runs.values()].filter((run) => run.ended === undefined);
   }
 
-  private read(messages: readonly IncomingMessage[]): void {
+  private read(messages: readonly IncomingMessage[], context: DeliveryContext): void {
     const touched = new Set<KnownRun>();
     let last = -1;
     for (const message of messages) {
       last = Math.max(last, Number(message.offset));
-      let lifecycle: contract.RunLifecycle;
-      try {
-        lifecycle = contract.RunLifecycle.decode(message.value);
-      } catch {
-        continue; // not a lifecycle message: nothing to learn from it
-      }
+      const lifecycle = decodeChecked(message, context, (bytes) => contract.RunLifecycle.decode(bytes), lifecycleViolation);
+      if (lifecycle === undefined) continue; // not a lifecycle message: dead-lettered, nothing to learn from it
       const known = this.runs.get(lifecycle.runId);
       if (lifecycle.phase === telemetry.RunPhase.RUN_PHASE_STARTED && known === undefined) {
         const run: KnownRun = {

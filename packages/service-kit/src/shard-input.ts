@@ -4,7 +4,7 @@
 // OffsetLedger, never past the first message whose tick no checkpoint holds yet, so the next
 // owner of a partition, starting at its committed offset, finds every input its checkpoint lacks.
 import type { TopicName } from '@duet/contracts';
-import type { EventBus, IncomingMessage, Subscription } from './event-bus';
+import type { DeliveryContext, EventBus, IncomingMessage, Subscription } from './event-bus';
 import { OffsetLedger } from './offset-ledger';
 
 /** What a message was about: the run and shard whose state it feeds, and its tick. */
@@ -15,8 +15,12 @@ export interface ShardInputMessage {
 }
 
 export interface ShardInputHandlers {
-  /** Handles one message in partition order; returns what it fed, or undefined when it needs no state (not decodable, a run that ended). */
-  message(message: IncomingMessage): Promise<ShardInputMessage | undefined>;
+  /**
+   * Handles one message in partition order; returns what it fed, or undefined when it needs no
+   * state (a run that ended, or a message it rejected through `context`: not decodable, breaking
+   * the contract, of a run never started).
+   */
+  message(message: IncomingMessage, context: DeliveryContext): Promise<ShardInputMessage | undefined>;
   /** The shards this member holds changed. */
   held(owns: (shard: number) => boolean, partitions: readonly number[], lost: readonly number[]): void;
 }
@@ -36,9 +40,9 @@ export class ShardInput {
     this.subscription = await this.bus.subscribe(
       group,
       [this.topic.name],
-      async (messages) => {
+      async (messages, context) => {
         for (const message of messages) {
-          const fed = await handlers.message(message);
+          const fed = await handlers.message(message, context);
           const offset = Number(message.offset);
           if (fed === undefined) this.ledger.received(this.topic.name, message.partition, offset, '', undefined);
           else this.ledger.received(this.topic.name, message.partition, offset, unitOf(fed.runId, fed.shard), fed.tick);

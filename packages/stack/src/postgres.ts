@@ -56,8 +56,14 @@ export interface StartPostgresOptions {
   /** TCP port on 127.0.0.1. */
   port: number;
   repoRoot?: string;
-  /** fsync, synchronous_commit and full_page_writes stay on when true; default false (tests, local runs). */
-  durable?: boolean;
+  /**
+   * How the server keeps commits: 'full' (fsync, full_page_writes and synchronous_commit on: every
+   * acknowledged commit survives a power loss), 'crash-safe' (fsync and full_page_writes on,
+   * synchronous_commit off: never corrupted, but a power loss may take the last ~0.6 s of commits;
+   * a crash of PostgreSQL itself loses nothing), 'none' (all three off: fastest, for throwaway test
+   * servers; a power loss may corrupt the data). Default 'none'.
+   */
+  durability?: 'none' | 'crash-safe' | 'full';
   /** pg_ctl's wait for the server; default 60 s. */
   startTimeoutMs?: number;
   log?: StackLog;
@@ -106,7 +112,7 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
     const leftovers = readdirSync(dataDir);
     if (leftovers.length > 0) throw new Error(`${dataDir} is not empty and is not a PostgreSQL data dir (${leftovers.slice(0, 5).join(', ')})`);
     const initArgs = ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8'];
-    if (!options.durable) initArgs.push('--no-sync');
+    if ((options.durability ?? 'none') === 'none') initArgs.push('--no-sync');
     const result = await runChecked(...asPostgres(bin('initdb'), initArgs), { cwd: '/', timeoutMs: 120_000 });
     initialized = true;
     initdbMs = result.durationMs;
@@ -137,7 +143,9 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
     // Unix socket beside the data (paths are limited to ~107 bytes); TCP only when the path is too long.
     const socketDir = `${dataDir}/.s.PGSQL.${port}`.length < 100 ? dataDir : '';
     const serverOptions = [`-p ${port}`, '-c listen_addresses=127.0.0.1', `-c unix_socket_directories='${socketDir}'`, '-c max_connections=200'];
-    if (!options.durable) serverOptions.push('-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off');
+    const durability = options.durability ?? 'none';
+    if (durability === 'none') serverOptions.push('-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off');
+    else serverOptions.push('-c fsync=on', '-c full_page_writes=on', `-c synchronous_commit=${durability === 'full' ? 'on' : 'off'}`);
     const timeoutSeconds = Math.ceil((options.startTimeoutMs ?? 60_000) / 1000);
     // detached: the server gets its own session, so a Ctrl-C in the caller's terminal does not reach it.
     const result = await run(

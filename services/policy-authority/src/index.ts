@@ -14,3 +14,4 @@ export { ComplianceService } from './services/compliance.service';
 export { RequestError } from './domain/request-error';
 export type { RefusalStatus } from './domain/request-error';
 export { MAX_BATCH_ROWS } from './domain/columnar-batch';
+export { prunePolicyAuthorityRuns } from './repositories/run-retention';

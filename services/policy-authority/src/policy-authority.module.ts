@@ -1,5 +1,5 @@
-import { Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
-import { Database, EventBus, HealthChecks, HealthModule, migrate, MetricsModule } from '@duet/service-kit';
+import { Module, type DynamicModule, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Database, EventBus, HealthChecks, HealthModule, migrate, MetricsModule, Outbox } from '@duet/service-kit';
 import { join } from 'node:path';
 import { AdminTokenGuard } from './controllers/admin-token.guard';
 import { PolicyAdminGrpcController } from './controllers/policy-admin.grpc';
@@ -71,11 +71,12 @@ const CONTROLLERS = [PolicyGrpcController, PolicyAdminGrpcController, PolicyAdmi
  * which gets the application services (AgentService ...) from the app and calls them directly.
  */
 @Module({})
-export class PolicyAuthorityModule implements OnModuleInit {
+export class PolicyAuthorityModule implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly health: HealthChecks,
     private readonly database: Database,
     private readonly eventBus: EventBus,
+    private readonly outbox: Outbox,
   ) {}
 
   static register(options: PolicyAuthorityModuleOptions): DynamicModule {
@@ -90,6 +91,11 @@ export class PolicyAuthorityModule implements OnModuleInit {
         { provide: PolicyAuthoritySettings, useValue: settings },
         { provide: DeviceCredentials, useValue: new DeviceCredentials(settings.enrollmentSecret) },
         AdminTokenGuard,
+        {
+          provide: Outbox,
+          useFactory: (database: Database, eventBus: EventBus) => new Outbox(database, eventBus, POLICY_AUTHORITY_SCHEMA),
+          inject: [Database, EventBus],
+        },
         ...REPOSITORIES,
         ...SERVICES,
         ...PUBLISHERS,
@@ -105,6 +111,11 @@ export class PolicyAuthorityModule implements OnModuleInit {
 
   onModuleInit(): void {
     this.health.register('policy-authority.postgresql', () => this.database.check());
-    this.health.register('policy-authority.event-bus', () => this.eventBus.healthy());
+    this.health.register('policy-authority.event-bus', () => this.eventBus.ready());
+    void this.outbox.relay(); // what an earlier process stored but could not publish
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.outbox.close();
   }
 }

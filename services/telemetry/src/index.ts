@@ -8,3 +8,4 @@ export type { TelemetryServerOptions } from './telemetry.app';
 export { loadTelemetryConfig } from './config';
 export type { TelemetryConfig } from './config';
 export { RunNotFoundError } from './domain/errors';
+export { pruneTelemetryRuns } from './repositories/run-retention';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { Inject, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
-import { Database, EventBus, HealthChecks, HealthModule, migrate, MetricsModule } from '@duet/service-kit';
+import { Inject, Module, type DynamicModule, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Database, EventBus, HealthChecks, HealthModule, migrate, MetricsModule, Outbox } from '@duet/service-kit';
 import { TelemetryEventsConsumer } from './consumers/telemetry-events.consumer';
 import { RunsHttpController } from './controllers/runs.http';
 import { DashboardHttpController } from './dashboard/dashboard.http';
@@ -45,11 +45,12 @@ export interface TelemetryModuleOptions {
  * TelemetryQueryService is exported for a composition root that wants a run's digest and summary.
  */
 @Module({})
-export class TelemetryModule implements OnModuleInit {
+export class TelemetryModule implements OnModuleInit, OnModuleDestroy {
   constructor(
     @Inject(HealthChecks) private readonly health: HealthChecks,
     @Inject(Database) private readonly database: Database,
     @Inject(EventBus) private readonly eventBus: EventBus,
+    @Inject(Outbox) private readonly outbox: Outbox,
   ) {}
 
   static register(options: TelemetryModuleOptions): DynamicModule {
@@ -61,6 +62,11 @@ export class TelemetryModule implements OnModuleInit {
         { provide: Database, useValue: options.database },
         { provide: EventBus, useValue: options.eventBus },
         { provide: TelemetrySettings, useValue: new TelemetrySettings(options.consumerGroup ?? 'telemetry') },
+        {
+          provide: Outbox,
+          useFactory: (database: Database, eventBus: EventBus) => new Outbox(database, eventBus, TELEMETRY_SCHEMA),
+          inject: [Database, EventBus],
+        },
         RunsRepository,
         TickKpisRepository,
         FinalStatesRepository,
@@ -85,6 +91,12 @@ export class TelemetryModule implements OnModuleInit {
 
   onModuleInit(): void {
     this.health.register('telemetry.postgresql', () => this.database.check());
-    this.health.register('telemetry.event-bus', () => this.eventBus.healthy());
+    this.health.register('telemetry.event-bus', () => this.eventBus.ready());
+    this.health.registerLiveness('telemetry.event-bus', () => this.eventBus.notLive());
+    void this.outbox.relay(); // what an earlier process stored but could not publish
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.outbox.close();
   }
 }

@@ -10,6 +10,8 @@ export interface TopicRecord {
   readonly value: Buffer;
   /** Broker/producer timestamp, milliseconds since the epoch. */
   readonly timestamp: number;
+  /** Kafka headers, by name (the first value of each). */
+  readonly headers: Readonly<Record<string, Buffer | undefined>>;
 }
 
 /** Every message of `topics` present when called (up to each partition's high watermark). */
@@ -47,6 +49,9 @@ export async function readTopics(brokers: readonly string[], topics: readonly st
             key: message.key?.toString('utf8'),
             value: message.value ?? Buffer.alloc(0),
             timestamp: Number(message.timestamp),
+            headers: Object.fromEntries(
+              Object.entries(message.headers ?? {}).map(([name, value]) => [name, Array.isArray(value) ? toBuffer(value[0]) : toBuffer(value)]),
+            ),
           });
           const last = remaining.get(key);
           if (last !== undefined && BigInt(message.offset) >= last) remaining.delete(key);
@@ -69,4 +74,8 @@ export async function readTopics(brokers: readonly string[], topics: readonly st
     await consumer.disconnect();
   }
   return records;
+}
+
+function toBuffer(value: Buffer | string | undefined): Buffer | undefined {
+  return typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
 }

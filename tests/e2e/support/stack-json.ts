@@ -5,6 +5,8 @@ export interface StackPart {
   name: string;
   running: boolean;
   pid?: number;
+  /** The pid of the supervisor that restarts the part when it dies. */
+  supervisorPid?: number;
   ready: boolean;
   started?: boolean;
 }

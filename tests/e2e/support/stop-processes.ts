@@ -5,8 +5,12 @@ import { isPidAlive } from '@duet/stack';
 const GRACE_MS = 15_000; // SIGTERM to exit before SIGKILL
 const POLL_MS = 100;
 
-/** Signals every live pid (PostgreSQL's postmaster takes SIGINT: fast shutdown), waits, then kills what is left. */
-export async function stopProcesses(processes: readonly { name: string; pid?: number }[]): Promise<string[]> {
+/**
+ * Signals every live pid, a service's supervisor too (PostgreSQL's postmaster takes SIGINT: fast
+ * shutdown), waits, then kills what is left.
+ */
+export async function stopProcesses(parts: readonly { name: string; pid?: number; supervisorPid?: number }[]): Promise<string[]> {
+  const processes = parts.flatMap((part) => (part.supervisorPid === undefined ? [part] : [{ name: `${part.name} supervisor`, pid: part.supervisorPid }, part]));
   const live = processes.filter((entry): entry is { name: string; pid: number } => entry.pid !== undefined && isPidAlive(entry.pid));
   for (const entry of live) signal(entry.pid, entry.name === 'postgres' ? 'SIGINT' : 'SIGTERM');
   const deadline = performance.now() + GRACE_MS;

@@ -131,6 +131,7 @@ function printParts(output: Output, parts: readonly StackPart[]): void {
     const pid = part.pid === undefined ? '-' : String(part.pid);
     const ready = part.ready ? 'ready' : 'not ready';
     const timing = part.seconds === undefined ? '' : `  ${part.started ? 'started' : 'adopted'} in ${part.seconds.toFixed(1)} s`;
-    output.line(`  ${part.name.padEnd(25)} ${state.padEnd(8)} pid ${pid.padEnd(8)} ${ready.padEnd(9)}  ${part.address}${timing}`);
+    const restarts = part.restarts ? `  restarted ${part.restarts}×` : '';
+    output.line(`  ${part.name.padEnd(25)} ${state.padEnd(8)} pid ${pid.padEnd(8)} ${ready.padEnd(9)}  ${part.address}${timing}${restarts}`);
   }
 }

@@ -126,4 +126,3 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
 
 @Module({})
 class EmbeddedRootModule {}
-

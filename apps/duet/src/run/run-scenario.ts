@@ -1,5 +1,5 @@
 import { events as contract, telemetry } from '@duet/contracts';
-import { RunReporter, type IncomingMessage } from '@duet/service-kit';
+import { RunReporter, decodeChecked, identityViolation, lifecycleViolation, withRetries, type IncomingMessage } from '@duet/service-kit';
 import { DEFAULT_TICK_SECONDS } from '@duet/sim-core';
 import type { RunOutcome, RunRequest, RunTarget } from './run-target';
 
@@ -31,6 +31,7 @@ export interface ScenarioOutcome extends RunOutcome {
 /** A run with no tick completed for this long is declared stuck (a service down, a peer lost). */
 export const DEFAULT_STALL_SECONDS = 120;
 const PROGRESS_POLL_MS = 2_000; // between two reads of telemetry's stored run, where the target has one
+const FAILED_PUBLISH_BUDGET_MS = 30_000; // the FAILED of a run given up is tried this long (the command is ending)
 
 export async function runScenario(
   target: RunTarget,
@@ -58,7 +59,8 @@ export async function runScenario(
   let settle!: (phase: 'COMPLETED' | 'FAILED') => void;
   const ended = new Promise<'COMPLETED' | 'FAILED'>((resolve) => (settle = resolve));
   let lastProgressAt = Date.now();
-  let stalled: string | undefined;
+  /** Why the driver gave the run up (a stall, Ctrl-C), when it did. */
+  let abandoned: string | undefined;
   // A real-time run waits for each tick's due time: that wait is not a stall.
   const pacedTickMs = config.pacing?.mode === 'real-time' ? ((config.tickSeconds ?? DEFAULT_TICK_SECONDS) * 1000) / config.pacing.speedFactor : 0;
   // Telemetry's stored run, polled: the consumers below miss what is published while they rejoin
@@ -82,16 +84,28 @@ export async function runScenario(
   poll?.unref();
   const watchdog = setInterval(() => {
     if (Date.now() - lastProgressAt > stallSeconds * 1000 + pacedTickMs) {
-      stalled = `no tick completed for ${stallSeconds} s (at tick ${ticksCompleted} of ${config.ticks}): are all services of the ${target.name} target up?`;
+      abandoned = `no tick completed for ${stallSeconds} s (at tick ${ticksCompleted} of ${config.ticks}): are all services of the ${target.name} target up?`;
       settle('FAILED');
     }
   }, 1000);
   watchdog.unref();
+  // Ctrl-C (or a SIGTERM) cancels the run: announced FAILED below, so every role lets it go.
+  const cancel = (signal: NodeJS.Signals): void => {
+    abandoned ??= `cancelled (${signal})`;
+    settle('FAILED');
+  };
+  process.once('SIGINT', cancel);
+  process.once('SIGTERM', cancel);
   const watcher = `duet-run-${runId}`;
-  const progress = await target.bus.subscribe(`${watcher}-ticks`, ['duet.tick-kpis.v1'], async (messages: readonly IncomingMessage[]) => {
+  const progress = await target.bus.subscribe(`${watcher}-ticks`, ['duet.tick-kpis.v1'], async (messages: readonly IncomingMessage[], context) => {
     for (const message of messages) {
-      const part = contract.TickKpisRecorded.decode(message.value);
-      if (part.runId !== runId || part.tick < ticksCompleted) continue;
+      const part = decodeChecked(
+        message,
+        context,
+        (bytes) => contract.TickKpisRecorded.decode(bytes),
+        (decoded) => identityViolation(decoded),
+      );
+      if (part === undefined || part.runId !== runId || part.tick < ticksCompleted) continue;
       const tick = parts.get(part.tick) ?? { received: new Set<number>(), lag: 0, online: 0 };
       const slot = part.shard * (ROLES_PER_SHARD + 1) + part.role;
       if (tick.received.has(slot)) continue;
@@ -110,10 +124,10 @@ export async function runScenario(
     }
     onProgress({ ticksCompleted, ticks: config.ticks, events, handsetsOnline, lagMilliseconds: tickLagsMilliseconds[ticksCompleted - 1] ?? 0 });
   });
-  const lifecycle = await target.bus.subscribe(`${watcher}-lifecycle`, ['duet.run-lifecycle.v1'], async (messages) => {
+  const lifecycle = await target.bus.subscribe(`${watcher}-lifecycle`, ['duet.run-lifecycle.v1'], async (messages, context) => {
     for (const message of messages) {
-      const update = contract.RunLifecycle.decode(message.value);
-      if (update.runId !== runId) continue;
+      const update = decodeChecked(message, context, (bytes) => contract.RunLifecycle.decode(bytes), lifecycleViolation);
+      if (update === undefined || update.runId !== runId) continue;
       if (update.phase === telemetry.RunPhase.RUN_PHASE_COMPLETED) settle('COMPLETED');
       if (update.phase === telemetry.RunPhase.RUN_PHASE_FAILED) settle('FAILED');
     }
@@ -136,15 +150,16 @@ export async function runScenario(
     );
     await ended;
     const tickWallSeconds = ((ticksDoneAt ?? performance.now()) - startedAt) / 1000;
-    if (stalled !== undefined) {
+    if (abandoned !== undefined) {
       // Said on the lifecycle topic too, so every service lets the run go instead of waiting on it.
-      await new RunReporter(target.bus)
-        .publishLifecycle(contract.RunLifecycle.fromPartial({ runId, phase: telemetry.RunPhase.RUN_PHASE_FAILED, failure: `duet run: ${stalled}` }))
-        .catch(() => undefined);
-      return { runId, phase: 'FAILED', digest: '', failure: stalled, tickLagsMilliseconds, tickWallSeconds };
+      const failed = contract.RunLifecycle.fromPartial({ runId, phase: telemetry.RunPhase.RUN_PHASE_FAILED, failure: `duet run: ${abandoned}` });
+      await withRetries(() => new RunReporter(target.bus).publishLifecycle(failed), { budgetMs: FAILED_PUBLISH_BUDGET_MS }).catch(() => undefined);
+      return { runId, phase: 'FAILED', digest: '', failure: abandoned, tickLagsMilliseconds, tickWallSeconds };
     }
     return { ...(await target.outcome(runId)), tickLagsMilliseconds, tickWallSeconds };
   } finally {
+    process.off('SIGINT', cancel);
+    process.off('SIGTERM', cancel);
     clearInterval(watchdog);
     clearInterval(poll);
     await progress.close();

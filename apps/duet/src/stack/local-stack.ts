@@ -3,7 +3,7 @@
 // adopts whatever of the stack already runs), `down` stops everything `up` started.
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TOPICS } from '@duet/contracts';
+import { TOPICS_TO_CREATE } from '@duet/contracts';
 import { Database } from '@duet/service-kit';
 import {
   createTopics,
@@ -35,7 +35,7 @@ import {
   type StackService,
   type StackSettings,
 } from './stack-services';
-import { answersReady, runningServicePid, spawnService, stopService, waitUntilReady } from './service.launcher';
+import { answersReady, runningServicePid, spawnService, stopService, supervisedState, waitUntilReady } from './service.launcher';
 
 export const DEFAULT_READY_TIMEOUT_MS = 90_000; // per part, from spawn to ready
 const SERVICE_STOP_TIMEOUT_MS = 15_000; // SIGTERM to exit before SIGKILL; Nest services exit in ~1 s
@@ -55,7 +55,12 @@ export const STACK_PART_NAMES: readonly StackPartName[] = ['kafka', 'postgres', 
 export interface StackPart {
   readonly name: StackPartName;
   readonly running: boolean;
+  /** The part's own process (for a service: the one its supervisor runs now). */
   readonly pid?: number;
+  /** A service's supervisor: it starts the service again when it dies; kill its process group to lose the service for good. */
+  readonly supervisorPid?: number;
+  /** A service's restarts by its supervisor since `up` started it. */
+  readonly restarts?: number;
   /** Where it listens: host:port for Kafka and PostgreSQL, `grpc host:port` and the /readyz URL for services. */
   readonly address: string;
   readonly ready: boolean;
@@ -141,7 +146,8 @@ export async function stackUp(options: StackUpOptions): Promise<StackUpResult> {
     const infrastructureStarted = performance.now();
     const [kafka, postgres] = await Promise.allSettled([
       startKafka({ dataDir: layout.kafkaDir, port: ports.kafka, controllerPort: ports.kafkaController, readyTimeoutMs, log }),
-      startPostgres({ dataDir: layout.postgresDir, port: ports.postgres, startTimeoutMs: readyTimeoutMs, log }),
+      // Crash-safe: the stack's runs are kept (and pruned with `duet runs prune`), so a power loss must not corrupt them.
+      startPostgres({ dataDir: layout.postgresDir, port: ports.postgres, durability: 'crash-safe', startTimeoutMs: readyTimeoutMs, log }),
     ]);
     const infrastructureFailures = [
       kafka.status === 'rejected' ? `Kafka: ${(kafka.reason as Error).message}` : undefined,
@@ -153,10 +159,10 @@ export async function stackUp(options: StackUpOptions): Promise<StackUpResult> {
     const topicsStarted = performance.now();
     const topics = await createTopics(
       settings.kafkaBrokers as string[],
-      TOPICS.map((topic) => ({
+      TOPICS_TO_CREATE.map((topic) => ({
         topic: topic.name,
         partitions: topic.partitions,
-        configEntries: Object.entries((topic as { config?: Record<string, string> }).config ?? {}).map(([name, value]) => ({ name, value })),
+        configEntries: Object.entries(topic.config).map(([name, value]) => ({ name, value })),
       })),
     );
     if (topics.created.length > 0) log(`created topics ${topics.created.join(', ')}`);
@@ -227,16 +233,17 @@ async function upService(
   const started = performance.now();
   const address = serviceAddress(service, settings.ports);
   const readyUrl = readyUrlOf(service, settings.ports);
-  let pid = runningServicePid(layout, service, repoRoot);
-  const adopted = pid !== undefined;
-  if (pid === undefined) {
-    pid = (await spawnService(layout, service, repoRoot, service.environment(settings))).pid;
-    log(`${service.name} starting (pid ${pid}), log ${layout.logFile(service.name)}`);
+  let supervisorPid = runningServicePid(layout, service, repoRoot);
+  const adopted = supervisorPid !== undefined;
+  if (supervisorPid === undefined) {
+    supervisorPid = (await spawnService(layout, service, repoRoot, service.environment(settings), httpBaseOf(service, settings.ports))).pid;
+    log(`${service.name} starting (supervisor pid ${supervisorPid}), log ${layout.logFile(service.name)}`);
   } else {
-    log(`${service.name} already running (pid ${pid})`);
+    log(`${service.name} already running (supervisor pid ${supervisorPid})`);
   }
-  await waitUntilReady(layout, service, pid, readyUrl, readyTimeoutMs);
-  return { name: service.name, running: true, pid, address, ready: true, started: !adopted, seconds: seconds(started) };
+  await waitUntilReady(layout, service, supervisorPid, readyUrl, readyTimeoutMs);
+  const { pid, restarts } = supervisedState(layout, service, supervisorPid);
+  return { name: service.name, running: pid !== undefined, pid, supervisorPid, restarts, address, ready: true, started: !adopted, seconds: seconds(started) };
 }
 
 /**
@@ -295,11 +302,14 @@ export async function stackStatus(dir: string): Promise<StackStatusResult> {
     postmaster === undefined ? false : postgresAnswers(databaseUrl(ports)),
     Promise.all(
       instancesOf(layout).map(async (service): Promise<StackPart> => {
-        const pid = runningServicePid(layout, service, repoRoot);
+        const supervisorPid = runningServicePid(layout, service, repoRoot);
+        const { pid, restarts } = supervisorPid === undefined ? { pid: undefined, restarts: undefined } : supervisedState(layout, service, supervisorPid);
         return {
           name: service.name,
           running: pid !== undefined,
           pid,
+          supervisorPid,
+          restarts,
           address: serviceAddress(service, ports),
           ready: pid !== undefined && (await answersReady(readyUrlOf(service, ports))),
         };
@@ -453,8 +463,12 @@ function serviceAddress(service: StackService, ports: StackPorts): string {
   return `${grpc === undefined ? '' : `grpc 127.0.0.1:${grpc}, `}http://127.0.0.1:${service.httpPort(ports)}`;
 }
 
+function httpBaseOf(service: StackService, ports: StackPorts): string {
+  return `http://127.0.0.1:${service.httpPort(ports)}`;
+}
+
 function readyUrlOf(service: StackService, ports: StackPorts): string {
-  return `http://127.0.0.1:${service.httpPort(ports)}/readyz`;
+  return `${httpBaseOf(service, ports)}/readyz`;
 }
 
 async function postgresAnswers(url: string): Promise<boolean> {

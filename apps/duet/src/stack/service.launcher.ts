@@ -1,12 +1,17 @@
-// Starts, finds and stops one service of the local stack as a detached process: its own process
-// group, output appended to logs/<service>.log, its pid in pids/<service>.pid. Detached, so
-// `duet stack up` can return while the service keeps running and `duet stack down` stops it later.
+// Starts, finds and stops one service of the local stack: a detached supervisor (its own process
+// group, service-supervisor.ts) that runs the service as its child and starts it again when it dies;
+// output appended to logs/<service>.log, the supervisor's pid in pids/<service>.pid and its state
+// (the service's pid, restarts) in pids/<service>.supervisor.json. Detached, so `duet stack up` can
+// return while the service keeps running and `duet stack down` stops it later.
 import { spawn } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isPidAlive, readPidFile, tailFile } from '@duet/stack';
 import type { StackLayout } from './stack-layout';
 import type { StackService } from './stack-services';
+import { SUPERVISOR_STATE_VARIABLE, SUPERVISOR_URL_VARIABLE, type SupervisorState } from './service-supervisor';
+
+const SUPERVISOR_MAIN = join(__dirname, 'service-supervisor.js');
 
 const READY_POLL_MS = 150; // between /readyz probes
 const READY_REQUEST_TIMEOUT_MS = 2_000; // one /readyz probe
@@ -24,7 +29,10 @@ export interface ServiceProcess {
   readonly started: boolean;
 }
 
-/** The pid of the stack's running process of this service, when its pid file names one that runs its main file. */
+/**
+ * The pid of the stack's running supervisor of this service (or of the service itself, started by
+ * an older `up` without one), when its pid file names a process that runs its main file.
+ */
 export function runningServicePid(layout: StackLayout, service: StackService, repoRoot: string): number | undefined {
   const pid = readPidFile(layout.pidFile(service.name));
   if (pid === undefined || !isPidAlive(pid)) return undefined;
@@ -36,8 +44,30 @@ export function runningServicePid(layout: StackLayout, service: StackService, re
   return environment === undefined || environment.split('\0').includes(`DUET_STACK_DIR=${layout.dir}`) ? pid : undefined;
 }
 
-/** Spawns the service detached, with `environment`, and records its pid. */
-export async function spawnService(layout: StackLayout, service: StackService, repoRoot: string, environment: Record<string, string>): Promise<ServiceProcess> {
+/** What the supervisor of a running service says: the service's own pid (when it runs now) and its restarts. */
+export function supervisedState(layout: StackLayout, service: StackService, supervisorPid: number): { pid?: number; restarts: number } {
+  let state: SupervisorState | undefined;
+  try {
+    state = JSON.parse(readFileSync(supervisorStateFile(layout, service.name), 'utf8')) as SupervisorState;
+  } catch {
+    return { pid: supervisorPid, restarts: 0 }; // no state: an older `up` ran the service itself
+  }
+  if (state.supervisorPid !== supervisorPid) return { pid: supervisorPid, restarts: 0 };
+  return { pid: state.servicePid !== undefined && isPidAlive(state.servicePid) ? state.servicePid : undefined, restarts: state.restarts };
+}
+
+function supervisorStateFile(layout: StackLayout, name: string): string {
+  return join(layout.pidsDir, `${name}.supervisor.json`);
+}
+
+/** Spawns the service's supervisor detached, with `environment` for the service, and records its pid. */
+export async function spawnService(
+  layout: StackLayout,
+  service: StackService,
+  repoRoot: string,
+  environment: Record<string, string>,
+  httpBaseUrl: string,
+): Promise<ServiceProcess> {
   const mainFile = join(repoRoot, service.mainFile);
   if (!existsSync(mainFile)) throw new Error(`${service.name}: ${service.mainFile} is missing; build first with \`npm run build\``);
   const logFile = layout.logFile(service.name);
@@ -45,12 +75,21 @@ export async function spawnService(layout: StackLayout, service: StackService, r
   const inherited = Object.fromEntries(INHERITED_VARIABLES.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]!]])));
   const output = openSync(logFile, 'a');
   try {
-    const child = spawn(process.execPath, [mainFile], {
+    rmSync(supervisorStateFile(layout, service.name), { force: true });
+    const child = spawn(process.execPath, [SUPERVISOR_MAIN, mainFile], {
       cwd: repoRoot,
       detached: true,
       stdio: ['ignore', output, output],
       // NO_COLOR: plain Nest log lines in the log files.
-      env: { ...inherited, NO_COLOR: '1', KAFKAJS_NO_PARTITIONER_WARNING: '1', DUET_STACK_DIR: layout.dir, ...environment },
+      env: {
+        ...inherited,
+        NO_COLOR: '1',
+        KAFKAJS_NO_PARTITIONER_WARNING: '1',
+        DUET_STACK_DIR: layout.dir,
+        [SUPERVISOR_STATE_VARIABLE]: supervisorStateFile(layout, service.name),
+        [SUPERVISOR_URL_VARIABLE]: httpBaseUrl,
+        ...environment,
+      },
     });
     await new Promise<void>((resolveSpawn, reject) => {
       child.once('spawn', resolveSpawn);

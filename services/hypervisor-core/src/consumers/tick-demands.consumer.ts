@@ -6,7 +6,16 @@
 // from the committed offset, the first demand not yet folded into a checkpoint.
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { findTopic, type hypervisor } from '@duet/contracts';
-import { EventBus, ShardInput, decodeExchangeTickRequest, type IncomingMessage, type ShardInputMessage } from '@duet/service-kit';
+import {
+  EventBus,
+  ShardInput,
+  decodeChecked,
+  decodeExchangeTickRequest,
+  identityViolation,
+  type DeliveryContext,
+  type IncomingMessage,
+  type ShardInputMessage,
+} from '@duet/service-kit';
 import { Persona } from '@duet/sim-core';
 import { ExchangeRefused } from '../domain/shard-exchange';
 import { HypervisorCoreSettings } from '../hypervisor-core.settings';
@@ -35,7 +44,7 @@ export class TickDemandsConsumer implements OnModuleInit, OnModuleDestroy {
     if (!this.options.shared) return;
     this.runs.onCheckpoint((runId, shard, tick) => this.input.covered(runId, shard, tick));
     await this.input.start(HYPERVISOR_GROUP, {
-      message: (message) => this.consume(message),
+      message: (message, context) => this.consume(message, context),
       held: (owns, partitions, lost) => {
         this.runs.release(owns);
         this.logger.log(`holds partitions ${partitions.join(',') || 'none'} of ${DEMANDS.name}${lost.length > 0 ? ` (gave up ${lost.join(',')})` : ''}`);
@@ -47,16 +56,19 @@ export class TickDemandsConsumer implements OnModuleInit, OnModuleDestroy {
     await this.input.close();
   }
 
-  private async consume(message: IncomingMessage): Promise<ShardInputMessage | undefined> {
-    let request: hypervisor.ExchangeTickRequest;
-    try {
-      request = decodeExchangeTickRequest(message.value); // DEMANDS' payload, columns read as typed arrays
-    } catch (error) {
-      this.logger.warn(`${DEMANDS.name}[${message.partition}]@${message.offset}: not a demand (${(error as Error).message}); skipped`);
+  private async consume(message: IncomingMessage, context: DeliveryContext): Promise<ShardInputMessage | undefined> {
+    // DEMANDS' payload, columns read as typed arrays.
+    const request = decodeChecked(message, context, decodeExchangeTickRequest, (decoded: hypervisor.ExchangeTickRequest) =>
+      decoded.demand === undefined ? 'demand: required' : identityViolation(decoded.demand, { partition: message.partition, partitions: DEMANDS.partitions }),
+    );
+    if (request?.demand === undefined) return undefined;
+    const demand = request.demand;
+    const run = await this.runs.knownRun(demand.runId, RUN_WAIT_MS);
+    if (run === undefined) {
+      context.reject(message, `run_id: no run "${demand.runId}" was started`);
       return undefined;
     }
-    const demand = request.demand;
-    if (demand === undefined || (await this.runs.knownRun(demand.runId, RUN_WAIT_MS)) === undefined) return undefined; // no run to fold it into
+    if (run.ended !== undefined) return undefined; // a late demand of a run that ended: nothing to fold it into
     try {
       await this.runs.shard(demand.runId, demand.shard);
     } catch (error) {

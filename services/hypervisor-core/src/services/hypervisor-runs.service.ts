@@ -10,10 +10,13 @@ import {
   RunDirectory,
   type BatteryBand,
   RunReporter,
+  decodeChecked,
   decodeCheckpointState,
   decodeDemand,
   encodeCheckpointState,
   encodeGrant,
+  identityViolation,
+  type DeliveryContext,
   type IncomingMessage,
   type KnownRun,
   type Subscription,
@@ -36,8 +39,16 @@ const HANDSET_STATES: readonly [string, number][] = [
 // Upper bounds of the battery-level buckets (ratio of capacity).
 const BATTERY_BANDS = [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
 
+// A run with no demand for this long is let go (its shards are built again from their checkpoints
+// should its demands come back): a driver that died without a FAILED must not hold memory forever.
+// Far above a real-time run's tick (60 s at ×1).
+const IDLE_RUN_EVICT_MS = 30 * 60_000;
+const EVICT_SWEEP_MS = 60_000;
+
 /** A run as this instance holds it: its prepared config and the shards it has been given. */
 interface RunEntry {
+  /** Wall time (ms) of its latest demand. */
+  lastDemandAt: number;
   readonly run: PreparedRun;
   readonly shards: Map<number, ShardExchange>;
   /** A shard being built (and restored from its checkpoint), so concurrent first calls share one. */
@@ -67,6 +78,7 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
   private publishFailure: Error | undefined;
   private readonly stopBatteryLevels: () => void;
   private readonly checkpointListeners: CheckpointListener[] = [];
+  private readonly evictIdle = setInterval(() => this.evictIdleRuns(Date.now()), EVICT_SWEEP_MS).unref();
 
   constructor(
     private readonly bus: EventBus,
@@ -81,14 +93,16 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
 
   async onModuleInit(): Promise<void> {
     this.health.register('event-bus', () => this.bus.healthy() && this.publishFailure === undefined);
+    this.health.registerLiveness('event-bus', () => this.bus.notLive());
     const group = `hypervisor-core-${this.options.instanceId}`;
     // A group of its own per start: every instance reads every run from the topic's beginning.
     this.directory = new RunDirectory(this.bus, `${group}-runs-${randomUUID()}`, { started: () => undefined, ended: (run) => this.endRun(run) });
     await this.directory.start();
-    this.subscriptions.push(await this.bus.subscribe(`${group}-commands`, ['duet.commands.v1'], (messages) => this.onCommands(messages)));
+    this.subscriptions.push(await this.bus.subscribe(`${group}-commands`, ['duet.commands.v1'], (messages, context) => this.onCommands(messages, context)));
   }
 
   async onModuleDestroy(): Promise<void> {
+    clearInterval(this.evictIdle);
     this.stopBatteryLevels();
     await this.directory?.close();
     await Promise.all(this.subscriptions.map((subscription) => subscription.close()));
@@ -99,9 +113,9 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
     this.checkpointListeners.push(listener);
   }
 
-  /** The run as this instance knows it, waiting (bounded) for its STARTED; undefined when unknown or ended. */
+  /** The run as this instance knows it (ended or not), waiting (bounded) for its STARTED; undefined when never started. */
   knownRun(runId: string, timeoutMs: number): Promise<KnownRun | undefined> {
-    return this.directory?.activeRun(runId, timeoutMs) ?? Promise.resolve(undefined);
+    return this.directory?.waitFor(runId, timeoutMs) ?? Promise.resolve(undefined);
   }
 
   /** The per-tick exchange for one persona of one shard. */
@@ -110,6 +124,7 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
     // A message field the sender left out is undefined from ts-proto's decoder, null from proto-loader's.
     if (demand === undefined || demand === null) throw new ExchangeRefused('invalid', 'demand', 'required', 'the request carries no demand batch');
     const exchange = await this.shard(demand.runId, demand.shard);
+    this.entryOf(demand.runId).lastDemandAt = Date.now();
     if (demand.persona !== Persona.PERSONAL && demand.persona !== Persona.BUSINESS) {
       throw new ExchangeRefused('invalid', 'demand.persona', 'enum', `must be PERSONA_PERSONAL or PERSONA_BUSINESS, got ${demand.persona}`);
     }
@@ -205,7 +220,7 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
     } catch (error) {
       throw new ExchangeRefused('invalid', 'run.config_json', 'valid', `run "${runId}" cannot be built: ${(error as Error).message}`);
     }
-    const entry: RunEntry = { run: prepared, shards: new Map(), building: new Map() };
+    const entry: RunEntry = { lastDemandAt: Date.now(), run: prepared, shards: new Map(), building: new Map() };
     this.runs.set(runId, entry);
     this.logger.log(`run ${runId}: ${prepared.config.fleet.handsets} handsets, ${prepared.config.ticks} ticks, ${prepared.config.shards} shards`);
     return entry;
@@ -316,13 +331,28 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
     else forget();
   }
 
-  private async onCommands(messages: readonly IncomingMessage[]): Promise<void> {
+  /** Lets go of runs without a demand for IDLE_RUN_EVICT_MS (see there); their checkpoints stay. */
+  evictIdleRuns(now: number): void {
+    for (const [runId, entry] of this.runs) {
+      if (now - entry.lastDemandAt < IDLE_RUN_EVICT_MS) continue;
+      for (const exchange of entry.shards.values()) exchange.abandon();
+      this.runs.delete(runId);
+      this.logger.warn(`run ${runId}: no demand for ${Math.round((now - entry.lastDemandAt) / 60_000)} min; its shards are let go`);
+    }
+  }
+
+  private async onCommands(messages: readonly IncomingMessage[], context: DeliveryContext): Promise<void> {
     for (const message of messages) {
-      let command: contract.CommandIssued;
-      try {
-        command = contract.CommandIssued.decode(message.value);
-      } catch {
-        continue; // not a command: nothing to execute
+      const command = decodeChecked(
+        message,
+        context,
+        (bytes) => contract.CommandIssued.decode(bytes),
+        (decoded) => identityViolation(decoded),
+      );
+      if (command === undefined) continue; // not a command (dead-lettered): nothing to execute
+      if (this.directory?.get(command.runId) === undefined) {
+        context.reject(message, `run_id: no run "${command.runId}" was started`);
+        continue;
       }
       const entry = this.runs.get(command.runId);
       if (entry === undefined) continue;

@@ -6,7 +6,16 @@
 // restoring that checkpoint, finds every grant it needs after it.
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { findTopic, type hypervisor } from '@duet/contracts';
-import { EventBus, ShardInput, decodeExchangeTickResponse, type IncomingMessage, type ShardInputMessage } from '@duet/service-kit';
+import {
+  EventBus,
+  ShardInput,
+  decodeChecked,
+  decodeExchangeTickResponse,
+  identityViolation,
+  type DeliveryContext,
+  type IncomingMessage,
+  type ShardInputMessage,
+} from '@duet/service-kit';
 import { GrantInbox } from '../domain/grant-inbox';
 import { PersonaRuntimeSettings } from '../persona-runtime.settings';
 import { PersonaRunsService } from '../services/persona-runs.service';
@@ -35,7 +44,7 @@ export class TickGrantsConsumer implements OnModuleInit, OnModuleDestroy {
     if (!this.options.shared) return;
     this.runs.onCheckpoint((runId, shard, tick) => this.input.covered(runId, shard, tick));
     await this.input.start(`persona-runtime-${this.options.personaName}`, {
-      message: (message) => this.consume(message),
+      message: (message, context) => this.consume(message, context),
       held: (owns, partitions, lost) => {
         this.logger.log(`holds partitions ${partitions.join(',') || 'none'} of ${this.topic.name}${lost.length > 0 ? ` (gave up ${lost.join(',')})` : ''}`);
         this.runs.rebalance(owns);
@@ -47,16 +56,19 @@ export class TickGrantsConsumer implements OnModuleInit, OnModuleDestroy {
     await this.input.close();
   }
 
-  private async consume(message: IncomingMessage): Promise<ShardInputMessage | undefined> {
-    let response: hypervisor.ExchangeTickResponse;
-    try {
-      response = decodeExchangeTickResponse(message.value); // the topic's payload, columns read as typed arrays
-    } catch (error) {
-      this.logger.warn(`${this.topic.name}[${message.partition}]@${message.offset}: not a grant (${(error as Error).message}); skipped`);
+  private async consume(message: IncomingMessage, context: DeliveryContext): Promise<ShardInputMessage | undefined> {
+    // The topic's payload, columns read as typed arrays.
+    const response = decodeChecked(message, context, decodeExchangeTickResponse, (decoded: hypervisor.ExchangeTickResponse) =>
+      decoded.grant === undefined ? 'grant: required' : identityViolation(decoded.grant, { partition: message.partition, partitions: this.topic.partitions }),
+    );
+    if (response?.grant === undefined) return undefined;
+    const grant = response.grant;
+    const run = await this.runs.knownRun(grant.runId, RUN_WAIT_MS);
+    if (run === undefined) {
+      context.reject(message, `run_id: no run "${grant.runId}" was started`);
       return undefined;
     }
-    const grant = response.grant;
-    if (grant === undefined || (await this.runs.knownRun(grant.runId, RUN_WAIT_MS)) === undefined) return undefined;
+    if (run.ended !== undefined) return undefined; // a late grant of a run that ended
     this.grants.deliver(grant.runId, grant.shard, grant.tick, response);
     return { runId: grant.runId, shard: grant.shard, tick: grant.tick };
   }

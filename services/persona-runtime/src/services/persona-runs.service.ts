@@ -10,6 +10,7 @@ import {
   RunReporter,
   decodeCheckpointState,
   encodeCheckpointState,
+  withRetries,
   type KnownRun,
 } from '@duet/service-kit';
 import {
@@ -27,6 +28,8 @@ import { HypervisorPeer, PolicyGateway } from '../domain/ports';
 import { PersonaRuntimeSettings } from '../persona-runtime.settings';
 import { PersonaShardRunner } from './persona-shard-runner';
 
+// How long a FAILED that could not be published is tried again.
+const FAILED_PUBLISH_BUDGET_MS = 10 * 60_000;
 // Non-compliance reasons as [bit, name], for the duet_handsets_non_compliant gauge.
 const REASONS: readonly [number, string][] = Object.entries(NON_COMPLIANCE_REASON_NAMES).map(([bit, name]) => [Number(bit), name]);
 
@@ -86,6 +89,7 @@ export class PersonaRunsService implements OnModuleInit, OnModuleDestroy {
 
   async onModuleInit(): Promise<void> {
     this.health.register(`${this.options.personaName}-event-bus`, () => this.bus.healthy());
+    this.health.registerLiveness(`${this.options.personaName}-event-bus`, () => this.bus.notLive());
     const group = `persona-runtime-${this.options.personaName}-${this.options.instanceId}-runs-${randomUUID()}`;
     this.directory = new RunDirectory(this.bus, group, { started: (run) => this.take(run), ended: (run) => this.drop(run.runId) });
     await this.directory.start();
@@ -103,9 +107,9 @@ export class PersonaRunsService implements OnModuleInit, OnModuleDestroy {
     this.checkpointListeners.push(listener);
   }
 
-  /** The run as this instance knows it, waiting (bounded) for its STARTED; undefined when unknown or ended. */
+  /** The run as this instance knows it (ended or not), waiting (bounded) for its STARTED; undefined when never started. */
   knownRun(runId: string, timeoutMs: number): Promise<KnownRun | undefined> {
-    return this.directory?.activeRun(runId, timeoutMs) ?? Promise.resolve(undefined);
+    return this.directory?.waitFor(runId, timeoutMs) ?? Promise.resolve(undefined);
   }
 
   /** The shards this instance holds changed: stop driving the others, take up the new ones. */
@@ -218,17 +222,17 @@ export class PersonaRunsService implements OnModuleInit, OnModuleDestroy {
     this.checkpoints.forgetRun(runId);
   }
 
+  /** Announces the run FAILED, retrying a failed publish (a broker blip must not leave the run STARTED everywhere else). */
   private fail(runId: string, error: Error): void {
     this.logger.error(`run ${runId}: ${error.message}`);
-    this.reporter
-      .publishLifecycle(
-        contract.RunLifecycle.fromPartial({
-          runId,
-          phase: telemetry.RunPhase.RUN_PHASE_FAILED,
-          failure: `persona-runtime ${this.options.personaName}: ${error.message}`,
-        }),
-      )
-      .catch((publishError: Error) => this.logger.error(`run ${runId}: FAILED not published: ${publishError.message}`));
+    const failed = contract.RunLifecycle.fromPartial({
+      runId,
+      phase: telemetry.RunPhase.RUN_PHASE_FAILED,
+      failure: `persona-runtime ${this.options.personaName}: ${error.message}`,
+    });
+    withRetries(() => this.reporter.publishLifecycle(failed), { budgetMs: FAILED_PUBLISH_BUDGET_MS }).catch((publishError: Error) =>
+      this.logger.error(`run ${runId}: FAILED not published within ${FAILED_PUBLISH_BUDGET_MS / 60_000} minutes: ${publishError.message}`),
+    );
   }
 
   /** duet_handsets_non_compliant{reason}: this shard's counts now, summed with the run's other shards. */

@@ -32,7 +32,7 @@ import { PeerUnavailable, type HypervisorPeer, type PolicyCallSchedule, type Pol
 
 const ROLE_PERSONAL = 2; // duet.events.v1.Role
 const ROLE_BUSINESS = 3;
-const RETRY_LIMIT_MS = 60_000; // give up on a peer after a minute of retries
+const RETRY_LIMIT_MS = 5 * 60_000; // give up on a peer after 5 minutes of retries: a restart of PostgreSQL or of a peer takes less
 const RETRY_FIRST_MS = 5;
 const RETRY_MAX_MS = 2_000;
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { common, policy } from '@duet/contracts';
-import { Database } from '@duet/service-kit';
+import { Database, Outbox } from '@duet/service-kit';
 import { CommandType, shardOf } from '@duet/sim-core';
 import { MAX_BATCH_ROWS, checkRunId, checkUniqueHandsets } from '../domain/columnar-batch';
 import { IssueList, RequestError } from '../domain/request-error';
@@ -12,7 +12,7 @@ import { toCommandMessage } from './contract-messages';
 const COMMAND_TYPES: ReadonlySet<number> = new Set(Object.values(CommandType));
 const MAX_SHARDS = 1024; // as sim-core's simulation
 
-/** Remote commands: stored, then fanned out to hypervisor-core on duet.commands.v1 (IssueCommand). */
+/** Remote commands: stored, then fanned out to hypervisor-core on duet.commands.v1 through the outbox (IssueCommand). */
 @Injectable()
 export class CommandService {
   constructor(
@@ -20,6 +20,7 @@ export class CommandService {
     private readonly commands: CommandRepository,
     private readonly devices: DeviceRepository,
     private readonly commandIssued: CommandIssuedPublisher,
+    private readonly outbox: Outbox,
   ) {}
 
   async issueCommand(request: policy.IssueCommandRequest): Promise<policy.IssueCommandResponse> {
@@ -38,8 +39,9 @@ export class CommandService {
     const shards = await this.shardsOf(request);
     const stored = await this.database.transaction(async (client) => {
       const commands = await this.commands.insert(client, request.runId, request.type, request.tick, request.handsetIds, shards);
-      // Fanned out before the commit: if Kafka refuses them, the commands are not stored either.
-      await this.commandIssued.publish(
+      // Fanned out once the commit is done, by the outbox: stored and announced, or neither.
+      await this.commandIssued.enqueue(
+        client,
         commands.map((command) => ({
           runId: command.runId,
           commandId: command.commandId,
@@ -51,6 +53,7 @@ export class CommandService {
       );
       return commands;
     });
+    await this.outbox.relay(); // a failed publish is retried by the relay: the commands are stored
     return { commands: stored.map(toCommandMessage) };
   }
 

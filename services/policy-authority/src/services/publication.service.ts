@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { policy } from '@duet/contracts';
-import { Database } from '@duet/service-kit';
+import { Database, Outbox } from '@duet/service-kit';
 import { Observable, Subject } from 'rxjs';
 import { checkName, checkRunId } from '../domain/columnar-batch';
 import { IssueList } from '../domain/request-error';
@@ -21,6 +21,7 @@ export class PublicationService {
     private readonly publications: PublicationRepository,
     private readonly timelines: RevisionTimelineCache,
     private readonly policyChanged: PolicyChangedPublisher,
+    private readonly outbox: Outbox,
   ) {}
 
   async publishPolicy(request: policy.PublishPolicyRequest): Promise<policy.PublishPolicyResponse> {
@@ -113,8 +114,8 @@ export class PublicationService {
         document: stored.document,
       };
       await this.publications.insert(client, made);
-      // Announced before the commit: if Kafka refuses it, the publication is not stored either.
-      await this.policyChanged.publish({
+      // Announced once the commit is done, by the outbox: stored and announced, or neither.
+      await this.policyChanged.enqueue(client, {
         runId,
         policyName: stored.name,
         version: stored.version,
@@ -125,6 +126,7 @@ export class PublicationService {
       });
       return made;
     });
+    await this.outbox.relay(); // a failed publish is retried by the relay: the publication is stored
     this.timelines.published(runId, publication);
     this.published.next(publication);
     return publication;

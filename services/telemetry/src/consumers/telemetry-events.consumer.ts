@@ -1,7 +1,17 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { events, findTopic, telemetry } from '@duet/contracts';
-import { EventBus, type IncomingMessage, type Subscription } from '@duet/service-kit';
+import { events, findTopic, telemetry, type TopicName } from '@duet/contracts';
+import {
+  EventBus,
+  decodeChecked,
+  identityViolation,
+  lifecycleViolation,
+  type DeliveryContext,
+  type IncomingMessage,
+  type RunMessageIdentity,
+  type Subscription,
+} from '@duet/service-kit';
 import { KPI_NAMES } from '@duet/sim-core';
+import { columnNameViolation } from '../domain/run-assembly';
 import { RunRecorder } from '../services/run-recorder.service';
 import { TelemetrySettings } from '../telemetry.settings';
 
@@ -28,7 +38,9 @@ export class TelemetryEventsConsumer implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    this.subscription = await this.eventBus.subscribe(this.settings.consumerGroup, TOPICS, (messages) => this.handle(messages), { fromBeginning: true });
+    this.subscription = await this.eventBus.subscribe(this.settings.consumerGroup, TOPICS, (messages, context) => this.handle(messages, context), {
+      fromBeginning: true,
+    });
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -36,26 +48,15 @@ export class TelemetryEventsConsumer implements OnModuleInit, OnModuleDestroy {
     this.subscription = undefined;
   }
 
-  private async handle(messages: readonly IncomingMessage[]): Promise<void> {
+  private async handle(messages: readonly IncomingMessage[], context: DeliveryContext): Promise<void> {
     for (const run of byTopic(messages)) {
       const topic = run[0].topic;
-      if (topic === RUN_LIFECYCLE.name) for (const message of this.decode(RUN_LIFECYCLE.payload, run)) await this.lifecycle(message);
-      else if (topic === TICK_KPIS.name) await this.recorder.recordTickParts(this.decode(TICK_KPIS.payload, run).map(toTickPart));
-      else if (topic === HANDSET_EVENTS.name) await this.recorder.recordEventBatches(this.decode(HANDSET_EVENTS.payload, run));
-      else if (topic === SHARD_STATE.name) await this.recorder.recordFinalStates(this.decode(SHARD_STATE.payload, run).map(toFinalStatePart));
+      if (topic === RUN_LIFECYCLE.name) for (const message of decodeAll(run, context, RUN_LIFECYCLE.payload, lifecycleViolation)) await this.lifecycle(message);
+      else if (topic === TICK_KPIS.name) await this.recorder.recordTickParts(decodeAll(run, context, TICK_KPIS.payload, identityOf).map(toTickPart));
+      else if (topic === HANDSET_EVENTS.name) await this.recorder.recordEventBatches(decodeAll(run, context, HANDSET_EVENTS.payload, identityOf));
+      else if (topic === SHARD_STATE.name)
+        await this.recorder.recordFinalStates(decodeAll(run, context, SHARD_STATE.payload, finalStateViolation).map(toFinalStatePart));
     }
-  }
-
-  /** Decodes payloads; one that is not the topic's message is logged and skipped, not redelivered forever. */
-  private decode<Payload>(codec: { decode(bytes: Uint8Array): Payload }, messages: readonly IncomingMessage[]): Payload[] {
-    return messages.flatMap((message) => {
-      try {
-        return [codec.decode(message.value)];
-      } catch (error) {
-        this.logger.warn(`skipped ${message.topic} ${message.partition}/${message.offset}: not a valid payload (${(error as Error).message})`);
-        return [];
-      }
-    });
   }
 
   private async lifecycle(message: events.RunLifecycle): Promise<void> {
@@ -63,6 +64,34 @@ export class TelemetryEventsConsumer implements OnModuleInit, OnModuleDestroy {
     if (message.phase === telemetry.RunPhase.RUN_PHASE_STARTED) await this.recorder.recordRunStarted(message);
     else if (message.phase === telemetry.RunPhase.RUN_PHASE_FAILED) await this.recorder.recordRunFailed(message.runId, message.failure);
   }
+}
+
+/** The payloads of the messages; one that is not its topic's payload or breaks the contract is rejected (dead-lettered). */
+function decodeAll<Payload>(
+  messages: readonly IncomingMessage[],
+  context: DeliveryContext,
+  codec: { decode(bytes: Uint8Array): Payload },
+  check: (payload: Payload, message: IncomingMessage) => string | undefined,
+): Payload[] {
+  return messages.flatMap((message) => {
+    const payload = decodeChecked(
+      message,
+      context,
+      (bytes) => codec.decode(bytes),
+      (decoded) => check(decoded, message),
+    );
+    return payload === undefined ? [] : [payload];
+  });
+}
+
+/** A shard-keyed part's identity, read from the partition its shard names. */
+function identityOf(part: RunMessageIdentity, message: IncomingMessage): string | undefined {
+  return identityViolation(part, { partition: message.partition, partitions: findTopic(message.topic as TopicName).partitions });
+}
+
+/** A final state's identity, and column names that can be stored and assembled. */
+function finalStateViolation(part: events.ShardFinalState, message: IncomingMessage): string | undefined {
+  return identityOf(part, message) ?? part.columns.map((column) => columnNameViolation(column.name)).find((violation) => violation !== undefined);
 }
 
 /**

@@ -53,6 +53,11 @@ export interface RunResult {
 // a name such as __proto__ would otherwise reach the assembly's object and, through it, Object.prototype.
 const COLUMN_NAME = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
 
+/** Why a final-state column cannot be called that, or undefined when it can. */
+export function columnNameViolation(name: string): string | undefined {
+  return COLUMN_NAME.test(name) ? undefined : `columns.${JSON.stringify(name.slice(0, 64))}: letters and digits, starting with a letter [name]`;
+}
+
 // Final-state columns the run summary reads (sim-core measure/summary.ts).
 const SUMMARY_COLUMNS = ['emptyCount', 'personalBusinessItems'] as const;
 

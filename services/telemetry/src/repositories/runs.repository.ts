@@ -66,8 +66,8 @@ export class RunsRepository {
   constructor(@Inject(Database) private readonly database: Database) {}
 
   /** Stores a new run; false when it was stored before (a redelivered STARTED). */
-  async insert(run: NewRun): Promise<boolean> {
-    const result = await this.database.query(
+  async insert(run: NewRun, client: Queryable = this.database): Promise<boolean> {
+    const result = await client.query(
       `INSERT INTO telemetry.runs (run_id, scenario, seed, handsets, ticks, shards, tick_seconds, config, phase, failure, finished_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, CASE WHEN $9 = 'FAILED' THEN now() END)
        ON CONFLICT (run_id) DO NOTHING`,
@@ -123,16 +123,17 @@ export class RunsRepository {
     );
   }
 
-  async markCompletionPublished(runId: string): Promise<void> {
-    await this.database.query('UPDATE telemetry.runs SET completion_published_at = now() WHERE run_id = $1', [runId]);
+  /** The run's COMPLETED is in the outbox (published once the transaction commits). */
+  async markCompletionPublished(client: Queryable, runId: string): Promise<void> {
+    await client.query('UPDATE telemetry.runs SET completion_published_at = now() WHERE run_id = $1', [runId]);
   }
 
   /** Marks a run that has not completed as FAILED; false when it had completed or failed already. */
-  async fail(runId: string, failure: string): Promise<boolean> {
-    const result = await this.database.query(
-      `UPDATE telemetry.runs SET phase = 'FAILED', failure = $2, finished_at = now() WHERE run_id = $1 AND phase = 'STARTED'`,
-      [runId, failure],
-    );
+  async fail(runId: string, failure: string, client: Queryable = this.database): Promise<boolean> {
+    const result = await client.query(`UPDATE telemetry.runs SET phase = 'FAILED', failure = $2, finished_at = now() WHERE run_id = $1 AND phase = 'STARTED'`, [
+      runId,
+      failure,
+    ]);
     return result.rowCount === 1;
   }
 }

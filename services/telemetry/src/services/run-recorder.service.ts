@@ -73,8 +73,15 @@ export class RunRecorder {
     } catch (error) {
       failure = describeConfigError(error);
     }
-    const inserted = await this.runRows.insert({ ...started, tickSeconds, config, phase: failure === undefined ? 'STARTED' : 'FAILED', failure });
+    const run = { ...started, tickSeconds, config, phase: failure === undefined ? ('STARTED' as const) : ('FAILED' as const), failure };
+    // A run failed here is announced (through the outbox, with the row), so that the driver and the roles stop.
+    const inserted = await this.database.transaction(async (client) => {
+      const stored = await this.runRows.insert(run, client);
+      if (stored && failure !== undefined) await this.lifecycle.failed(client, started.runId, failure);
+      return stored;
+    });
     if (!inserted) return; // a redelivered STARTED
+    if (failure !== undefined) await this.lifecycle.relay();
     this.metrics.runs.inc({ phase: failure === undefined ? 'started' : 'failed' });
     this.metrics.runTicks.set(started.ticks);
     this.metrics.runTicksCompleted.set(0);
@@ -142,7 +149,14 @@ export class RunRecorder {
     this.runs.set(runId, state);
     while (this.runs.size > CACHED_RUNS) this.runs.delete(this.runs.keys().next().value!);
     try {
-      if (state.phase === 'COMPLETED' && !row.completionPublished) await this.publishCompletion(row, row.digest!);
+      if (state.phase === 'COMPLETED' && !row.completionPublished) {
+        // Completed by a telemetry from before the outbox, and not announced: announce it now.
+        await this.database.transaction(async (client) => {
+          await this.lifecycle.completed(client, row, row.digest!);
+          await this.runRows.markCompletionPublished(client, runId);
+        });
+        await this.lifecycle.relay();
+      }
       await this.settle(state, []);
       const pending = await this.pendingEvents.load(runId);
       if (pending.length > 0) await this.countEvents(state, pending, true);
@@ -209,25 +223,28 @@ export class RunRecorder {
     } catch (error) {
       if (!(error instanceof PartError)) throw error;
       this.logger.error(`run ${state.row.runId} cannot complete: ${error.message}`);
-      await this.runRows.fail(state.row.runId, error.message);
+      await this.guarded(state, () =>
+        this.database.transaction(async (client) => {
+          if (await this.runRows.fail(state.row.runId, error.message, client)) await this.lifecycle.failed(client, state.row.runId, error.message);
+        }),
+      );
       state.phase = 'FAILED';
+      await this.lifecycle.relay();
       return;
     }
+    // The outcome and its announcement in one transaction: COMPLETED goes out once it is stored, and only then.
     await this.guarded(state, () =>
       this.database.transaction(async (client) => {
         await this.runRows.complete(client, state.row.runId, result.digest, result.summary);
         await this.finalStateParts.deleteRun(client, state.row.runId);
+        await this.lifecycle.completed(client, state.row, result.digest);
+        await this.runRows.markCompletionPublished(client, state.row.runId);
       }),
     );
     state.phase = 'COMPLETED';
     this.metrics.runs.inc({ phase: 'completed' });
     this.logger.log(`run ${state.row.runId} completed: ${state.assembly.ticksCompleted} ticks, digest ${result.digest}`);
-    await this.publishCompletion(state.row, result.digest);
-  }
-
-  private async publishCompletion(row: RunRow, digest: string): Promise<void> {
-    await this.lifecycle.completed(row, digest);
-    await this.runRows.markCompletionPublished(row.runId);
+    await this.lifecycle.relay();
   }
 
   /**
