@@ -6,6 +6,6 @@ export * as hypervisor from './generated/duet/hypervisor/v1/hypervisor';
 export * as persona from './generated/duet/persona/v1/persona';
 export * as policy from './generated/duet/policy/v1/policy';
 export * as telemetry from './generated/duet/telemetry/v1/telemetry';
-export { GRPC_LOADER_OPTIONS, PROTO_ROOT } from './proto-files';
+export { DESCRIPTOR_SETS, GRPC_LOADER_OPTIONS, PROTO_ROOT } from './proto-files';
 export { findTopic, partitionOf, TOPICS } from './topics';
 export type { RegisteredTopic, Topic, TopicKey, TopicName } from './topics';

@@ -17,3 +17,4 @@ export * from './run-directory';
 export * from './columnar.decoder';
 export * from './read-progress';
 export * from './shard-input';
+export * from './grpc-server';

@@ -3,9 +3,9 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
-import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
-import { GRPC_LOADER_OPTIONS, PROTO_ROOT } from '@duet/contracts';
-import { ConfigError, KafkaCheckpointStore, KafkaEventBus, Role } from '@duet/service-kit';
+import type { MicroserviceOptions } from '@nestjs/microservices';
+import { PROTO_ROOT } from '@duet/contracts';
+import { ConfigError, grpcServerOptions, KafkaCheckpointStore, KafkaEventBus, Role } from '@duet/service-kit';
 import { loadHypervisorCoreConfig } from './config';
 import { HypervisorCoreModule } from './hypervisor-core.module';
 
@@ -20,17 +20,14 @@ async function main(): Promise<void> {
     HypervisorCoreModule.register({ eventBus, instanceId: config.INSTANCE_ID, shared: { checkpoints, checkpointTicks: config.CHECKPOINT_TICKS } }),
     { logger: ['error', 'warn', 'log'] },
   );
-  app.connectMicroservice<MicroserviceOptions>({
-    transport: Transport.GRPC,
-    options: {
+  app.connectMicroservice<MicroserviceOptions>(
+    grpcServerOptions({
       package: 'duet.hypervisor.v1',
       protoPath: join(PROTO_ROOT, 'duet/hypervisor/v1/hypervisor.proto'),
       url: `${config.HOST}:${config.GRPC_PORT}`,
-      loader: { ...GRPC_LOADER_OPTIONS, includeDirs: [...GRPC_LOADER_OPTIONS.includeDirs] },
-      maxReceiveMessageLength: MAX_MESSAGE_BYTES,
-      maxSendMessageLength: MAX_MESSAGE_BYTES,
-    },
-  });
+      maxMessageBytes: MAX_MESSAGE_BYTES,
+    }),
+  );
   app.enableShutdownHooks();
   app.getHttpServer().on('close', () => void checkpoints.close().finally(() => eventBus.close()));
   await app.startAllMicroservices();

@@ -8,7 +8,17 @@ import { PersonaRuntimeOptions } from './persona-runtime.options';
 import { PersonaRunsService } from './services/persona-runs.service';
 
 export { HypervisorPeer, PeerUnavailable, PolicyGateway, type PolicyCallSchedule } from './domain/ports';
-export { MeasuredPolicyGateway, type PolicyLoadFigures, type PolicyMethod, type RpcFigures, type LatencyPercentiles } from './adapters/policy-gateway.measured';
+export { MeasuredPolicyGateway } from './adapters/policy-gateway.measured';
+export { PerHandsetPolicyGateway, type PerHandsetSettings } from './adapters/policy-gateway.per-handset';
+export type {
+  Divergence,
+  DivergenceFigures,
+  DivergenceKind,
+  LatencyPercentiles,
+  PolicyLoadFigures,
+  PolicyMethod,
+  RpcFigures,
+} from './adapters/policy-call.recorder';
 export { KafkaHypervisorPeer } from './adapters/hypervisor-peer.kafka';
 export { GrantInbox } from './domain/grant-inbox';
 export { GrpcPolicyGateway } from './adapters/policy-gateway.grpc';

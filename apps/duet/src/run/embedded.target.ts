@@ -5,6 +5,7 @@ import {
   TelemetryQueryService,
   startEmbeddedStack,
   type EmbeddedStack,
+  type Traffic,
 } from '../embedded/embedded-stack';
 import type { policy } from '@duet/contracts';
 import type { PolicyLoadFigures } from '@duet/persona-runtime';
@@ -15,6 +16,10 @@ import type { RunOutcome, RunTarget } from './run-target';
 export interface LoadTestTarget {
   readonly policyAuthority: string;
   readonly adminToken: string;
+  /** One batch RPC per shard and tick, or each agent's own unary calls. */
+  readonly traffic: Traffic;
+  /** HTTP/2 connections of per-handset traffic. */
+  readonly connections?: number;
 }
 
 /**
@@ -63,7 +68,13 @@ export class EmbeddedTarget implements RunTarget {
   static async start(dataDir: string, httpPort?: number, load?: LoadTestTarget): Promise<EmbeddedTarget> {
     const remoteAdmin = load === undefined ? undefined : await GrpcPolicyAdmin.connect(load.policyAuthority, load.adminToken);
     try {
-      const stack = await startEmbeddedStack({ dataDir, httpPort, policyAuthority: load?.policyAuthority });
+      const stack = await startEmbeddedStack({
+        dataDir,
+        httpPort,
+        policyAuthority: load?.policyAuthority,
+        traffic: load?.traffic,
+        connections: load?.connections,
+      });
       return new EmbeddedTarget(stack, remoteAdmin ?? new InProcessPolicyAdmin(stack));
     } catch (error) {
       remoteAdmin?.close();
