@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { GRPC_LOADER_OPTIONS, PROTO_ROOT, type policy } from '@duet/contracts';
+import { PROCESS_METRICS, type Metrics } from '@duet/service-kit';
 import { PolicyGateway, type CheckInBatchAnswer, type EnrollBatchAnswer, type PolicyCallSchedule } from '../domain/ports';
 import { PolicyCallRecorder, type Divergence, type PolicyLoadFigures, type PolicyMethod } from './policy-call.recorder';
 import { statusName } from './policy-gateway.measured';
@@ -54,6 +55,8 @@ export class PerHandsetPolicyGateway extends PolicyGateway {
     settings: PerHandsetSettings,
     /** Wall milliseconds, monotonic. */
     private readonly now: () => number = () => performance.now(),
+    /** Where each call's duration also goes (duet_rpc_duration_seconds, side client), for Prometheus. */
+    private readonly metrics: Metrics = PROCESS_METRICS,
   ) {
     super();
     const definition = protoLoader.loadSync(join(PROTO_ROOT, 'duet/policy/v1/policy.proto'), { ...GRPC_LOADER_OPTIONS, includeDirs: [PROTO_ROOT] });
@@ -166,6 +169,7 @@ export class PerHandsetPolicyGateway extends PolicyGateway {
         const response = await unary(client, request);
         const answered = this.now();
         this.recorder.record({ runId, method, latencyMs: answered - intended, serviceMs: answered - sent, scheduled, handsets: 1, retry: attempt > 0 });
+        this.metrics.rpcDuration.observe({ method, side: 'client', code: 'OK' }, (answered - sent) / 1000);
         return response;
       } catch (error) {
         const answered = this.now();
