@@ -6,6 +6,6 @@ export * as hypervisor from './generated/duet/hypervisor/v1/hypervisor';
 export * as persona from './generated/duet/persona/v1/persona';
 export * as policy from './generated/duet/policy/v1/policy';
 export * as telemetry from './generated/duet/telemetry/v1/telemetry';
-export { GRPC_LOADER_OPTIONS, PROTO_ROOT } from './proto-files';
+export { DESCRIPTOR_SETS, GRPC_LOADER_OPTIONS, PROTO_ROOT } from './proto-files';
 export { DEAD_LETTER_HEADERS, DEAD_LETTER_SUFFIX, DEAD_LETTER_TOPICS, findTopic, partitionOf, TOPICS, TOPICS_TO_CREATE } from './topics';
 export type { DeadLetterTopic, RegisteredTopic, Topic, TopicKey, TopicName } from './topics';

@@ -19,3 +19,13 @@ export const GRPC_LOADER_OPTIONS = {
   objects: true,
   includeDirs: [PROTO_ROOT],
 } as const;
+
+/**
+ * FileDescriptorSets the build compiles with buf (npm run generate): every proto/ file, and the
+ * standard grpc.health.v1 service (from grpc-health-check's proto). Server reflection serves these
+ * rather than the descriptors @grpc/proto-loader rebuilds, which lose imports and map entry names.
+ */
+export const DESCRIPTOR_SETS = {
+  duet: join(__dirname, '..', 'descriptors', 'duet.binpb'),
+  grpcHealth: join(__dirname, '..', 'descriptors', 'grpc-health.binpb'),
+} as const;

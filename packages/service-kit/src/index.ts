@@ -21,3 +21,4 @@ export * from './guarded-delivery';
 export * from './message-contract';
 export * from './transient-errors';
 export * from './outbox';
+export * from './grpc-server';

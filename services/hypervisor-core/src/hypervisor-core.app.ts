@@ -4,8 +4,9 @@
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
-import { GRPC_LOADER_OPTIONS, PROTO_ROOT } from '@duet/contracts';
+import type { MicroserviceOptions } from '@nestjs/microservices';
+import { PROTO_ROOT } from '@duet/contracts';
+import { grpcServerOptions } from '@duet/service-kit';
 import { HypervisorCoreModule, type HypervisorCoreAdapters } from './hypervisor-core.module';
 
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024; // a shard's columnar batch; 25,000 handsets take ~1 MB
@@ -19,17 +20,14 @@ export interface HypervisorCoreServerOptions {
 /** Builds and starts the application; `close()` on it stops both listeners and the module. */
 export async function startHypervisorCoreApp(adapters: HypervisorCoreAdapters, server: HypervisorCoreServerOptions): Promise<INestApplication> {
   const app = await NestFactory.create(HypervisorCoreModule.register(adapters), { logger: ['error', 'warn', 'log'] });
-  app.connectMicroservice<MicroserviceOptions>({
-    transport: Transport.GRPC,
-    options: {
+  app.connectMicroservice<MicroserviceOptions>(
+    grpcServerOptions({
       package: 'duet.hypervisor.v1',
       protoPath: join(PROTO_ROOT, 'duet/hypervisor/v1/hypervisor.proto'),
       url: `${server.host}:${server.grpcPort}`,
-      loader: { ...GRPC_LOADER_OPTIONS, includeDirs: [...GRPC_LOADER_OPTIONS.includeDirs] },
-      maxReceiveMessageLength: MAX_MESSAGE_BYTES,
-      maxSendMessageLength: MAX_MESSAGE_BYTES,
-    },
-  });
+      maxMessageBytes: MAX_MESSAGE_BYTES,
+    }),
+  );
   app.enableShutdownHooks();
   await app.startAllMicroservices();
   await app.listen(server.httpPort, server.host);

@@ -1,7 +1,17 @@
 // Public entry of @duet/persona-runtime, for composition roots (the embedded mode) and tests.
 export { PersonaRuntimeModule, type PersonaRuntimeModuleOptions } from './persona-runtime.module';
 export { HypervisorPeer, PeerUnavailable, PolicyGateway, type PolicyCallSchedule } from './domain/ports';
-export { MeasuredPolicyGateway, type PolicyLoadFigures, type PolicyMethod, type RpcFigures, type LatencyPercentiles } from './clients/policy-gateway.measured';
+export { MeasuredPolicyGateway } from './clients/policy-gateway.measured';
+export { PerHandsetPolicyGateway, type PerHandsetSettings } from './clients/policy-gateway.per-handset';
+export type {
+  Divergence,
+  DivergenceFigures,
+  DivergenceKind,
+  LatencyPercentiles,
+  PolicyLoadFigures,
+  PolicyMethod,
+  RpcFigures,
+} from './clients/policy-call.recorder';
 export { KafkaHypervisorPeer } from './clients/hypervisor-peer.kafka';
 export { GrantInbox } from './domain/grant-inbox';
 export { GrpcPolicyGateway } from './clients/policy-gateway.grpc';

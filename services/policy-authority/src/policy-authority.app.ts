@@ -1,7 +1,8 @@
 import { Module, type DynamicModule, type INestApplication, type LogLevel, type OnApplicationShutdown } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Transport, type GrpcOptions } from '@nestjs/microservices';
-import { GRPC_LOADER_OPTIONS, PROTO_ROOT } from '@duet/contracts';
+import type { GrpcOptions } from '@nestjs/microservices';
+import { PROTO_ROOT } from '@duet/contracts';
+import { grpcServerOptions } from '@duet/service-kit';
 import { join } from 'node:path';
 import { PolicyAuthorityModule, type PolicyAuthorityModuleOptions } from './policy-authority.module';
 
@@ -17,19 +18,14 @@ export interface NetworkedOptions extends PolicyAuthorityModuleOptions {
   readonly logLevels?: LogLevel[];
 }
 
-/** The gRPC server options of duet.policy.v1 (PolicyService and PolicyAdminService). */
+/** The gRPC server options of duet.policy.v1 (PolicyService and PolicyAdminService, with health and reflection). */
 export function policyAuthorityGrpcOptions(url: string): GrpcOptions {
-  return {
-    transport: Transport.GRPC,
-    options: {
-      url,
-      package: GRPC_PACKAGE,
-      protoPath: join(PROTO_ROOT, 'duet', 'policy', 'v1', 'policy.proto'),
-      loader: { ...GRPC_LOADER_OPTIONS, includeDirs: [...GRPC_LOADER_OPTIONS.includeDirs] },
-      maxReceiveMessageLength: MAX_GRPC_MESSAGE_BYTES,
-      maxSendMessageLength: MAX_GRPC_MESSAGE_BYTES,
-    },
-  };
+  return grpcServerOptions({
+    url,
+    package: GRPC_PACKAGE,
+    protoPath: join(PROTO_ROOT, 'duet', 'policy', 'v1', 'policy.proto'),
+    maxMessageBytes: MAX_GRPC_MESSAGE_BYTES,
+  });
 }
 
 /**

@@ -17,6 +17,7 @@ import { PolicyRepository } from './repositories/policy.repository';
 import { PublicationRepository } from './repositories/publication.repository';
 import { ShardCheckInRepository } from './repositories/shard-check-in.repository';
 import { AgentService } from './services/agent.service';
+import { CheckInGroupCommit } from './services/check-in.group-commit';
 import { CommandService } from './services/command.service';
 import { DeviceGroupCache } from './services/device-group.cache';
 import { ShardReportCache } from './services/shard-report.cache';
@@ -24,6 +25,7 @@ import { ComplianceService } from './services/compliance.service';
 import { EnrollmentTokenService } from './services/enrollment-token.service';
 import { PolicyCatalogueService } from './services/policy-catalogue.service';
 import { PublicationService } from './services/publication.service';
+import { RevisionPolicyCache } from './services/revision-policy.cache';
 import { RevisionTimelineCache } from './services/revision-timeline.cache';
 
 /** The PostgreSQL schema policy-authority owns; its tables live nowhere else. */
@@ -61,6 +63,8 @@ const SERVICES = [
   RevisionTimelineCache,
   DeviceGroupCache,
   ShardReportCache,
+  RevisionPolicyCache,
+  CheckInGroupCommit,
 ];
 const PUBLISHERS = [PolicyChangedPublisher, CommandIssuedPublisher];
 const CONTROLLERS = [PolicyGrpcController, PolicyAdminGrpcController, PolicyAdminHttpController];

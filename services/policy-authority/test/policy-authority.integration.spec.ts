@@ -450,6 +450,51 @@ describe('policy-authority over gRPC, HTTP, PostgreSQL and Kafka', () => {
       expect(impostor.details).toContain('credential');
     });
 
+    it('stores concurrent one-at-a-time check-ins in groups, each judged as if alone', async () => {
+      // 300 check-ins in flight at once share transactions (group commit); a refused one must not
+      // take the others of its group with it, and one handset's check-in sent twice (a redelivery)
+      // is stored once.
+      const token = await clients.admin.createEnrollmentToken({ runId: RUN_ID, group: 'sales', tick: 20 }, admin);
+      const ids = Array.from({ length: 300 }, (_, index) => 7_000 + index);
+      const enrolled = await Promise.all(
+        ids.map((handsetId) =>
+          clients.agent.enroll({ runId: RUN_ID, enrollmentToken: token.enrollmentToken!.value, handsetId, model: 'optimus-2x', tick: 20 }),
+        ),
+      );
+      const checkIn = (row: number, tick: number, credential = enrolled[row].credential) =>
+        clients.agent.checkIn({
+          runId: RUN_ID,
+          handsetId: ids[row],
+          credential,
+          appliedRevision: 1,
+          tick,
+          batteryPermille: 500 + row,
+          complianceMask: row % 2,
+        });
+      const [answers, impostor, again] = await Promise.all([
+        Promise.all(ids.map((_, row) => (row === 7 ? undefined : checkIn(row, 21)))),
+        grpcError(checkIn(7, 21, enrolled[8].credential)),
+        checkIn(0, 21),
+      ]);
+      expect(impostor.code).toBe(GrpcStatus.UNAUTHENTICATED);
+      expect(answers.filter((answer) => answer !== undefined).map((answer) => answer.assignedRevision)).toEqual(ids.slice(1).map(() => 1));
+      expect(again.assignedRevision).toBe(1);
+      const { rows } = await database.query<{
+        handset_id: string;
+        reported_tick: string | null;
+        battery_permille: number | null;
+        compliance_mask: number | null;
+      }>(
+        'SELECT handset_id, reported_tick, battery_permille, compliance_mask FROM policy_authority.devices WHERE run_id = $1 AND handset_id >= 7000 ORDER BY handset_id',
+        [RUN_ID],
+      );
+      expect(
+        rows.map((row) => [Number(row.handset_id), row.reported_tick === null ? null : Number(row.reported_tick), row.battery_permille, row.compliance_mask]),
+      ).toEqual(ids.map((handsetId, row) => (row === 7 ? [handsetId, null, null, null] : [handsetId, 21, 500 + row, row % 2])));
+      const late = await grpcError(checkIn(0, 20));
+      expect(late.code).toBe(GrpcStatus.FAILED_PRECONDITION);
+    });
+
     it("sees a one-at-a-time check-in of a shard's handset in the shard's next batch", async () => {
       // The instance holds the shard's reports in memory from its batches; the single check-in
       // writes handset 0's row behind them, and the next batch must compare against that write.

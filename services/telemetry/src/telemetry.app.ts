@@ -1,7 +1,8 @@
 import type { INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
-import { GRPC_LOADER_OPTIONS, PROTO_ROOT, telemetry } from '@duet/contracts';
+import type { MicroserviceOptions } from '@nestjs/microservices';
+import { PROTO_ROOT, telemetry } from '@duet/contracts';
+import { grpcServerOptions } from '@duet/service-kit';
 import { join } from 'node:path';
 import { TelemetryModule, type TelemetryModuleOptions } from './telemetry.module';
 
@@ -13,17 +14,9 @@ export interface TelemetryServerOptions extends TelemetryModuleOptions {
   readonly logLevels?: LogLevel[];
 }
 
-/** gRPC server options of duet.telemetry.v1.TelemetryService at an address. */
+/** gRPC server options of duet.telemetry.v1.TelemetryService (with health and reflection) at an address. */
 export function telemetryGrpcOptions(url: string): MicroserviceOptions {
-  return {
-    transport: Transport.GRPC,
-    options: {
-      url,
-      package: telemetry.protobufPackage,
-      protoPath: join(PROTO_ROOT, telemetry.protobufFileName),
-      loader: { ...GRPC_LOADER_OPTIONS, includeDirs: [...GRPC_LOADER_OPTIONS.includeDirs] },
-    },
-  };
+  return grpcServerOptions({ url, package: telemetry.protobufPackage, protoPath: join(PROTO_ROOT, telemetry.protobufFileName) });
 }
 
 /** The networked service: the module with its gRPC and HTTP servers listening. The caller closes it. */

@@ -7,7 +7,16 @@ import { join } from 'node:path';
 import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { HypervisorCoreModule, HypervisorRunsService } from '@duet/hypervisor-core';
-import { GrpcPolicyGateway, InProcessHypervisorPeer, InProcessPolicyGateway, MeasuredPolicyGateway, PersonaRuntimeModule } from '@duet/persona-runtime';
+import {
+  GrpcPolicyGateway,
+  InProcessHypervisorPeer,
+  InProcessPolicyGateway,
+  MeasuredPolicyGateway,
+  PerHandsetPolicyGateway,
+  PersonaRuntimeModule,
+  type PolicyGateway,
+  type PolicyLoadFigures,
+} from '@duet/persona-runtime';
 import { AgentService, PolicyAuthorityModule } from '@duet/policy-authority';
 import { Database, InProcessEventBus, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@duet/service-kit';
 import { Persona } from '@duet/sim-core';
@@ -19,8 +28,8 @@ export interface EmbeddedStack {
   readonly database: Database;
   /** http://127.0.0.1:<port>: health and telemetry's query API. */
   readonly url: string;
-  /** The business agents' policy calls, measured (latency histograms, errors) per run. */
-  readonly policyCalls: MeasuredPolicyGateway;
+  /** The business agents' policy calls, measured (latency histograms, errors, divergences) per run. */
+  readonly policyCalls: { figures(runId: string): PolicyLoadFigures | undefined };
   close(): Promise<void>;
 }
 
@@ -34,7 +43,15 @@ export interface EmbeddedStackOptions {
    * business agents call it instead of the embedded one.
    */
   readonly policyAuthority?: string;
+  /** With policyAuthority: one batch RPC per shard and tick (default), or each agent's own unary calls. */
+  readonly traffic?: Traffic;
+  /** HTTP/2 connections of per-handset traffic. */
+  readonly connections?: number;
 }
+
+export type Traffic = 'batched' | 'per-handset';
+/** Connections per-handset traffic opens by default: a fleet's agents arrive over many. */
+export const DEFAULT_CONNECTIONS = 16;
 
 const UNLOGGED_TABLES = [
   'policy_authority.devices',
@@ -78,14 +95,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       { exchange: (request) => hypervisorRuns.get().exchange(request) },
       (error) => (error as { reason?: string }).reason === 'unknown-run',
     );
-    const remote = options.policyAuthority === undefined ? undefined : new GrpcPolicyGateway(options.policyAuthority);
-    const policy = new MeasuredPolicyGateway(
-      remote ??
-        new InProcessPolicyGateway({
-          enrollBatch: (request) => agents.get().enrollBatch(request),
-          checkInBatch: (request) => agents.get().checkInBatch(request),
-        }),
-    );
+    const { policy, remote } = policyGateway(options, agents);
     const secret = randomBytes(24).toString('base64url');
     const root: DynamicModule = {
       module: EmbeddedRootModule,
@@ -126,3 +136,23 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
 
 @Module({})
 class EmbeddedRootModule {}
+
+// The business agents' gateway: measured batches to the embedded policy authority or to the one
+// under test, or per-handset calls to the one under test (measured per RPC by the gateway itself).
+function policyGateway(
+  options: EmbeddedStackOptions,
+  agents: Later<AgentService>,
+): { policy: PolicyGateway & EmbeddedStack['policyCalls']; remote?: { close(): void } } {
+  if (options.policyAuthority !== undefined && options.traffic === 'per-handset') {
+    const perHandset = new PerHandsetPolicyGateway({ address: options.policyAuthority, connections: options.connections ?? DEFAULT_CONNECTIONS });
+    return { policy: perHandset, remote: perHandset };
+  }
+  const remote = options.policyAuthority === undefined ? undefined : new GrpcPolicyGateway(options.policyAuthority);
+  const inner =
+    remote ??
+    new InProcessPolicyGateway({
+      enrollBatch: (request) => agents.get().enrollBatch(request),
+      checkInBatch: (request) => agents.get().checkInBatch(request),
+    });
+  return { policy: new MeasuredPolicyGateway(inner), remote };
+}

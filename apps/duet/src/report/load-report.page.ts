@@ -29,24 +29,47 @@ export function pacingAndLoadSection(report: RunReport): string {
     );
   }
   if (load !== undefined) {
-    const rows = Object.entries(load.rpc).map(([method, each]) => [
-      method,
-      formatInteger(each.calls),
-      formatInteger(each.errors),
-      `${formatNumber(Math.round(each.errorRate * 1e4) / 100)} %`,
-      formatInteger(each.handsets),
-      formatNumber(each.p50Ms),
-      formatNumber(each.p90Ms),
-      formatNumber(each.p99Ms),
-      formatNumber(each.maxMs),
-    ]);
+    const rows = Object.entries(load.rpc)
+      .filter(([, each]) => each.calls > 0)
+      .map(([method, each]) => [
+        method,
+        formatInteger(each.calls),
+        formatInteger(each.retries),
+        formatInteger(each.errors),
+        Object.entries(each.errorsByCode)
+          .map(([code, count]) => `${code} ${count}`)
+          .join(', '),
+        `${formatNumber(Math.round(each.errorRate * 1e4) / 100)} %`,
+        formatInteger(each.handsets),
+        formatNumber(each.p50Ms),
+        formatNumber(each.p90Ms),
+        formatNumber(each.p99Ms),
+        formatNumber(each.maxMs),
+      ]);
     const target = load.checkIns.targetPerSecond === null ? '' : ` against a target of ${formatNumber(load.checkIns.targetPerSecond)}/s`;
     parts.push(
       `<p>Policy authority <code>${escapeHtml(load.policyAuthority)}</code>; ${escapeHtml(load.note)}. ` +
-        `Each call is one batch of a shard's check-ins at one tick; latencies in wall milliseconds.</p>`,
-      htmlTable(['method', 'calls', 'errors', 'error rate', 'handsets', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'], rows, 1),
+        (load.traffic === 'per-handset'
+          ? 'Each call is one agent’s own Enroll or CheckIn, sent at its intended time within the tick; latencies in wall milliseconds.</p>'
+          : 'Each call is one batch of a shard’s check-ins at one tick; latencies in wall milliseconds.</p>'),
+      htmlTable(['method', 'calls', 'retries', 'errors', 'by status', 'error rate', 'handsets', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'], rows, 1),
       `<p>Check-ins: ${formatNumber(load.checkIns.achievedPerSecond)}/s achieved${target}.</p>`,
+      divergenceSection(load.divergences),
     );
   }
   return parts.join('\n');
+}
+
+/** Where the server answered otherwise than the reference model: counts by kind, then the first ones. */
+function divergenceSection(divergences: NonNullable<RunReport['load']>['divergences']): string {
+  if (divergences.total === 0) return '<h3>Divergences</h3><p class="divergences">None: every answer was the reference model’s.</p>';
+  const kinds = Object.entries(divergences.byKind).map(([kind, count]) => [kind, formatInteger(count)]);
+  const first = divergences.first.map((each) => [formatInteger(each.tick), formatInteger(each.handsetId), each.kind, each.field, each.expected, each.received]);
+  return [
+    '<h3>Divergences</h3>',
+    `<p class="divergences">${formatInteger(divergences.total)} answers of the policy authority differed from the reference model; the run went on with the server’s.</p>`,
+    htmlTable(['kind', 'count'], kinds, 1),
+    `<p>The first ${formatInteger(first.length)}:</p>`,
+    htmlTable(['tick', 'handset', 'kind', 'field', 'expected', 'received'], first, 2),
+  ].join('\n');
 }

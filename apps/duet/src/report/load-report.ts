@@ -1,8 +1,10 @@
 // The load figures of a run (docs/decisions/0007-load-testing.md): the policy authority's answers
-// to the business agents, per RPC method (one batch per shard and tick, each carrying many
-// check-ins), the check-in rate achieved against the one the schedule asks for, and whether the
-// latency figures can be trusted (a real-time run that kept pace) or only read as a closed loop.
-import type { PolicyLoadFigures, PolicyMethod } from '@duet/persona-runtime';
+// to the business agents, per RPC method (batched traffic: one batch per shard and tick, each
+// carrying many check-ins; per-handset traffic: one unary call per agent), the check-in rate
+// achieved against the one the schedule asks for, whether the latency figures can be trusted (a
+// real-time run that kept pace) or only read as a closed loop, and where the server's answers
+// diverged from the reference model.
+import type { DivergenceFigures, PolicyLoadFigures, PolicyMethod } from '@duet/persona-runtime';
 import type { LoadFigures } from '../thresholds/kpi-registry';
 import type { PacingReport } from './pacing-report';
 
@@ -10,7 +12,11 @@ export interface RpcReport {
   readonly calls: number;
   readonly errors: number;
   readonly errorRate: number;
-  /** Handsets the successful calls carried (rows of the batches). */
+  /** Failed attempts by gRPC status name. */
+  readonly errorsByCode: Readonly<Record<string, number>>;
+  /** Attempts that repeated a failed one after a backoff. */
+  readonly retries: number;
+  /** Handsets the successful calls carried (rows of the batches, 1 per per-handset call). */
   readonly handsets: number;
   readonly p50Ms: number;
   readonly p90Ms: number;
@@ -24,6 +30,8 @@ export interface RpcReport {
 export interface LoadReport {
   /** HOST:PORT of the policy authority under test, or "embedded". */
   readonly policyAuthority: string;
+  /** What the agents sent: one batch per shard and tick, or each its own unary calls. */
+  readonly traffic: 'batched' | 'per-handset';
   /** Whether calls went out on a real-time schedule; latencies then count from the intended send time. */
   readonly paced: boolean;
   /** Only a paced run that kept pace gives latency figures to judge a back end by. */
@@ -37,12 +45,15 @@ export interface LoadReport {
     /** What the schedule asks for: the same check-ins over the paced duration; null when not paced. */
     readonly targetPerSecond: number | null;
   };
+  /** Answers that differ from the reference model: counts by kind and the first ones. */
+  readonly divergences: DivergenceFigures;
 }
 
 const round = (value: number, digits = 3) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 export function buildLoadReport(inputs: {
   readonly policyAuthority: string;
+  readonly traffic: 'batched' | 'per-handset';
   readonly figures: PolicyLoadFigures;
   readonly pacing: PacingReport;
   readonly ticks: number;
@@ -64,6 +75,8 @@ export function buildLoadReport(inputs: {
         calls: each.calls,
         errors: each.errors,
         errorRate: each.errorRate,
+        errorsByCode: each.errorsByCode,
+        retries: each.retries,
         handsets: each.handsets,
         p50Ms: each.p50Ms,
         p90Ms: each.p90Ms,
@@ -74,10 +87,11 @@ export function buildLoadReport(inputs: {
       },
     ]),
   ) as Record<PolicyMethod, RpcReport>;
-  const handsets = figures.rpc.CheckInBatch.handsets;
+  const handsets = figures.rpc.CheckInBatch.handsets + figures.rpc.CheckIn.handsets;
   const scheduledSeconds = pacing.tickWallMs === null ? null : (inputs.ticks * pacing.tickWallMs) / 1000;
   return {
     policyAuthority: inputs.policyAuthority,
+    traffic: inputs.traffic,
     paced,
     trustworthy,
     note,
@@ -87,6 +101,7 @@ export function buildLoadReport(inputs: {
       achievedPerSecond: round(handsets / Math.max(inputs.tickWallSeconds, 0.001), 1),
       targetPerSecond: scheduledSeconds === null ? null : round(handsets / scheduledSeconds, 1),
     },
+    divergences: figures.divergences,
   };
 }
 
@@ -95,24 +110,31 @@ export function loadKpiFigures(report: LoadReport): LoadFigures {
   const methods = Object.values(report.rpc);
   const calls = methods.reduce((sum, each) => sum + each.calls, 0);
   const errors = methods.reduce((sum, each) => sum + each.errors, 0);
-  const checkIn = report.rpc.CheckInBatch;
+  const checkIn = report.traffic === 'per-handset' ? report.rpc.CheckIn : report.rpc.CheckInBatch;
   return {
     checkInLatency: { p50Ms: checkIn.p50Ms, p95Ms: checkIn.p95Ms, p99Ms: checkIn.p99Ms },
     rpcErrorRate: calls === 0 ? 0 : round(errors / calls, 6),
+    divergences: report.divergences.total,
   };
 }
 
-/** Human lines for the terminal. */
+/** Human lines for the terminal: a k6-like end-of-test summary, one block per RPC. */
 export function loadReportLines(report: LoadReport): string[] {
-  const lines = [`load         policy authority ${report.policyAuthority}: ${report.note}`];
+  const lines = [`load         policy authority ${report.policyAuthority}, ${report.traffic} traffic: ${report.note}`];
   for (const [method, each] of Object.entries(report.rpc)) {
     if (each.calls === 0) continue;
+    const codes = Object.entries(each.errorsByCode).map(([code, count]) => `${code} ${count}`);
     lines.push(
-      `  ${method.padEnd(13)} ${each.calls} calls, ${each.errors} errors (${round(each.errorRate * 100, 2)} %), ${each.handsets} handsets; ` +
-        `p50 ${each.p50Ms} ms, p90 ${each.p90Ms} ms, p99 ${each.p99Ms} ms, max ${each.maxMs} ms`,
+      `  ${method.padEnd(13)} calls ${each.calls}, handsets ${each.handsets}, retries ${each.retries}, errors ${each.errors} (${round(each.errorRate * 100, 2)} %)${codes.length === 0 ? '' : `: ${codes.join(', ')}`}`,
+      `  ${''.padEnd(13)} latency p50=${each.p50Ms}ms p90=${each.p90Ms}ms p95=${each.p95Ms}ms p99=${each.p99Ms}ms max=${each.maxMs}ms (service time p50=${each.serviceTime.p50Ms}ms p99=${each.serviceTime.p99Ms}ms)`,
     );
   }
   const target = report.checkIns.targetPerSecond === null ? '' : ` (target ${report.checkIns.targetPerSecond}/s)`;
   lines.push(`  check-ins     ${report.checkIns.achievedPerSecond}/s achieved${target}`);
+  const { divergences } = report;
+  const kinds = Object.entries(divergences.byKind).map(([kind, count]) => `${kind} ${count}`);
+  lines.push(`  divergences   ${divergences.total}${kinds.length === 0 ? '' : `: ${kinds.join(', ')}`}`);
+  for (const first of divergences.first.slice(0, 5))
+    lines.push(`    tick ${first.tick} handset ${first.handsetId} ${first.field}: expected ${first.expected}, received ${first.received}`);
   return lines;
 }

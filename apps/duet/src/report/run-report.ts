@@ -40,6 +40,8 @@ export interface RunReport {
   readonly pacing?: PacingReport;
   /** The policy calls the business agents made (latency, errors, rates). Embedded target only. */
   readonly load?: LoadReport;
+  /** Where the policy authority's answers differed from the reference model (load.divergences). */
+  readonly divergences?: LoadReport['divergences'];
 }
 
 export interface RunReportInputs {
@@ -81,6 +83,7 @@ export function buildRunReport(inputs: RunReportInputs): RunReport {
     outages: measurement?.outages,
     pacing: inputs.pacing,
     load: inputs.load,
+    divergences: inputs.load?.divergences,
   };
 }
 

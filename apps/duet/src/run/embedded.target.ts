@@ -3,13 +3,17 @@ import type { PolicyAdmin } from '../clients/policy-admin';
 import { GrpcPolicyAdmin } from '../clients/policy-admin.grpc';
 import { InProcessPolicyAdmin } from '../clients/policy-admin.in-process';
 import { InProcessTelemetryRuns } from '../clients/telemetry-runs.in-process';
-import { startEmbeddedStack, type EmbeddedStack } from '../embedded/embedded-stack';
+import { startEmbeddedStack, type EmbeddedStack, type Traffic } from '../embedded/embedded-stack';
 import { ServicesTarget } from './run-target';
 
 /** A policy authority to load-test: where its gRPC API listens and its admin token. */
 export interface LoadTestTarget {
   readonly policyAuthority: string;
   readonly adminToken: string;
+  /** One batch RPC per shard and tick, or each agent's own unary calls. */
+  readonly traffic: Traffic;
+  /** HTTP/2 connections of per-handset traffic. */
+  readonly connections?: number;
 }
 
 /**
@@ -29,7 +33,13 @@ export class EmbeddedTarget extends ServicesTarget {
   static async start(dataDir: string, httpPort?: number, load?: LoadTestTarget): Promise<EmbeddedTarget> {
     const remoteAdmin = load === undefined ? undefined : await GrpcPolicyAdmin.connect(load.policyAuthority, load.adminToken);
     try {
-      const stack = await startEmbeddedStack({ dataDir, httpPort, policyAuthority: load?.policyAuthority });
+      const stack = await startEmbeddedStack({
+        dataDir,
+        httpPort,
+        policyAuthority: load?.policyAuthority,
+        traffic: load?.traffic,
+        connections: load?.connections,
+      });
       return new EmbeddedTarget(stack, remoteAdmin ?? new InProcessPolicyAdmin(stack.app));
     } catch (error) {
       remoteAdmin?.close();

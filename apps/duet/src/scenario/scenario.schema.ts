@@ -116,6 +116,18 @@ export const scenarioSchema = z.strictObject({
     })
     .default({ mode: 'as-fast-as-possible', speedFactor: 1 }),
   /**
+   * What a load test (`duet run --policy-authority HOST:PORT`) sends: `batched` (default, what-if
+   * speed: one EnrollBatch / CheckInBatch per shard and tick) or `per-handset` (each agent's own
+   * unary Enroll and CheckIn, spread within the tick, over `connections` HTTP/2 connections).
+   * `--traffic` and `--connections` override it.
+   */
+  load: z
+    .strictObject({
+      traffic: z.enum(['batched', 'per-handset']).default('batched'),
+      connections: z.int().min(1).max(1024).optional(),
+    })
+    .default({ traffic: 'batched' }),
+  /**
    * k6-style pass/fail criteria: a registry KPI's name to one expression or a list, each
    * `<operator> <number>[%]` with operator one of < <= > >= == !=. `duet run` exits 1 when one fails.
    */

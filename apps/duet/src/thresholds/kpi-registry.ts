@@ -31,10 +31,12 @@ export interface SeriesFigures {
  * process that runs them (the embedded target; docs/decisions/0007-load-testing.md). Wall time.
  */
 export interface LoadFigures {
-  /** CheckInBatch latency, from the intended send time in a real-time run, in wall milliseconds. */
+  /** Check-in latency (CheckIn per handset, else CheckInBatch), from the intended send time in a real-time run, in wall milliseconds. */
   readonly checkInLatency: { readonly p50Ms: number; readonly p95Ms: number; readonly p99Ms: number };
-  /** Failed policy calls (EnrollBatch and CheckInBatch, retries included) over all calls. */
+  /** Failed policy calls (retries included) over all calls. */
   readonly rpcErrorRate: number;
+  /** Answers of the server that differ from the reference model's. */
+  readonly divergences: number;
 }
 
 export interface KpiInputs {
@@ -155,22 +157,28 @@ export const KPI_REGISTRY: readonly KpiDefinition[] = [
   fromLoad(
     'checkin_latency_p50_ms',
     'milliseconds',
-    'Median CheckInBatch latency the policy authority gave the agents, wall time from the intended send time in a real-time run (one batch per shard and tick)',
+    'Median check-in latency the policy authority gave the agents (CheckIn with per-handset traffic, else CheckInBatch: one batch per shard and tick), wall time from the intended send time in a real-time run',
     (load) => load.checkInLatency.p50Ms,
   ),
   fromLoad(
     'checkin_latency_p95_ms',
     'milliseconds',
-    '95th percentile CheckInBatch latency, wall time (as checkin_latency_p50_ms)',
+    '95th percentile check-in latency, wall time (as checkin_latency_p50_ms)',
     (load) => load.checkInLatency.p95Ms,
   ),
   fromLoad(
     'checkin_latency_p99_ms',
     'milliseconds',
-    '99th percentile CheckInBatch latency, wall time (as checkin_latency_p50_ms)',
+    '99th percentile check-in latency, wall time (as checkin_latency_p50_ms)',
     (load) => load.checkInLatency.p99Ms,
   ),
-  fromLoad('rpc_error_rate', 'ratio', 'Share of policy calls (EnrollBatch, CheckInBatch, retries included) that failed', (load) => load.rpcErrorRate),
+  fromLoad('rpc_error_rate', 'ratio', 'Share of policy calls (Enroll, CheckIn or their batches, retries included) that failed', (load) => load.rpcErrorRate),
+  fromLoad(
+    'divergences',
+    'count',
+    'Answers of the policy authority that differ from the reference model (another revision, a command the scenario did not schedule, a refusal): == 0 tests a server for conformance',
+    (load) => load.divergences,
+  ),
 ];
 
 export const KPI_BY_NAME: ReadonlyMap<string, KpiDefinition> = new Map(KPI_REGISTRY.map((kpi) => [kpi.name, kpi]));

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { events, telemetry } from '@duet/contracts';
 import { HealthChecks, InProcessCheckpointStore, InProcessEventBus, Metrics } from '@duet/service-kit';
 import type { SimulationConfig } from '@duet/sim-core';
-import { HypervisorCoreOptions } from '../hypervisor-core.options';
+import { HypervisorCoreSettings } from '../hypervisor-core.settings';
 import { HypervisorRunsService } from './hypervisor-runs.service';
 
 const CONFIG: SimulationConfig = {
@@ -30,7 +30,7 @@ describe('HypervisorRunsService', () => {
         ).finish(),
       },
     ]);
-    sut = new HypervisorRunsService(bus, new HypervisorCoreOptions('spec', undefined), new HealthChecks(), new Metrics(), new InProcessCheckpointStore());
+    sut = new HypervisorRunsService(bus, new HypervisorCoreSettings('spec', undefined), new HealthChecks(), new Metrics(), new InProcessCheckpointStore());
     await sut.onModuleInit();
     await bus.drain();
     await sut.shard('idle', 0);

@@ -2,6 +2,7 @@
 // (networked) and an in-process one (embedded). Messages are the contracts' generated types.
 import type { hypervisor, policy } from '@duet/contracts';
 import type { EventBuffer, StateColumns } from '@duet/sim-core';
+import type { Divergence } from '../clients/policy-call.recorder';
 
 /** A peer that is not reachable now but may be soon: the runner retries with backoff. */
 export class PeerUnavailable extends Error {
@@ -25,11 +26,31 @@ export abstract class HypervisorPeer {
  */
 export interface PolicyCallSchedule {
   readonly tickLagMilliseconds?: number;
+  /** Wall milliseconds a paced tick lasts: per-handset calls spread over it; undefined when not paced. */
+  readonly tickWallMilliseconds?: number;
 }
 
+/**
+ * What a per-handset gateway learns beyond the batch answer, by row of the batch: the handsets
+ * whose call was refused or never answered (the agent then counts as not having reached the
+ * authority), with the status, and the commands the server handed over.
+ */
+export interface PerHandsetOutcomes {
+  readonly failed: ReadonlyMap<number, string>;
+  readonly commands: ReadonlyMap<number, readonly policy.Command[]>;
+}
+
+export type EnrollBatchAnswer = policy.EnrollBatchResponse & { readonly perHandset?: PerHandsetOutcomes };
+export type CheckInBatchAnswer = policy.CheckInBatchResponse & { readonly perHandset?: PerHandsetOutcomes };
+
 export abstract class PolicyGateway {
-  abstract enrollBatch(request: policy.EnrollBatchRequest, schedule?: PolicyCallSchedule): Promise<policy.EnrollBatchResponse>;
-  abstract checkInBatch(request: policy.CheckInBatchRequest, schedule?: PolicyCallSchedule): Promise<policy.CheckInBatchResponse>;
+  abstract enrollBatch(request: policy.EnrollBatchRequest, schedule?: PolicyCallSchedule): Promise<EnrollBatchAnswer>;
+  abstract checkInBatch(request: policy.CheckInBatchRequest, schedule?: PolicyCallSchedule): Promise<CheckInBatchAnswer>;
+  /** Where the server answered otherwise than the reference model: recorded by measured gateways, else dropped. */
+  diverged(runId: string, divergences: readonly Divergence[]): void {
+    void runId;
+    void divergences;
+  }
 }
 
 /** Where a runner reports its ticks and final state (RunReporter on the event bus). */

@@ -27,8 +27,31 @@ import {
   type PreparedRun,
   type WorkloadContext,
 } from '@duet/sim-core';
+import { common } from '@duet/contracts';
 import { PROCESS_METRICS, columnsOf, decodeGrant, encodeDemand, restoreColumns, type CheckpointState, type Metrics } from '@duet/service-kit';
+import type { Divergence, DivergenceKind } from '../clients/policy-call.recorder';
 import { PeerUnavailable, type HypervisorPeer, type PolicyCallSchedule, type PolicyGateway, type TickReports } from '../domain/ports';
+
+// Statuses that mean the server could not be reached, not that it answered otherwise.
+const UNREACHABLE = new Set(['UNAVAILABLE', 'DEADLINE_EXCEEDED', 'RESOURCE_EXHAUSTED']);
+
+/** The divergences of one tick's batch, in row order. */
+class DivergenceList {
+  readonly list: Divergence[] = [];
+
+  constructor(
+    private readonly tick: number,
+    private readonly refusal: DivergenceKind,
+  ) {}
+
+  add(kind: DivergenceKind, handsetId: number, field: string, expected: string, received: string): void {
+    this.list.push({ kind, tick: this.tick, handsetId, field, expected, received });
+  }
+
+  refused(handsetId: number, status: string): void {
+    if (!UNREACHABLE.has(status)) this.add(this.refusal, handsetId, 'status', 'OK', status);
+  }
+}
 
 const ROLE_PERSONAL = 2; // duet.events.v1.Role
 const ROLE_BUSINESS = 3;
@@ -127,7 +150,12 @@ export class PersonaShardRunner {
     const response = await this.retrying('hypervisor-core', () => this.timed('ExchangeTick', () => this.ports.hypervisor.exchangeTick(request)));
     decodeGrant(response, this.demand, this.grant);
     applyGrants(this.state, this.demand, this.grant, tick, this.run.clock.tickSeconds, events);
-    if (this.agent) await this.stepAgent(tick, this.agent, { tickLagMilliseconds: timing.paced ? timing.lagMilliseconds : undefined });
+    if (this.agent)
+      await this.stepAgent(
+        tick,
+        this.agent,
+        timing.paced ? { tickLagMilliseconds: timing.lagMilliseconds, tickWallMilliseconds: this.tickWallMilliseconds() } : {},
+      );
     const kpis = new Float64Array(KPI_COUNT);
     if (this.agent) measureAgent(kpis, this.agent);
     countEvents(kpis, events);
@@ -193,12 +221,21 @@ export class PersonaShardRunner {
           ),
         ),
       );
+      const divergences = new DivergenceList(tick, 'enrollment-refused');
       enrolling.forEach((i, k) => {
+        const failed = response.perHandset?.failed.get(k);
+        if (failed !== undefined) {
+          // Refused or never answered: to the agent, the authority was out of reach this tick.
+          answers.reachableColumn[i] = 0;
+          divergences.refused(this.fleet.ids[i], failed);
+          return;
+        }
         this.credentials[i] = response.deviceCredentials[k];
-        answers.assigned[i] = response.assignedRevision[k];
+        answers.assigned[i] = this.fromServer(divergences, i, tick, response.assignedRevision[k]);
       });
+      policy.diverged(this.runId, divergences.list);
     }
-    const enrollingNow = new Set(enrolling);
+    const enrollingNow = new Set(enrolling.filter((i) => answers.reachableColumn[i] === 1));
     const checking = checkIns.filter((i) => answers.reachableColumn[i] === 1);
     if (checking.length > 0) {
       const response = await this.retrying('policy-authority', () =>
@@ -218,9 +255,41 @@ export class PersonaShardRunner {
           ),
         ),
       );
-      checking.forEach((i, k) => (answers.assigned[i] = response.assignedRevision[k]));
+      const divergences = new DivergenceList(tick, 'check-in-refused');
+      checking.forEach((i, k) => {
+        const failed = response.perHandset?.failed.get(k);
+        if (failed !== undefined) {
+          answers.reachableColumn[i] = 0;
+          divergences.refused(this.fleet.ids[i], failed);
+          return;
+        }
+        answers.assigned[i] = this.fromServer(divergences, i, tick, response.assignedRevision[k]);
+        // The scenario schedules its commands in the run config; any the server hands over (an
+        // operator's) is not the reference model's. Recorded, not executed: see architecture.md.
+        for (const command of response.perHandset?.commands.get(k) ?? [])
+          divergences.add('command', this.fleet.ids[i], 'commands', 'none', `${common.commandTypeToJSON(command.type)} ${command.commandId}`);
+      });
+      policy.diverged(this.runId, divergences.list);
     }
     stepAgent({ random: this.run.random, clock: this.run.clock, policies: this.run.registry.effective }, agent, this.grant, tick, this.events, answers);
+  }
+
+  /**
+   * The server's assigned revision for handset i, checked against the reference model (the run's
+   * policy timeline): a different one is a divergence, and the run goes on with the server's
+   * answer where the run's registry knows that revision.
+   */
+  private fromServer(divergences: DivergenceList, i: number, tick: number, received: number): number {
+    const expected = this.run.timeline.policyFor(this.fleet.group[i], tick);
+    if (received === expected) return received;
+    divergences.add('policy-revision', this.fleet.ids[i], 'assigned_revision', String(expected), String(received));
+    return received < this.run.registry.effective.length ? received : expected;
+  }
+
+  // Wall milliseconds of one paced tick.
+  private tickWallMilliseconds(): number | undefined {
+    const pacing = this.run.config.pacing;
+    return pacing?.mode === 'real-time' ? (this.run.clock.tickSeconds * 1000) / pacing.speedFactor : undefined;
   }
 
   private timed<T>(method: string, call: () => Promise<T>): Promise<T> {

@@ -39,3 +39,7 @@ export class IssueList {
     if (this.issues.length > 0) throw new RequestError(status, subject, this.issues);
   }
 }
+
+export function notEnrolledMessage(handsetId: number, runId: string): string {
+  return `handset ${handsetId} is not enrolled in run "${runId}"`;
+}

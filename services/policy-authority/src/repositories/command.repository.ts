@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Queryable } from '@duet/service-kit';
+import { integerArray, type Queryable } from '@duet/service-kit';
 
 export interface StoredCommand {
   readonly commandId: string;
@@ -7,6 +7,13 @@ export interface StoredCommand {
   readonly handsetId: number;
   readonly shard: number;
   readonly type: number;
+  readonly tick: number;
+}
+
+/** Command ids a handset reports executed at its check-in of `tick`. */
+export interface CommandsExecuted {
+  readonly handsetId: number;
+  readonly commandIds: readonly string[];
   readonly tick: number;
 }
 
@@ -43,24 +50,36 @@ export class CommandRepository {
     return handsetIds.map((id) => byHandset.get(id)!);
   }
 
-  /** Commands of a handset due by `tick` and not acknowledged, oldest first. */
-  async pending(client: Queryable, runId: string, handsetId: number, tick: number): Promise<StoredCommand[]> {
+  /** Commands of the handsets not acknowledged, oldest first; the caller keeps those due by each check-in's tick. */
+  async pendingFor(client: Queryable, runId: string, handsetIds: readonly number[]): Promise<StoredCommand[]> {
     const { rows } = await client.query<CommandRow>(
       `SELECT command_id, run_id, handset_id, shard, command_type, tick FROM policy_authority.commands
-       WHERE run_id = $1 AND handset_id = $2 AND acknowledged_tick IS NULL AND tick <= $3 ORDER BY command_id`,
-      [runId, handsetId, tick],
+       WHERE run_id = $1 AND handset_id = ANY($2::bigint[]) AND acknowledged_tick IS NULL ORDER BY command_id`,
+      [runId, integerArray(handsetIds)],
     );
     return rows.map(toCommand);
   }
 
-  /** Marks commands of a handset executed; ids that are not numbers or not the handset's are ignored. */
-  async acknowledge(client: Queryable, runId: string, handsetId: number, commandIds: readonly string[], tick: number): Promise<void> {
-    const ids = commandIds.filter((id) => /^\d{1,18}$/.test(id));
-    if (ids.length === 0) return;
+  /** Marks commands executed at each check-in; ids that are not numbers or not the handset's are ignored. */
+  async acknowledge(client: Queryable, runId: string, executed: readonly CommandsExecuted[]): Promise<void> {
+    const handsetIds: number[] = [];
+    const commandIds: string[] = [];
+    const ticks: number[] = [];
+    for (const { handsetId, commandIds: ids, tick } of executed) {
+      for (const id of ids) {
+        if (!/^\d{1,18}$/.test(id)) continue;
+        handsetIds.push(handsetId);
+        commandIds.push(id);
+        ticks.push(tick);
+      }
+    }
+    if (commandIds.length === 0) return;
     await client.query(
-      `UPDATE policy_authority.commands SET acknowledged_tick = $4
-       WHERE run_id = $1 AND handset_id = $2 AND command_id = ANY($3::bigint[]) AND acknowledged_tick IS NULL`,
-      [runId, handsetId, ids, tick],
+      `UPDATE policy_authority.commands SET acknowledged_tick = input.tick
+       FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS input (handset_id, command_id, tick)
+       WHERE commands.run_id = $1 AND commands.handset_id = input.handset_id AND commands.command_id = input.command_id
+         AND commands.acknowledged_tick IS NULL`,
+      [runId, integerArray(handsetIds), `{${commandIds.join(',')}}`, integerArray(ticks)],
     );
   }
 }

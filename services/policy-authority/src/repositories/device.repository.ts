@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Database, type Queryable } from '@duet/service-kit';
+import { Database, integerArray, type Queryable } from '@duet/service-kit';
 
 export interface Enrollment {
   readonly runId: string;
@@ -75,38 +75,76 @@ export class DeviceRepository {
     return new Map(rows.map((row) => [Number(row.handset_id), row.group_name]));
   }
 
-  /** A device, locked until the transaction ends. */
-  async lock(client: Queryable, runId: string, handsetId: number): Promise<DeviceState | undefined> {
-    const { rows } = await client.query<{ group_name: string; shard: string | null; reported_tick: string | null; compliance_mask: number | null }>(
-      'SELECT group_name, shard, reported_tick, compliance_mask FROM policy_authority.devices WHERE run_id = $1 AND handset_id = $2 FOR UPDATE',
-      [runId, handsetId],
+  /** The enrolled ones of the handsets, locked until the transaction ends (in id order, so concurrent callers cannot deadlock). */
+  async lockAll(client: Queryable, runId: string, handsetIds: readonly number[]): Promise<Map<number, DeviceState>> {
+    const { rows } = await client.query<{
+      handset_id: string;
+      group_name: string;
+      shard: string | null;
+      reported_tick: string | null;
+      compliance_mask: number | null;
+    }>(
+      `SELECT handset_id, group_name, shard, reported_tick, compliance_mask FROM policy_authority.devices
+       WHERE run_id = $1 AND handset_id = ANY($2::bigint[]) ORDER BY handset_id FOR UPDATE`,
+      [runId, integerArray(handsetIds)],
     );
-    const row = rows[0];
-    if (row === undefined) return undefined;
-    return {
-      group: row.group_name,
-      shard: row.shard === null ? undefined : Number(row.shard),
-      lastCheckInTick: row.reported_tick === null ? undefined : Number(row.reported_tick),
-      complianceMask: row.compliance_mask ?? undefined,
-    };
+    return new Map(
+      rows.map((row) => [
+        Number(row.handset_id),
+        {
+          group: row.group_name,
+          shard: row.shard === null ? undefined : Number(row.shard),
+          lastCheckInTick: row.reported_tick === null ? undefined : Number(row.reported_tick),
+          complianceMask: row.compliance_mask ?? undefined,
+        },
+      ]),
+    );
   }
 
   /**
-   * Records one check-in of a locked device; with `details`, also a compliance record (the caller
-   * saw the mask change). A device of a shard counts a device write on the shard.
+   * Records one-at-a-time check-ins of locked devices of one run (one handset each), in one
+   * statement per table: the reports, a device write on each shard they enrolled from, and a
+   * compliance record for each check-in in `details` (the caller saw its mask change).
    */
-  async recordCheckIn(client: Queryable, checkIn: CheckIn, shard: number | undefined, details: unknown[] | undefined): Promise<void> {
+  async recordCheckIns(
+    client: Queryable,
+    runId: string,
+    checkIns: readonly CheckIn[],
+    shards: ReadonlySet<number>,
+    details: ReadonlyMap<CheckIn, unknown[]>,
+  ): Promise<void> {
+    if (checkIns.length === 0) return;
     await client.query(
-      `UPDATE policy_authority.devices SET reported_tick = $3, applied_revision = $4, compliance_mask = $5, battery_permille = $6
-       WHERE run_id = $1 AND handset_id = $2`,
-      [checkIn.runId, checkIn.handsetId, checkIn.tick, checkIn.appliedRevision, checkIn.complianceMask, checkIn.batteryPermille],
+      `UPDATE policy_authority.devices SET reported_tick = input.tick, applied_revision = input.applied_revision,
+         compliance_mask = input.compliance_mask, battery_permille = input.battery_permille
+       FROM unnest($2::bigint[], $3::bigint[], $4::integer[], $5::integer[], $6::integer[])
+         AS input (handset_id, tick, applied_revision, compliance_mask, battery_permille)
+       WHERE devices.run_id = $1 AND devices.handset_id = input.handset_id`,
+      [
+        runId,
+        integerArray(checkIns.map((checkIn) => checkIn.handsetId)),
+        integerArray(checkIns.map((checkIn) => checkIn.tick)),
+        integerArray(checkIns.map((checkIn) => checkIn.appliedRevision)),
+        integerArray(checkIns.map((checkIn) => checkIn.complianceMask)),
+        integerArray(checkIns.map((checkIn) => checkIn.batteryPermille)),
+      ],
     );
-    if (shard !== undefined) await client.query(countDeviceWrites('SELECT $2::bigint'), [checkIn.runId, shard]);
-    if (details === undefined) return;
+    if (shards.size > 0) await client.query(countDeviceWrites('SELECT unnest($2::bigint[])'), [runId, integerArray([...shards])]);
+    if (details.size === 0) return;
+    const recorded = [...details.keys()];
     await client.query(
       `INSERT INTO policy_authority.compliance_records (run_id, handset_id, tick, revision, compliance_mask, non_compliance_details)
-       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-      [checkIn.runId, checkIn.handsetId, checkIn.tick, checkIn.appliedRevision, checkIn.complianceMask, JSON.stringify(details)],
+       SELECT $1, input.handset_id, input.tick, input.revision, input.compliance_mask, input.details::jsonb
+       FROM unnest($2::bigint[], $3::bigint[], $4::integer[], $5::integer[], $6::text[]) AS input (handset_id, tick, revision, compliance_mask, details)
+       ON CONFLICT DO NOTHING`,
+      [
+        runId,
+        integerArray(recorded.map((checkIn) => checkIn.handsetId)),
+        integerArray(recorded.map((checkIn) => checkIn.tick)),
+        integerArray(recorded.map((checkIn) => checkIn.appliedRevision)),
+        integerArray(recorded.map((checkIn) => checkIn.complianceMask)),
+        recorded.map((checkIn) => JSON.stringify(details.get(checkIn))),
+      ],
     );
   }
 

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { policy } from '@duet/contracts';
-import { Database } from '@duet/service-kit';
 import { Observable, filter, map } from 'rxjs';
 import {
   checkBattery,
@@ -15,17 +14,18 @@ import {
 } from '../domain/columnar-batch';
 import { checkInBatchDigest } from '../domain/batch-digest';
 import { DeviceCredentials } from '../domain/device-credential';
-import { IssueList, RequestError } from '../domain/request-error';
+import { IssueList, notEnrolledMessage, RequestError } from '../domain/request-error';
 import type { RevisionTimeline } from '../domain/revision-timeline';
-import { CommandRepository } from '../repositories/command.repository';
 import { DeviceRepository } from '../repositories/device.repository';
 import { PublicationRepository } from '../repositories/publication.repository';
 import { type DeviceReport, ShardCheckInRepository } from '../repositories/shard-check-in.repository';
 import { DeviceGroupCache } from './device-group.cache';
-import { nonComplianceJson, toCommandMessage, toPolicyMessage } from './contract-messages';
+import { CheckInGroupCommit } from './check-in.group-commit';
+import { nonComplianceJson, toPolicyMessage } from './contract-messages';
 import { EnrollmentTokenService } from './enrollment-token.service';
 import { PublicationService } from './publication.service';
 import { RevisionTimelineCache } from './revision-timeline.cache';
+import { RevisionPolicyCache } from './revision-policy.cache';
 import { ShardReportCache } from './shard-report.cache';
 
 /**
@@ -35,7 +35,6 @@ import { ShardReportCache } from './shard-report.cache';
 @Injectable()
 export class AgentService {
   constructor(
-    private readonly database: Database,
     private readonly credentials: DeviceCredentials,
     private readonly enrollmentTokens: EnrollmentTokenService,
     private readonly publicationService: PublicationService,
@@ -45,7 +44,8 @@ export class AgentService {
     private readonly shardCheckIns: ShardCheckInRepository,
     private readonly shardReports: ShardReportCache,
     private readonly publications: PublicationRepository,
-    private readonly commands: CommandRepository,
+    private readonly revisionPolicies: RevisionPolicyCache,
+    private readonly checkIns: CheckInGroupCommit,
   ) {}
 
   /** Enrolls the handsets of one shard at one tick; answers their credentials and assigned revisions. */
@@ -108,7 +108,7 @@ export class AgentService {
     const batchSha256 = checkInBatchDigest(request);
     let timeline = await this.timelines.timeline(runId);
     for (let attempt = 1; attempt <= STORE_ATTEMPTS; attempt++) {
-      this.checkAppliedRevisions(request.appliedRevision, timeline.lastRevision, batchPath, subject);
+      this.checkAppliedRevisions(request.appliedRevision, timeline.lastRevision, subject);
       const assignedRevision = revisionsFor(timeline, groups, tick);
       const before = await this.shardReports.reportsOf(runId, shard, handsetIds);
       const changes = changesOf(before.reports, request.appliedRevision, request.complianceMask);
@@ -193,49 +193,29 @@ export class AgentService {
     return {
       credential: this.credentials.derive(request.runId, request.handsetId),
       group,
-      policy: await this.policyOf(request.runId, assignedRevision),
+      policy: await this.revisionPolicies.policyOf(request.runId, assignedRevision),
       assignedRevision,
     };
   }
 
   /**
-   * One agent's check-in: stored like a batch row, acknowledges executed commands, and answers the
-   * assigned revision, its policy when the agent holds another, and the commands due. A check-in at
-   * the handset's last tick again (a redelivery) stores nothing new.
+   * One agent's check-in: stored like a batch row (by group commit with the check-ins arriving at
+   * the same time), acknowledges executed commands, and answers the assigned revision, its policy
+   * when the agent holds another, and the commands due. A check-in at the handset's last tick again
+   * (a redelivery) stores nothing new.
    */
   async checkIn(request: policy.CheckInRequest): Promise<policy.CheckInResponse> {
     const subject = 'CheckInRequest';
-    const { runId, handsetId, tick } = request;
+    const { runId } = request;
     const issues = new IssueList();
     checkRunId(issues, runId);
     checkComplianceMask(issues, 'compliance_mask', request.complianceMask);
     checkBattery(issues, 'battery_permille', request.batteryPermille);
     issues.throwIfAny('invalid-argument', subject);
 
-    const answer = await this.database.transaction(async (client) => {
-      const device = await this.devices.lock(client, runId, handsetId);
-      if (device === undefined) throw notEnrolled(subject, 'handset_id', handsetId, runId);
-      if (!this.credentials.matches(runId, handsetId, request.credential)) {
-        throw new RequestError('unauthenticated', subject, [
-          { path: 'credential', rule: 'credential', message: `is not the credential of handset ${handsetId}` },
-        ]);
-      }
-      if (device.lastCheckInTick !== undefined && tick < device.lastCheckInTick) {
-        throw new RequestError('failed-precondition', subject, [
-          { path: 'tick', rule: 'tick-order', message: `handset ${handsetId} already checked in at tick ${device.lastCheckInTick}; ticks only go forward` },
-        ]);
-      }
-      const timeline = await this.timelines.timeline(runId, client, await this.publications.lastRevision(runId, client));
-      this.checkAppliedRevisions([request.appliedRevision], timeline.lastRevision, singlePath, subject);
-      if (device.lastCheckInTick !== tick) {
-        const changed = device.complianceMask !== request.complianceMask;
-        await this.devices.recordCheckIn(client, request, device.shard, changed ? nonComplianceJson(request.complianceMask) : undefined);
-      }
-      await this.commands.acknowledge(client, runId, handsetId, request.executedCommandIds, tick);
-      const pending = await this.commands.pending(client, runId, handsetId, tick);
-      return { assignedRevision: timeline.revisionFor(device.group, tick), commands: pending.map(toCommandMessage) };
-    });
-    const policyMessage = answer.assignedRevision === request.appliedRevision ? undefined : await this.policyOf(runId, answer.assignedRevision);
+    const answer = await this.checkIns.submit(request);
+    const policyMessage =
+      answer.assignedRevision === request.appliedRevision ? undefined : await this.revisionPolicies.policyOf(runId, answer.assignedRevision);
     return { policy: policyMessage, commands: answer.commands, assignedRevision: answer.assignedRevision };
   }
 
@@ -264,9 +244,9 @@ export class AgentService {
     return groups as string[];
   }
 
-  private checkAppliedRevisions(appliedRevisions: readonly number[], lastRevision: number, pathOf: RowPath, subject: string): void {
+  private checkAppliedRevisions(appliedRevisions: readonly number[], lastRevision: number, subject: string): void {
     const issues = new IssueList();
-    checkRevisionColumn(issues, (row) => pathOf('applied_revision', row), appliedRevisions, lastRevision);
+    checkRevisionColumn(issues, (row) => `applied_revision[${row}]`, appliedRevisions, lastRevision);
     issues.throwIfAny('invalid-argument', subject);
   }
 
@@ -288,20 +268,9 @@ export class AgentService {
   private async currentTimeline(runId: string): Promise<RevisionTimeline> {
     return this.timelines.timeline(runId, undefined, await this.publications.lastRevision(runId));
   }
-
-  private async policyOf(runId: string, revision: number): Promise<policy.Policy | undefined> {
-    if (revision === 0) return undefined;
-    const publication = await this.publications.findWithDocument(runId, revision);
-    return publication === undefined ? undefined : toPolicyMessage(publication.document);
-  }
 }
 
 const STORE_ATTEMPTS = 3; // a batch computed with a stale timeline is recomputed and stored again
-
-// Where a row's field is named in errors: `applied_revision[3]` in a batch, `applied_revision` in a single check-in.
-type RowPath = (column: string, row: number) => string;
-const batchPath: RowPath = (column, row) => `${column}[${row}]`;
-const singlePath: RowPath = (column) => column;
 
 function revisionsFor(timeline: RevisionTimeline, groups: readonly string[], tick: number): number[] {
   // A shard's handsets share a few groups: one timeline lookup per group.
@@ -337,12 +306,4 @@ function tickOutOfOrder(subject: string, shard: number, tick: number, lastTick: 
   return new RequestError('failed-precondition', subject, [
     { path: 'tick', rule: 'tick-order', message: `shard ${shard} already checked in at tick ${lastTick}, after ${tick}; a shard's ticks only go forward` },
   ]);
-}
-
-function notEnrolledMessage(handsetId: number, runId: string): string {
-  return `handset ${handsetId} is not enrolled in run "${runId}"`;
-}
-
-function notEnrolled(subject: string, path: string, handsetId: number, runId: string): RequestError {
-  return new RequestError('invalid-argument', subject, [{ path, rule: 'enrolled', message: notEnrolledMessage(handsetId, runId) }]);
 }
