@@ -17,3 +17,5 @@ export * from './run-directory';
 export * from './columnar.decoder';
 export * from './read-progress';
 export * from './shard-input';
+export * from './grpc-requests';
+export * from './http-limits';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { GRPC_LOADER_OPTIONS, PROTO_ROOT } from '@duet/contracts';
-import { ConfigError, KafkaCheckpointStore, KafkaEventBus, Role } from '@duet/service-kit';
+import { ConfigError, KafkaCheckpointStore, KafkaEventBus, Role, acceptMalformedRequests } from '@duet/service-kit';
 import { loadHypervisorCoreConfig } from './config';
 import { HypervisorCoreModule } from './hypervisor-core.module';
 
@@ -29,6 +29,7 @@ async function main(): Promise<void> {
       loader: { ...GRPC_LOADER_OPTIONS, includeDirs: [...GRPC_LOADER_OPTIONS.includeDirs] },
       maxReceiveMessageLength: MAX_MESSAGE_BYTES,
       maxSendMessageLength: MAX_MESSAGE_BYTES,
+      onLoadPackageDefinition: (definition) => acceptMalformedRequests(definition),
     },
   });
   app.enableShutdownHooks();

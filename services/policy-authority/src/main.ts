@@ -24,6 +24,7 @@ async function main(): Promise<void> {
     eventBus,
     adminToken: config.ADMIN_TOKEN,
     enrollmentSecret: config.ENROLLMENT_SECRET,
+    rateLimitPerSecond: config.RATE_LIMIT_PER_SECOND,
     grpcUrl: `${config.GRPC_HOST}:${config.GRPC_PORT}`,
     ownsConnections: true,
   });

@@ -5,6 +5,7 @@ import { AdminTokenGuard } from './controllers/admin-token.guard';
 import { PolicyAdminGrpcController } from './controllers/policy-admin.grpc';
 import { PolicyAdminHttpController } from './controllers/policy-admin.http';
 import { PolicyGrpcController } from './controllers/policy.grpc';
+import { RateLimitGuard } from './controllers/rate-limit.guard';
 import { DeviceCredentials } from './domain/device-credential';
 import { PolicyAuthoritySettings } from './policy-authority.settings';
 import { CommandIssuedPublisher } from './publishers/command-issued.publisher';
@@ -40,6 +41,8 @@ export interface PolicyAuthorityModuleOptions {
   readonly adminToken: string;
   /** HMAC key of device credentials. */
   readonly enrollmentSecret: string;
+  /** PolicyService requests a second per client; 0 = no limit; default DEFAULT_RATE_LIMIT_PER_SECOND. */
+  readonly rateLimitPerSecond?: number;
 }
 
 const REPOSITORIES = [
@@ -79,7 +82,7 @@ export class PolicyAuthorityModule implements OnModuleInit {
   ) {}
 
   static register(options: PolicyAuthorityModuleOptions): DynamicModule {
-    const settings = new PolicyAuthoritySettings(options.adminToken, options.enrollmentSecret);
+    const settings = new PolicyAuthoritySettings(options.adminToken, options.enrollmentSecret, options.rateLimitPerSecond);
     return {
       module: PolicyAuthorityModule,
       imports: [HealthModule, MetricsModule],
@@ -90,6 +93,7 @@ export class PolicyAuthorityModule implements OnModuleInit {
         { provide: PolicyAuthoritySettings, useValue: settings },
         { provide: DeviceCredentials, useValue: new DeviceCredentials(settings.enrollmentSecret) },
         AdminTokenGuard,
+        RateLimitGuard,
         ...REPOSITORIES,
         ...SERVICES,
         ...PUBLISHERS,

@@ -2,6 +2,7 @@ import type { INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { GRPC_LOADER_OPTIONS, PROTO_ROOT, telemetry } from '@duet/contracts';
+import { acceptMalformedRequests } from '@duet/service-kit';
 import { join } from 'node:path';
 import { TelemetryModule, type TelemetryModuleOptions } from './telemetry.module';
 
@@ -22,6 +23,7 @@ export function telemetryGrpcOptions(url: string): MicroserviceOptions {
       package: telemetry.protobufPackage,
       protoPath: join(PROTO_ROOT, telemetry.protobufFileName),
       loader: { ...GRPC_LOADER_OPTIONS, includeDirs: [...GRPC_LOADER_OPTIONS.includeDirs] },
+      onLoadPackageDefinition: (definition) => acceptMalformedRequests(definition),
     },
   };
 }

@@ -15,7 +15,7 @@ import {
 } from '../domain/columnar-batch';
 import { checkInBatchDigest } from '../domain/batch-digest';
 import { DeviceCredentials } from '../domain/device-credential';
-import { IssueList, RequestError } from '../domain/request-error';
+import { IssueList, RequestError, quoted } from '../domain/request-error';
 import type { RevisionTimeline } from '../domain/revision-timeline';
 import { CommandRepository } from '../repositories/command.repository';
 import { DeviceRepository } from '../repositories/device.repository';
@@ -101,6 +101,7 @@ export class AgentService {
       checkBatteryColumn(issues, 'battery_permille', request.batteryPermille);
     }
     issues.throwIfAny('invalid-argument', subject);
+    await this.enrollmentTokens.checkRunTick(runId, tick, subject);
     // Enrollment first: an agent that never enrolled learns that, not only that its credential is wrong.
     const groups = await this.enrolledGroups(runId, handsetIds, subject);
     this.checkCredentials(runId, handsetIds, request.deviceCredentials, subject);
@@ -211,6 +212,7 @@ export class AgentService {
     checkComplianceMask(issues, 'compliance_mask', request.complianceMask);
     checkBattery(issues, 'battery_permille', request.batteryPermille);
     issues.throwIfAny('invalid-argument', subject);
+    await this.enrollmentTokens.checkRunTick(runId, tick, subject);
 
     const answer = await this.database.transaction(async (client) => {
       const device = await this.devices.lock(client, runId, handsetId);
@@ -340,7 +342,7 @@ function tickOutOfOrder(subject: string, shard: number, tick: number, lastTick: 
 }
 
 function notEnrolledMessage(handsetId: number, runId: string): string {
-  return `handset ${handsetId} is not enrolled in run "${runId}"`;
+  return `handset ${handsetId} is not enrolled in run ${quoted(runId)}`;
 }
 
 function notEnrolled(subject: string, path: string, handsetId: number, runId: string): RequestError {

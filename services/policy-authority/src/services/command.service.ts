@@ -3,11 +3,12 @@ import { common, policy } from '@duet/contracts';
 import { Database } from '@duet/service-kit';
 import { CommandType, shardOf } from '@duet/sim-core';
 import { MAX_BATCH_ROWS, checkRunId, checkUniqueHandsets } from '../domain/columnar-batch';
-import { IssueList, RequestError } from '../domain/request-error';
+import { IssueList, RequestError, quoted } from '../domain/request-error';
 import { CommandRepository } from '../repositories/command.repository';
 import { DeviceRepository } from '../repositories/device.repository';
 import { CommandIssuedPublisher } from '../publishers/command-issued.publisher';
 import { toCommandMessage } from './contract-messages';
+import { EnrollmentTokenService } from './enrollment-token.service';
 
 const COMMAND_TYPES: ReadonlySet<number> = new Set(Object.values(CommandType));
 const MAX_SHARDS = 1024; // as sim-core's simulation
@@ -20,6 +21,7 @@ export class CommandService {
     private readonly commands: CommandRepository,
     private readonly devices: DeviceRepository,
     private readonly commandIssued: CommandIssuedPublisher,
+    private readonly enrollmentTokens: EnrollmentTokenService,
   ) {}
 
   async issueCommand(request: policy.IssueCommandRequest): Promise<policy.IssueCommandResponse> {
@@ -34,6 +36,7 @@ export class CommandService {
     else checkUniqueHandsets(issues, request.handsetIds);
     if (request.shards > MAX_SHARDS) issues.add('shards', 'max', `must be at most ${MAX_SHARDS} (got ${request.shards})`);
     issues.throwIfAny('invalid-argument', 'IssueCommandRequest');
+    await this.enrollmentTokens.checkRunTick(request.runId, request.tick, 'IssueCommandRequest');
 
     const shards = await this.shardsOf(request);
     const stored = await this.database.transaction(async (client) => {
@@ -65,7 +68,7 @@ export class CommandService {
             {
               path: `handset_ids[${row}]`,
               rule: 'shard',
-              message: `handset ${id} did not enroll from a shard of run "${request.runId}"; give the run's shard count in shards`,
+              message: `handset ${id} did not enroll from a shard of run ${quoted(request.runId)}; give the run's shard count in shards`,
             },
           ],
     );
