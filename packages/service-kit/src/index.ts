@@ -19,3 +19,4 @@ export * from './read-progress';
 export * from './shard-input';
 export * from './grpc-requests';
 export * from './http-limits';
+export * from './quoted';

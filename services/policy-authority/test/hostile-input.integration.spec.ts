@@ -175,6 +175,7 @@ describe('policy-authority refuses hostile input cleanly', () => {
         const answer = await rawUnary(grpcAddress, path, bytes, metadata);
         expect(answer).toBeInstanceOf(Error);
         expect(GrpcStatus[(answer as ServiceError).code]).toBe('INVALID_ARGUMENT');
+        expect((answer as ServiceError).details).toContain('not a valid protobuf message');
       }
     });
   });

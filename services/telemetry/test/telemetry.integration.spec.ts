@@ -2,7 +2,7 @@
 // file): runs published through Kafka with the contracts' codecs are stored and completed with
 // the in-process digest, and the HTTP and gRPC query APIs answer on 127.0.0.1.
 import 'reflect-metadata';
-import { credentials, loadPackageDefinition, status, type ServiceError } from '@grpc/grpc-js';
+import { credentials, loadPackageDefinition, status, type Client, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import type { INestApplication } from '@nestjs/common';
 import { GRPC_LOADER_OPTIONS, PROTO_ROOT, TOPICS, telemetry } from '@duet/contracts';
@@ -20,6 +20,7 @@ const run = simulateRun(SMALL_RUN_CONFIG);
 const suffix = `${process.pid}-${Date.now()}`;
 const RUN_ID = `kafka-run-${suffix}`;
 const LATE_RUN_ID = `kafka-late-run-${suffix}`;
+const HOSTILE_RUN_ID = `hostile\u0000run-${suffix}`;
 const COMPLETION_TIMEOUT_MS = 60_000;
 
 type Call<Request, Response> = (request: Request, callback: (error: ServiceError | null, response: Response) => void) => void;
@@ -89,7 +90,10 @@ describe('telemetry over Kafka, with its HTTP and gRPC query APIs', () => {
       { fromBeginning: true },
     );
 
-    // One run in the usual order, one whose parts all come before its STARTED.
+    // A STARTED whose run id PostgreSQL cannot store, on the partition of RUN_ID just before it: it
+    // is skipped, not retried forever ahead of RUN_ID. Then one run in the usual order, one whose
+    // parts all come before its STARTED.
+    await producer.publish(RUN_LIFECYCLE.name, [{ ...startedMessage(HOSTILE_RUN_ID, run), key: RUN_ID }]);
     await producer.publish(RUN_LIFECYCLE.name, [startedMessage(RUN_ID, run)]);
     await publishRunParts(producer, RUN_ID, run, (items) => shuffled(items, 17));
     await publishRunParts(producer, LATE_RUN_ID, run, (items) => shuffled(items, 23));
@@ -248,5 +252,38 @@ describe('telemetry over Kafka, with its HTTP and gRPC query APIs', () => {
     expect((unknownKpi as ServiceError).details).toContain('kpi: unknown KPI "speed"');
     const notFound = await call(client, 'getRun', { runId: 'no-such-run' }).catch((error: ServiceError) => error);
     expect(notFound).toMatchObject({ code: status.NOT_FOUND, details: 'run "no-such-run" is not known' });
+  });
+
+  it('refuses hostile input cleanly: NUL run ids, megabyte values, undecodable protobuf, oversized headers', async () => {
+    const nul = await fetch(`${http}/v1/runs/bad%00run`);
+    expect(nul.status).toBe(400);
+    expect(((await nul.json()) as { issues: { parameter: string; rule: string }[] }).issues).toEqual([
+      expect.objectContaining({ parameter: 'run_id', rule: 'characters' }),
+    ]);
+    const huge = await fetch(`${http}/v1/runs/${RUN_ID}/series?kpi=${'k'.repeat(10_000)}`);
+    expect(huge.status).toBe(400);
+    expect(((await huge.json()) as { message: string }).message.length).toBeLessThan(1_000);
+    const headers = await fetch(`${http}/v1/runs`, { headers: { 'x-padding': 'x'.repeat(1024 * 1024) } });
+    expect(headers.status).toBe(431);
+    expect(await headers.json()).toMatchObject({ issues: [expect.objectContaining({ path: '(headers)', rule: 'max-bytes' })] });
+
+    const grpcNul = await call(client, 'getRun', { runId: 'bad\u0000run' }).catch((error: ServiceError) => error);
+    expect(grpcNul).toMatchObject({ code: status.INVALID_ARGUMENT });
+    const garbage = await new Promise<ServiceError | null>((resolve) =>
+      (client as unknown as Client).makeUnaryRequest(
+        '/duet.telemetry.v1.TelemetryService/GetRun',
+        (bytes: Buffer) => bytes,
+        (bytes: Buffer) => bytes,
+        Buffer.from([0x0a, 0x7f, 0x61]),
+        (error) => resolve(error),
+      ),
+    );
+    expect(garbage).toMatchObject({ code: status.INVALID_ARGUMENT });
+
+    const { rows } = await database.query<{ count: string }>("SELECT count(*) FROM telemetry.runs WHERE run_id LIKE 'hostile%'");
+    expect(Number(rows[0].count)).toBe(0);
+    const metrics = await (await fetch(`${http}/metrics`)).text();
+    expect(metrics).toMatch(/duet_rpc_duration_seconds_count\{method="GetRun",side="server",code="INVALID_ARGUMENT"\}/);
+    expect(metrics).toMatch(/duet_rpc_duration_seconds_count\{method="GetRun",side="server",code="NOT_FOUND"\}/);
   });
 });

@@ -72,3 +72,12 @@ describe('scenario thresholds', () => {
     ]);
   });
 });
+
+describe('hostile scenario files', () => {
+  it('refuses a YAML alias bomb as a problem of the file, not a crash', () => {
+    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (const name of 'bcdefghi')
+      bomb.push(`${name}: &${name} [${Array.from({ length: 9 }, () => `*${String.fromCharCode(name.charCodeAt(0) - 1)}`).join(',')}]`);
+    expect(problemsOf(scenarioFile(`${BASE}${bomb.join('\n')}\n`))).toEqual([['', undefined, 'yaml']]);
+  });
+});

@@ -1,6 +1,6 @@
 // Enrollment tokens (AMAPI EnrollmentToken) live for a number of simulated ticks, never wall
 // time, so a run replays the same way at any pace. AMAPI's default duration is one hour.
-import { quoted } from './request-error';
+import { quoted } from '@duet/service-kit';
 
 export const DEFAULT_TOKEN_DURATION_TICKS = 60; // one simulated hour at the default tick of 60 simulated seconds
 const LAST_TICK = 0xffff_ffff; // uint32 ticks: a token never outlives the largest tick

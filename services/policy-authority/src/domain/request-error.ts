@@ -10,20 +10,14 @@ export type RefusalStatus =
 
 // Enough to act on; a batch with thousands of bad rows would otherwise make a megabyte message.
 const MAX_ISSUES_IN_MESSAGE = 20;
-// A reply's message travels in gRPC trailers (grpc-js: 16 KB of metadata by default): an issue
-// that echoed a 1 MB value whole would make the reply itself fail as RESOURCE_EXHAUSTED.
+// A reply's message travels in gRPC trailers: values are quoted() short, and an issue is bounded
+// whatever it holds, so 20 of them always fit.
 const MAX_ISSUE_MESSAGE_LENGTH = 300; // characters
-const MAX_QUOTED_LENGTH = 64; // characters of a caller's value shown in a message
-
-/** A caller's value for a message: quoted, at most MAX_QUOTED_LENGTH characters, control characters escaped. */
-export function quoted(value: string): string {
-  const shown = value.length > MAX_QUOTED_LENGTH ? `${value.slice(0, MAX_QUOTED_LENGTH)}… (${value.length} characters)` : value;
-  return JSON.stringify(shown);
-}
+const MAX_PATH_LENGTH = 64; // characters
 
 function bounded(issue: ValidationIssue): ValidationIssue {
-  if (issue.message.length <= MAX_ISSUE_MESSAGE_LENGTH && issue.path.length <= MAX_QUOTED_LENGTH) return issue;
-  return { path: issue.path.slice(0, MAX_QUOTED_LENGTH), rule: issue.rule, message: `${issue.message.slice(0, MAX_ISSUE_MESSAGE_LENGTH)}…` };
+  if (issue.message.length <= MAX_ISSUE_MESSAGE_LENGTH && issue.path.length <= MAX_PATH_LENGTH) return issue;
+  return { path: issue.path.slice(0, MAX_PATH_LENGTH), rule: issue.rule, message: `${issue.message.slice(0, MAX_ISSUE_MESSAGE_LENGTH)}…` };
 }
 
 export class RequestError extends Error {

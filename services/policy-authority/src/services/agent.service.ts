@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { policy } from '@duet/contracts';
-import { Database } from '@duet/service-kit';
+import { Database, quoted } from '@duet/service-kit';
 import { Observable, filter, map } from 'rxjs';
 import {
   checkBattery,
@@ -15,7 +15,7 @@ import {
 } from '../domain/columnar-batch';
 import { checkInBatchDigest } from '../domain/batch-digest';
 import { DeviceCredentials } from '../domain/device-credential';
-import { IssueList, RequestError, quoted } from '../domain/request-error';
+import { IssueList, RequestError } from '../domain/request-error';
 import type { RevisionTimeline } from '../domain/revision-timeline';
 import { CommandRepository } from '../repositories/command.repository';
 import { DeviceRepository } from '../repositories/device.repository';

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { common, policy } from '@duet/contracts';
-import { Database } from '@duet/service-kit';
+import { Database, quoted } from '@duet/service-kit';
 import { CommandType, shardOf } from '@duet/sim-core';
 import { MAX_BATCH_ROWS, checkRunId, checkUniqueHandsets } from '../domain/columnar-batch';
-import { IssueList, RequestError, quoted } from '../domain/request-error';
+import { IssueList, RequestError } from '../domain/request-error';
 import { CommandRepository } from '../repositories/command.repository';
 import { DeviceRepository } from '../repositories/device.repository';
 import { CommandIssuedPublisher } from '../publishers/command-issued.publisher';

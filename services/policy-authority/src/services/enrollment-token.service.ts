@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { policy } from '@duet/contracts';
+import { quoted } from '@duet/service-kit';
 import { createHash, randomBytes } from 'node:crypto';
 import { checkName, checkRunId } from '../domain/columnar-batch';
 import { expiresTickFor, tokenRefusal, type EnrollmentTokenGrant } from '../domain/enrollment-token';
-import { IssueList, RequestError, quoted } from '../domain/request-error';
+import { IssueList, RequestError } from '../domain/request-error';
 import { EnrollmentTokenRepository } from '../repositories/enrollment-token.repository';
 
 const TOKEN_BYTES = 24; // 192 random bits, 32 base64url characters

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { policy } from '@duet/contracts';
+import { quoted } from '@duet/service-kit';
 import { checkName } from '../domain/columnar-batch';
 import { decodePageToken, encodePageToken, pageSize } from '../domain/page-token';
 import { validatePolicyDocument } from '../domain/policy-document';
-import { IssueList, RequestError, quoted } from '../domain/request-error';
+import { IssueList, RequestError } from '../domain/request-error';
 import { PolicyRepository, type StoredPolicy } from '../repositories/policy.repository';
 import { toPolicyMessage } from './contract-messages';
 
@@ -27,12 +28,12 @@ export class PolicyCatalogueService {
 
   createPolicy(request: policy.CreatePolicyRequest): Promise<policy.CreatePolicyResponse> {
     const message = policy.Policy.fromPartial(request.policy ?? {});
-    // proto3 cannot tell 0 from unset, and toJSON drops zeros: a duet extension sent with 0 would
-    // be stored as the default and read back as 0. Refused instead, as the JSON form refuses 0.
-    const issues = new IssueList();
-    if (message.duet?.checkInIntervalMinutes === 0) issues.add('policy.duet.check_in_interval_minutes', 'min', 'must be at least 1 minute (got 0)');
-    if (message.duet?.guestMemoryMb === 0) issues.add('policy.duet.guest_memory_mb', 'min', 'must be at least 64 MB (got 0)');
-    issues.throwIfAny('invalid-argument', 'CreatePolicyRequest');
+    // proto3 cannot tell 0 from unset, and toJSON drops zeros: a duet extension sent with a check-in
+    // interval of 0 would be stored without one and read back as 0, an agent that never waits.
+    // Refused instead, as the JSON form refuses 0.
+    if (message.duet?.checkInIntervalMinutes === 0) {
+      throw RequestError.invalid('CreatePolicyRequest', 'policy.duet.check_in_interval_minutes', 'min', 'must be at least 1 minute (got 0)');
+    }
     return this.createPolicyDocument(policy.Policy.toJSON(message));
   }
 

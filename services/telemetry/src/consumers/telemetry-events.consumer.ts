@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } f
 import { events, findTopic, telemetry } from '@duet/contracts';
 import { EventBus, type IncomingMessage, type Subscription } from '@duet/service-kit';
 import { KPI_NAMES } from '@duet/sim-core';
+import { runIdProblem } from '../domain/run-id';
 import { RunRecorder } from '../services/run-recorder.service';
 import { TelemetrySettings } from '../services/telemetry.settings';
 
@@ -46,11 +47,17 @@ export class TelemetryEventsConsumer implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  /** Decodes payloads; one that is not the topic's message is logged and skipped, not redelivered forever. */
-  private decode<Payload>(codec: { decode(bytes: Uint8Array): Payload }, messages: readonly IncomingMessage[]): Payload[] {
+  /**
+   * Decodes payloads; one that is not the topic's message, or names a run id telemetry cannot store
+   * (NUL, too long), is logged and skipped, not redelivered forever.
+   */
+  private decode<Payload extends { runId: string }>(codec: { decode(bytes: Uint8Array): Payload }, messages: readonly IncomingMessage[]): Payload[] {
     return messages.flatMap((message) => {
       try {
-        return [codec.decode(message.value)];
+        const payload = codec.decode(message.value);
+        const problem = runIdProblem(payload.runId);
+        if (problem !== undefined) throw new Error(`run_id ${problem.message}`);
+        return [payload];
       } catch (error) {
         this.logger.warn(`skipped ${message.topic} ${message.partition}/${message.offset}: not a valid payload (${(error as Error).message})`);
         return [];

@@ -4,6 +4,7 @@ import { EventKind, type KpiName, type RunSummary, type SimulationConfig } from 
 import { RunNotFoundError } from '../domain/errors';
 import { stepFor, type BreakdownDimension, type CompareQuery, type PanelsQuery, type RunsQuery } from '../domain/dashboard-query';
 import { FleetDimensions } from '../domain/fleet-dimensions';
+import { checkRunId } from '../domain/run-id';
 import { DashboardRepository, type StoredTick, type TickBucket } from '../repositories/dashboard.repository';
 import { RunsRepository, runIdentityOf, type RunIdentity, type RunPhaseName, type RunRow } from '../repositories/runs.repository';
 import { TickKpisRepository } from '../repositories/tick-kpis.repository';
@@ -147,6 +148,7 @@ export class DashboardService {
 
   /** The run, or RunNotFoundError. */
   async findRun(runId: string): Promise<RunRow> {
+    checkRunId(runId);
     const row = await this.runs.find(runId);
     if (row === undefined) throw new RunNotFoundError(runId);
     return row;
