@@ -20,3 +20,5 @@ export * from './shard-input';
 export * from './grpc-requests';
 export * from './http-limits';
 export * from './quoted';
+export * from './service-identity';
+export * from './run-secrets';

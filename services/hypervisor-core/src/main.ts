@@ -17,7 +17,12 @@ async function main(): Promise<void> {
   const checkpoints = new KafkaCheckpointStore(eventBus, Role.ROLE_HYPERVISOR, `hypervisor-core-${config.INSTANCE_ID}-checkpoints-${randomUUID()}`);
   await checkpoints.start();
   const app = await NestFactory.create(
-    HypervisorCoreModule.register({ eventBus, instanceId: config.INSTANCE_ID, shared: { checkpoints, checkpointTicks: config.CHECKPOINT_TICKS } }),
+    HypervisorCoreModule.register({
+      eventBus,
+      instanceId: config.INSTANCE_ID,
+      shared: { checkpoints, checkpointTicks: config.CHECKPOINT_TICKS },
+      serviceIdentityKey: config.SERVICE_IDENTITY_KEY,
+    }),
     { logger: ['error', 'warn', 'log'] },
   );
   app.connectMicroservice<MicroserviceOptions>({

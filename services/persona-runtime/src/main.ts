@@ -2,7 +2,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
-import { ConfigError, KafkaCheckpointStore, KafkaEventBus, Role } from '@duet/service-kit';
+import { ConfigError, KafkaCheckpointStore, KafkaEventBus, Role, RunSecrets, ServiceIdentities } from '@duet/service-kit';
 import { Persona } from '@duet/sim-core';
 import { KafkaHypervisorPeer } from './adapters/hypervisor-peer.kafka';
 import { GrantInbox } from './domain/grant-inbox';
@@ -17,7 +17,9 @@ async function main(): Promise<void> {
   // The exchange with hypervisor-core travels on Kafka: no peer address, whoever owns the shard answers.
   const grants = new GrantInbox();
   const hypervisor = new KafkaHypervisorPeer(eventBus, grants);
-  const policy = persona === Persona.BUSINESS ? new GrpcPolicyGateway(config.POLICY_AUTHORITY_ADDRESS!) : undefined;
+  const identity =
+    config.SERVICE_IDENTITY_KEY === undefined ? undefined : `Bearer ${new ServiceIdentities(config.SERVICE_IDENTITY_KEY).tokenOf('persona-runtime')}`;
+  const policy = persona === Persona.BUSINESS ? new GrpcPolicyGateway(config.POLICY_AUTHORITY_ADDRESS!, identity) : undefined;
   const role = persona === Persona.BUSINESS ? Role.ROLE_BUSINESS : Role.ROLE_PERSONAL;
   const checkpoints = new KafkaCheckpointStore(eventBus, role, `persona-runtime-${config.PERSONA}-${config.INSTANCE_ID}-checkpoints-${randomUUID()}`);
   await checkpoints.start();
@@ -28,6 +30,7 @@ async function main(): Promise<void> {
       hypervisor,
       policy,
       instanceId: config.INSTANCE_ID,
+      runSecrets: config.RUN_SECRETS_KEY === undefined ? undefined : new RunSecrets(config.RUN_SECRETS_KEY),
       shared: { checkpoints, checkpointTicks: config.CHECKPOINT_TICKS, grants },
     }),
     { logger: ['error', 'warn', 'log'] },

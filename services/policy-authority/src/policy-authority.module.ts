@@ -6,6 +6,7 @@ import { PolicyAdminGrpcController } from './controllers/policy-admin.grpc';
 import { PolicyAdminHttpController } from './controllers/policy-admin.http';
 import { PolicyGrpcController } from './controllers/policy.grpc';
 import { RateLimitGuard } from './controllers/rate-limit.guard';
+import { ReEnrollAuthority } from './controllers/re-enroll-authority';
 import { DeviceCredentials } from './domain/device-credential';
 import { PolicyAuthoritySettings } from './policy-authority.settings';
 import { CommandIssuedPublisher } from './publishers/command-issued.publisher';
@@ -43,6 +44,8 @@ export interface PolicyAuthorityModuleOptions {
   readonly enrollmentSecret: string;
   /** PolicyService requests a second per client; 0 = no limit; default DEFAULT_RATE_LIMIT_PER_SECOND. */
   readonly rateLimitPerSecond?: number;
+  /** The stack's service key (service identities); without it only the admin may re-enroll a handset. */
+  readonly serviceIdentityKey?: string;
 }
 
 const REPOSITORIES = [
@@ -82,7 +85,7 @@ export class PolicyAuthorityModule implements OnModuleInit {
   ) {}
 
   static register(options: PolicyAuthorityModuleOptions): DynamicModule {
-    const settings = new PolicyAuthoritySettings(options.adminToken, options.enrollmentSecret, options.rateLimitPerSecond);
+    const settings = new PolicyAuthoritySettings(options.adminToken, options.enrollmentSecret, options.rateLimitPerSecond, options.serviceIdentityKey);
     return {
       module: PolicyAuthorityModule,
       imports: [HealthModule, MetricsModule],
@@ -94,6 +97,7 @@ export class PolicyAuthorityModule implements OnModuleInit {
         { provide: DeviceCredentials, useValue: new DeviceCredentials(settings.enrollmentSecret) },
         AdminTokenGuard,
         RateLimitGuard,
+        ReEnrollAuthority,
         ...REPOSITORIES,
         ...SERVICES,
         ...PUBLISHERS,

@@ -13,6 +13,8 @@ export class PolicyAuthoritySettings {
     readonly enrollmentSecret: string,
     /** PolicyService requests a second each client (by address) may make; 0 = no limit. */
     readonly rateLimitPerSecond: number = DEFAULT_RATE_LIMIT_PER_SECOND,
+    /** The stack's service key: a persona-runtime identity made with it may re-enroll handsets. */
+    readonly serviceIdentityKey?: string,
   ) {
     const missing = [adminToken === '' && 'adminToken', enrollmentSecret === '' && 'enrollmentSecret'].filter(Boolean);
     if (missing.length > 0) throw new Error(`policy-authority: ${missing.join(' and ')} must not be empty`);

@@ -6,7 +6,7 @@ import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { common, findTopic, policy } from '@duet/contracts';
-import { Database, KafkaEventBus, freePort } from '@duet/service-kit';
+import { Database, KafkaEventBus, ServiceIdentities, freePort } from '@duet/service-kit';
 import { createTopics } from '@duet/stack';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +19,7 @@ const ADMIN_TOKEN = 'hostile-input-admin-token-0123456789';
 const ENROLLMENT_SECRET = 'hostile-input-enrollment-secret-0123456789abcdef';
 const RUN_ID = `hostile-${randomUUID().slice(0, 8)}`;
 const RUN_TICKS = 100;
+const SERVICE_KEY = 'hostile-input-service-identity-key-0123456789';
 const MEGABYTE = 'x'.repeat(1024 * 1024);
 const LARGEST_TICK = 0xffff_ffff;
 // A refusal's message must fit the reply's trailers whatever the request held.
@@ -38,6 +39,7 @@ describe('policy-authority refuses hostile input cleanly', () => {
   let httpBase: string;
   const admin = bearer(ADMIN_TOKEN);
   let credential = '';
+  let enrollmentToken = '';
   const HANDSET = 7;
 
   beforeAll(async () => {
@@ -59,6 +61,7 @@ describe('policy-authority refuses hostile input cleanly', () => {
       ownsConnections: false,
       logLevels: ['error'],
       rateLimitPerSecond: 200,
+      serviceIdentityKey: SERVICE_KEY,
     });
     await app.startAllMicroservices();
     await app.listen(0, '127.0.0.1');
@@ -66,9 +69,10 @@ describe('policy-authority refuses hostile input cleanly', () => {
     clients = policyClients(grpcAddress);
 
     const token = await clients.admin.createEnrollmentToken({ runId: RUN_ID, tick: 0, durationTicks: RUN_TICKS }, admin);
+    enrollmentToken = token.enrollmentToken!.value;
     const enrolled = await clients.agent.enroll({
       runId: RUN_ID,
-      enrollmentToken: token.enrollmentToken!.value,
+      enrollmentToken,
       handsetId: HANDSET,
       model: 'optimus-2x',
       group: 'sales',
@@ -160,6 +164,45 @@ describe('policy-authority refuses hostile input cleanly', () => {
       const response = await http('POST', '/v1/policies', JSON.stringify({ name: 'policies/zero-interval', duet: { checkInIntervalMinutes: 0 } }));
       expect(response.status).toBe(400);
       expect((await grpcError(clients.admin.getPolicy({ name: 'policies/zero-interval' }, admin))).code).toBe(GrpcStatus.NOT_FOUND);
+    });
+  });
+
+  describe('re-enrollment', () => {
+    const again = (metadata?: Metadata) =>
+      clients.agent.enroll({ runId: RUN_ID, enrollmentToken, handsetId: HANDSET, model: 'optimus-2x', group: 'field' }, metadata);
+    const groupOf = async () =>
+      (await database.query<{ group_name: string }>('SELECT group_name FROM policy_authority.devices WHERE run_id = $1 AND handset_id = $2', [RUN_ID, HANDSET]))
+        .rows[0].group_name;
+
+    it("refuses to enroll an enrolled handset again with only the run's enrollment token, and moves nothing", async () => {
+      const identities = new ServiceIdentities(SERVICE_KEY);
+      for (const metadata of [undefined, bearer('not-the-admin'), bearer(identities.tokenOf('telemetry'))]) {
+        const error = await grpcError(again(metadata));
+        expectRefusal(error, GrpcStatus.PERMISSION_DENIED, 'handset_id');
+        expect(error.details).toContain('[re-enroll]');
+      }
+      const batch = await grpcError(
+        clients.agent.enrollBatch({
+          runId: RUN_ID,
+          enrollmentToken,
+          shard: 0,
+          tick: 1,
+          handsetIds: [HANDSET + 1, HANDSET],
+          groups: ['x', 'x'],
+          models: ['m', 'm'],
+        }),
+      );
+      expectRefusal(batch, GrpcStatus.PERMISSION_DENIED, 'handset_ids[1]');
+      expect(await groupOf()).toBe('sales');
+    });
+
+    it('lets the admin and persona-runtime re-enroll a handset', async () => {
+      await expect(again(admin)).resolves.toMatchObject({ group: 'field', credential });
+      const runtime = bearer(new ServiceIdentities(SERVICE_KEY).tokenOf('persona-runtime'));
+      await expect(
+        clients.agent.enroll({ runId: RUN_ID, enrollmentToken, handsetId: HANDSET, model: 'optimus-2x', group: 'sales' }, runtime),
+      ).resolves.toMatchObject({ group: 'sales' });
+      expect(await groupOf()).toBe('sales');
     });
   });
 

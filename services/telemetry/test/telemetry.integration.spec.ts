@@ -2,7 +2,7 @@
 // file): runs published through Kafka with the contracts' codecs are stored and completed with
 // the in-process digest, and the HTTP and gRPC query APIs answer on 127.0.0.1.
 import 'reflect-metadata';
-import { credentials, loadPackageDefinition, status, type Client, type ServiceError } from '@grpc/grpc-js';
+import { InterceptingCall, credentials, loadPackageDefinition, status, type Client, type Interceptor, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import type { INestApplication } from '@nestjs/common';
 import { GRPC_LOADER_OPTIONS, PROTO_ROOT, TOPICS, telemetry } from '@duet/contracts';
@@ -22,6 +22,12 @@ const RUN_ID = `kafka-run-${suffix}`;
 const LATE_RUN_ID = `kafka-late-run-${suffix}`;
 const HOSTILE_RUN_ID = `hostile\u0000run-${suffix}`;
 const COMPLETION_TIMEOUT_MS = 60_000;
+const VIEWER_TOKEN = 'telemetry-spec-viewer-token-0123456789';
+const VIEWER = { authorization: `Bearer ${VIEWER_TOKEN}` };
+
+function viewerFetch(url: string): Promise<Response> {
+  return fetch(url, { headers: VIEWER });
+}
 
 type Call<Request, Response> = (request: Request, callback: (error: ServiceError | null, response: Response) => void) => void;
 interface TelemetryClient {
@@ -30,6 +36,15 @@ interface TelemetryClient {
   querySeries: Call<Partial<telemetry.QuerySeriesRequest>, telemetry.QuerySeriesResponse>;
   close(): void;
 }
+
+// Every call of `client` shows the viewer token, as a third-party client would in its metadata.
+const asViewer: Interceptor = (options, next) =>
+  new InterceptingCall(next(options), {
+    start: (metadata, listener, proceed) => {
+      metadata.set('authorization', VIEWER.authorization);
+      proceed(metadata, listener);
+    },
+  });
 
 function call<Request, Response>(client: TelemetryClient, method: 'getRun' | 'listRuns' | 'querySeries', request: Request): Promise<Response> {
   return new Promise((resolve, reject) =>
@@ -44,6 +59,7 @@ describe('telemetry over Kafka, with its HTTP and gRPC query APIs', () => {
   let app: INestApplication;
   let http: string;
   let client: TelemetryClient;
+  let anonymous: TelemetryClient;
   let listener: Subscription;
   const completed = new Map<string, string>();
 
@@ -71,13 +87,17 @@ describe('telemetry over Kafka, with its HTTP and gRPC query APIs', () => {
       grpcPort,
       httpPort,
       logLevels: ['warn', 'error'],
+      viewerToken: VIEWER_TOKEN,
     });
     http = `http://127.0.0.1:${httpPort}`;
     const definition = loadSync(join(PROTO_ROOT, telemetry.protobufFileName), { ...GRPC_LOADER_OPTIONS, includeDirs: [PROTO_ROOT] });
     const TelemetryService = (
-      loadPackageDefinition(definition).duet as never as { telemetry: { v1: { TelemetryService: new (address: string, creds: unknown) => TelemetryClient } } }
+      loadPackageDefinition(definition).duet as never as {
+        telemetry: { v1: { TelemetryService: new (address: string, creds: unknown, options?: object) => TelemetryClient } };
+      }
     ).telemetry.v1.TelemetryService;
-    client = new TelemetryService(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
+    client = new TelemetryService(`127.0.0.1:${grpcPort}`, credentials.createInsecure(), { interceptors: [asViewer] });
+    anonymous = new TelemetryService(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
     listener = await producer.subscribe(
       `telemetry-spec-listener-${suffix}`,
       [RUN_LIFECYCLE.name],
@@ -102,6 +122,7 @@ describe('telemetry over Kafka, with its HTTP and gRPC query APIs', () => {
 
   afterAll(async () => {
     client?.close();
+    anonymous?.close();
     await listener?.close();
     await app?.close();
     await service?.close();
@@ -161,10 +182,10 @@ describe('telemetry over Kafka, with its HTTP and gRPC query APIs', () => {
 
   it('answers over HTTP: runs, one run, a KPI series and an event series split by model', async () => {
     await eventually(async () => completed.get(RUN_ID), COMPLETION_TIMEOUT_MS, `COMPLETED of ${RUN_ID}`);
-    const list = (await (await fetch(`${http}/v1/runs?pageSize=500`)).json()) as { runs: { runId: string }[] };
+    const list = (await (await viewerFetch(`${http}/v1/runs?pageSize=500`)).json()) as { runs: { runId: string }[] };
     expect(list.runs.map((one) => one.runId)).toEqual(expect.arrayContaining([RUN_ID, LATE_RUN_ID]));
 
-    const details = (await (await fetch(`${http}/v1/runs/${RUN_ID}`)).json()) as {
+    const details = (await (await viewerFetch(`${http}/v1/runs/${RUN_ID}`)).json()) as {
       phase: string;
       digest: string;
       summary: unknown;
@@ -173,13 +194,13 @@ describe('telemetry over Kafka, with its HTTP and gRPC query APIs', () => {
     expect(details).toMatchObject({ phase: 'COMPLETED', digest: run.digest, summary: run.summary });
     expect(details.totals.sessionsStarted).toBe(run.summary.totals.sessionsStarted);
 
-    const kpi = (await (await fetch(`${http}/v1/runs/${RUN_ID}/series?kpi=guestRunning&from=0&to=10`)).json()) as {
+    const kpi = (await (await viewerFetch(`${http}/v1/runs/${RUN_ID}/series?kpi=guestRunning&from=0&to=10`)).json()) as {
       series: { ticks: number[]; values: number[] }[];
     };
     expect(kpi.series).toEqual([{ dimensions: {}, ticks: [...Array(11).keys()], values: run.ticks.slice(0, 11).map((values) => values[Kpi.guestRunning]) }]);
 
     await eventSeriesSettled();
-    const flows = (await (await fetch(`${http}/v1/runs/${RUN_ID}/series?event=CROSS_PERSONA_FLOW&dimension=model`)).json()) as {
+    const flows = (await (await viewerFetch(`${http}/v1/runs/${RUN_ID}/series?event=CROSS_PERSONA_FLOW&dimension=model`)).json()) as {
       eventKind: string;
       series: { dimensions: { model: string }; values: number[] }[];
     };
@@ -197,11 +218,11 @@ describe('telemetry over Kafka, with its HTTP and gRPC query APIs', () => {
       ['kpi=enrolled&from=1.5', 'from: must be an integer tick'],
     ];
     for (const [query, message] of cases) {
-      const response = await fetch(`${http}/v1/runs/${RUN_ID}/series?${query}`);
+      const response = await viewerFetch(`${http}/v1/runs/${RUN_ID}/series?${query}`);
       expect(response.status).toBe(400);
       expect(((await response.json()) as { message: string }).message).toContain(message);
     }
-    const missing = await fetch(`${http}/v1/runs/no-such-run`);
+    const missing = await viewerFetch(`${http}/v1/runs/no-such-run`);
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { message: string }).message).toBe('run "no-such-run" is not known');
   });
@@ -255,15 +276,15 @@ describe('telemetry over Kafka, with its HTTP and gRPC query APIs', () => {
   });
 
   it('refuses hostile input cleanly: NUL run ids, megabyte values, undecodable protobuf, oversized headers', async () => {
-    const nul = await fetch(`${http}/v1/runs/bad%00run`);
+    const nul = await viewerFetch(`${http}/v1/runs/bad%00run`);
     expect(nul.status).toBe(400);
     expect(((await nul.json()) as { issues: { parameter: string; rule: string }[] }).issues).toEqual([
       expect.objectContaining({ parameter: 'run_id', rule: 'characters' }),
     ]);
-    const huge = await fetch(`${http}/v1/runs/${RUN_ID}/series?kpi=${'k'.repeat(10_000)}`);
+    const huge = await viewerFetch(`${http}/v1/runs/${RUN_ID}/series?kpi=${'k'.repeat(10_000)}`);
     expect(huge.status).toBe(400);
     expect(((await huge.json()) as { message: string }).message.length).toBeLessThan(1_000);
-    const headers = await fetch(`${http}/v1/runs`, { headers: { 'x-padding': 'x'.repeat(1024 * 1024) } });
+    const headers = await fetch(`${http}/v1/runs`, { headers: { ...VIEWER, 'x-padding': 'x'.repeat(1024 * 1024) } });
     expect(headers.status).toBe(431);
     expect(await headers.json()).toMatchObject({ issues: [expect.objectContaining({ path: '(headers)', rule: 'max-bytes' })] });
 
@@ -285,5 +306,28 @@ describe('telemetry over Kafka, with its HTTP and gRPC query APIs', () => {
     const metrics = await (await fetch(`${http}/metrics`)).text();
     expect(metrics).toMatch(/duet_rpc_duration_seconds_count\{method="GetRun",side="server",code="INVALID_ARGUMENT"\}/);
     expect(metrics).toMatch(/duet_rpc_duration_seconds_count\{method="GetRun",side="server",code="NOT_FOUND"\}/);
+  });
+
+  it('answers only callers with the viewer token: 401 over HTTP, UNAUTHENTICATED over gRPC, the dashboard through its cookie', async () => {
+    for (const path of ['/v1/runs', `/v1/runs/${RUN_ID}`, '/v1/dashboard/runs', '/dashboard']) {
+      for (const headers of [{}, { authorization: 'Bearer not-the-viewer-token' }, { authorization: `Bearer ${VIEWER_TOKEN}x` }]) {
+        const response = await fetch(`${http}${path}`, { headers });
+        expect(response.status, `${path} ${JSON.stringify(headers)}`).toBe(401);
+        expect(response.headers.get('www-authenticate')).toBe('Bearer');
+      }
+    }
+    const refused = await call(anonymous, 'listRuns', {}).catch((error: ServiceError) => error);
+    expect(refused).toMatchObject({ code: status.UNAUTHENTICATED });
+    await expect(call(client, 'listRuns', {})).resolves.toHaveProperty('runs');
+    expect((await fetch(`${http}/readyz`)).status).toBe(200);
+
+    const opened = await fetch(`${http}/dashboard?token=${VIEWER_TOKEN}`, { redirect: 'manual' });
+    expect(opened.status).toBe(303);
+    expect(opened.headers.get('location')).toBe('/dashboard');
+    const cookie = opened.headers.get('set-cookie')!.split(';')[0];
+    expect(opened.headers.get('set-cookie')).toMatch(/HttpOnly/i);
+    expect((await fetch(`${http}/dashboard`, { headers: { cookie } })).status).toBe(200);
+    expect((await fetch(`${http}/v1/dashboard/runs`, { headers: { cookie } })).status).toBe(200);
+    expect((await fetch(`${http}/v1/runs?token=${VIEWER_TOKEN}`)).status).toBe(401); // a token in an address only opens the page
   });
 });

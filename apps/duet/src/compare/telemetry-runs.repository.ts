@@ -20,13 +20,15 @@ export class TelemetryRunsRepository {
   constructor(
     private readonly telemetryUrl: string,
     private readonly fetchFunction: typeof fetch = fetch,
+    /** telemetry's read-only token (VIEWER_TOKEN), which its query API asks for. */
+    private readonly viewerToken: string | undefined = process.env.VIEWER_TOKEN,
   ) {}
 
   async find(runId: string): Promise<ComparedRun> {
     const url = `${this.telemetryUrl.replace(/\/+$/, '')}/v1/runs/${encodeURIComponent(runId)}`;
     let response: Response;
     try {
-      response = await this.fetchFunction(url);
+      response = await this.fetchFunction(url, this.viewerToken === undefined ? undefined : { headers: { authorization: `Bearer ${this.viewerToken}` } });
     } catch (error) {
       throw new CompareInputError(
         `run ${runId}: telemetry at ${this.telemetryUrl} cannot be reached (${(error as Error).message}); set TELEMETRY_URL or give a report path`,

@@ -30,10 +30,11 @@ export interface EmbeddedStackOptions {
   /** HTTP port for health and the query API; 0 picks a free one. */
   readonly httpPort?: number;
   /**
-   * host:port of a policy authority to load-test over gRPC (duet.policy.v1.PolicyService): the
-   * business agents call it instead of the embedded one.
+   * A policy authority to load-test over gRPC (duet.policy.v1.PolicyService, at host:port): the
+   * business agents call it instead of the embedded one, showing its admin token, which lets them
+   * re-enroll handsets whose business world is re-provisioned.
    */
-  readonly policyAuthority?: string;
+  readonly policyAuthority?: { readonly address: string; readonly adminToken: string };
 }
 
 const UNLOGGED_TABLES = [
@@ -78,7 +79,10 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       { exchange: (request) => hypervisorRuns.get().exchange(request) },
       (error) => (error as { reason?: string }).reason === 'unknown-run',
     );
-    const remote = options.policyAuthority === undefined ? undefined : new GrpcPolicyGateway(options.policyAuthority);
+    const remote =
+      options.policyAuthority === undefined
+        ? undefined
+        : new GrpcPolicyGateway(options.policyAuthority.address, `Bearer ${options.policyAuthority.adminToken}`);
     const policy = new MeasuredPolicyGateway(
       remote ??
         new InProcessPolicyGateway({

@@ -63,7 +63,11 @@ export class EmbeddedTarget implements RunTarget {
   static async start(dataDir: string, httpPort?: number, load?: LoadTestTarget): Promise<EmbeddedTarget> {
     const remoteAdmin = load === undefined ? undefined : await GrpcPolicyAdmin.connect(load.policyAuthority, load.adminToken);
     try {
-      const stack = await startEmbeddedStack({ dataDir, httpPort, policyAuthority: load?.policyAuthority });
+      const stack = await startEmbeddedStack({
+        dataDir,
+        httpPort,
+        policyAuthority: load === undefined ? undefined : { address: load.policyAuthority, adminToken: load.adminToken },
+      });
       return new EmbeddedTarget(stack, remoteAdmin ?? new InProcessPolicyAdmin(stack));
     } catch (error) {
       remoteAdmin?.close();

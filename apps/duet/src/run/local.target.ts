@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KafkaEventBus } from '@duet/service-kit';
+import { KafkaEventBus, RunSecrets } from '@duet/service-kit';
 import { findRepoRoot } from '@duet/stack';
 import type { RunSummary } from '@duet/sim-core';
 import type { RunOutcome, RunTarget } from './run-target';
@@ -11,6 +11,10 @@ export interface LocalStackAddresses {
   readonly policyAuthorityUrl: string;
   readonly telemetryUrl: string;
   readonly adminToken: string;
+  /** telemetry's read-only token, for its query API. */
+  readonly viewerToken: string;
+  /** Seals the run's enrollment token on duet.run-lifecycle.v1 (RUN_SECRETS_KEY). */
+  readonly runSecretsKey: string;
 }
 
 /**
@@ -25,6 +29,8 @@ export function localStackAddresses(environment: NodeJS.ProcessEnv = process.env
   const problems: string[] = [];
   if (!environment.KAFKA_BROKERS) problems.push('KAFKA_BROKERS: required (host:port of the local stack’s Kafka)');
   if (!environment.ADMIN_TOKEN) problems.push('ADMIN_TOKEN: required (policy-authority’s admin token)');
+  if (!environment.VIEWER_TOKEN) problems.push('VIEWER_TOKEN: required (telemetry’s read-only token)');
+  if (!environment.RUN_SECRETS_KEY) problems.push('RUN_SECRETS_KEY: required (seals the run’s enrollment token on Kafka)');
   if (problems.length > 0)
     throw new Error(
       `the local target needs:\n  ${problems.join('\n  ')}\nstart the stack with \`duet stack up\` (it writes .duet/stack/stack.env), or source a stack's stack.env`,
@@ -34,6 +40,8 @@ export function localStackAddresses(environment: NodeJS.ProcessEnv = process.env
     policyAuthorityUrl: environment.POLICY_AUTHORITY_URL ?? 'http://127.0.0.1:8083',
     telemetryUrl: environment.TELEMETRY_URL ?? 'http://127.0.0.1:8084',
     adminToken: environment.ADMIN_TOKEN!,
+    viewerToken: environment.VIEWER_TOKEN!,
+    runSecretsKey: environment.RUN_SECRETS_KEY!,
   };
 }
 
@@ -41,10 +49,14 @@ export function localStackAddresses(environment: NodeJS.ProcessEnv = process.env
 export class LocalTarget implements RunTarget {
   readonly name = 'local' as const;
 
+  private readonly runSecrets: RunSecrets;
+
   private constructor(
     readonly bus: KafkaEventBus,
     private readonly stack: LocalStackAddresses,
-  ) {}
+  ) {
+    this.runSecrets = new RunSecrets(stack.runSecretsKey);
+  }
 
   static async connect(addresses: LocalStackAddresses = localStackAddresses()): Promise<LocalTarget> {
     const target = new LocalTarget(new KafkaEventBus({ brokers: addresses.kafkaBrokers, clientId: 'duet-cli' }), addresses);
@@ -78,25 +90,27 @@ export class LocalTarget implements RunTarget {
     return published.revision;
   }
 
+  /** Sealed: the run's STARTED carries it on Kafka, where only the persona runtimes may read it. */
   async createEnrollmentToken(runId: string, durationTicks: number): Promise<string> {
     const response = (await this.admin('POST', `/v1/runs/${encodeURIComponent(runId)}/enrollment-tokens`, { group: '', tick: 0, durationTicks })) as {
       enrollmentToken: { value: string };
     };
-    return response.enrollmentToken.value;
+    return this.runSecrets.seal(runId, response.enrollmentToken.value);
   }
 
   async outcome(runId: string): Promise<RunOutcome> {
     // Telemetry stores the run before it announces COMPLETED; read it back.
-    const response = await fetch(`${this.stack.telemetryUrl}/v1/runs/${encodeURIComponent(runId)}`);
+    const response = await fetch(`${this.stack.telemetryUrl}/v1/runs/${encodeURIComponent(runId)}`, { headers: this.viewer() });
     if (!response.ok) throw new Error(`telemetry: GET run ${runId}: ${response.status} ${await response.text()}`);
     const run = (await response.json()) as { phase: string; digest?: string; summary?: RunSummary; failure?: string };
     return { runId, phase: run.phase === 'COMPLETED' ? 'COMPLETED' : 'FAILED', digest: run.digest ?? '', summary: run.summary, failure: run.failure };
   }
 
   async progress(runId: string): Promise<{ phase: 'STARTED' | 'COMPLETED' | 'FAILED'; ticksCompleted: number } | undefined> {
-    const response = await fetch(`${this.stack.telemetryUrl}/v1/runs/${encodeURIComponent(runId)}`, { signal: AbortSignal.timeout(5_000) }).catch(
-      () => undefined,
-    );
+    const response = await fetch(`${this.stack.telemetryUrl}/v1/runs/${encodeURIComponent(runId)}`, {
+      headers: this.viewer(),
+      signal: AbortSignal.timeout(5_000),
+    }).catch(() => undefined);
     if (!response?.ok) return undefined;
     const run = (await response.json()) as { phase: 'STARTED' | 'COMPLETED' | 'FAILED'; ticksCompleted: number };
     return { phase: run.phase, ticksCompleted: run.ticksCompleted };
@@ -104,6 +118,10 @@ export class LocalTarget implements RunTarget {
 
   close(): Promise<void> {
     return this.bus.close();
+  }
+
+  private viewer(): Record<string, string> {
+    return { authorization: `Bearer ${this.stack.viewerToken}` };
   }
 
   private async admin(method: string, path: string, body: unknown): Promise<unknown> {

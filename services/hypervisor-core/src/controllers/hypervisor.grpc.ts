@@ -2,7 +2,7 @@ import { Controller, UseGuards } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
 import { status } from '@grpc/grpc-js';
 import { hypervisor } from '@duet/contracts';
-import { Metrics, WellFormedRequestGuard, withPlainColumns } from '@duet/service-kit';
+import { Metrics, ServiceIdentityGuard, WellFormedRequestGuard, withPlainColumns } from '@duet/service-kit';
 import { ExchangeRefused } from '../domain/shard-exchange';
 import { HypervisorRunsService } from '../services/hypervisor-runs.service';
 
@@ -24,11 +24,13 @@ export class HypervisorGrpcController implements hypervisor.HypervisorServiceCon
     private readonly metrics: Metrics,
   ) {}
 
+  @UseGuards(ServiceIdentityGuard)
   exchangeTick(request: hypervisor.ExchangeTickRequest): Promise<hypervisor.ExchangeTickResponse> {
     // Includes the wait for the other persona's demand of the same tick.
     return this.metrics.timeRpc('ExchangeTick', 'server', async () => withPlainColumns(await this.runs.exchange(request)), statusOf).catch(toRpcError);
   }
 
+  @UseGuards(ServiceIdentityGuard)
   getShardStatus(request: hypervisor.GetShardStatusRequest): hypervisor.GetShardStatusResponse {
     return this.runs.status(request);
   }

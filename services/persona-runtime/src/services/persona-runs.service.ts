@@ -148,7 +148,7 @@ export class PersonaRunsService implements OnModuleInit, OnModuleDestroy {
 
   private startDriver(entry: RunEntry, shard: number): Driver {
     const runId = entry.known.runId;
-    const runner = new PersonaShardRunner(entry.run, runId, shard, this.options.persona, entry.known.enrollmentToken, {
+    const runner = new PersonaShardRunner(entry.run, runId, shard, this.options.persona, this.options.enrollmentToken(runId, entry.known.enrollmentToken), {
       hypervisor: this.hypervisor,
       policy: this.policy ?? null,
       reports: this.reporter,

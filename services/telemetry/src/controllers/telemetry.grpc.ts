@@ -4,11 +4,12 @@ import { Metrics, WellFormedRequestGuard } from '@duet/service-kit';
 import { parseGrpcSeriesQuery } from '../domain/series-query';
 import { TelemetryQueryService } from '../services/telemetry-query.service';
 import { TelemetryGrpcExceptionFilter, telemetryStatusOf } from './telemetry-grpc.filter';
+import { ViewerGuard } from './viewer.guard';
 import { toGetRunResponse, toListRunsResponse, toQuerySeriesResponse } from './telemetry-grpc.mapper';
 
 /** duet.telemetry.v1.TelemetryService: the contract's interface, implemented one line a method, each timed. */
 @Controller()
-@UseGuards(WellFormedRequestGuard)
+@UseGuards(ViewerGuard, WellFormedRequestGuard)
 @UseFilters(TelemetryGrpcExceptionFilter)
 @telemetry.TelemetryServiceControllerMethods()
 export class TelemetryGrpcController implements telemetry.TelemetryServiceController {

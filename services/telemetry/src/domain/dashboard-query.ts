@@ -33,7 +33,7 @@ const runId = () =>
     .string({ error: 'must be given once, as text' })
     .min(1, { error: 'must name a run' })
     .max(MAX_RUN_ID_LENGTH, { error: `must be at most ${MAX_RUN_ID_LENGTH} characters` })
-    .refine((value) => runIdProblem(value) === undefined, { error: 'must not hold control characters (NUL, line breaks, ...)' });
+    .refine((value) => runIdProblem(value)?.rule !== 'characters', { error: 'must not hold control characters (NUL, line breaks, ...)' });
 
 const RUNS_QUERY = z.strictObject({ limit: positive(MAX_RUNS_LISTED).optional() });
 
