@@ -1,5 +1,16 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { CheckpointStore, EventBus, HealthModule, InProcessCheckpointStore, MetricsModule, ServiceIdentities } from '@duet/service-kit';
+import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import { GRPC_LOADER_OPTIONS, PROTO_ROOT } from '@duet/contracts';
+import { join } from 'node:path';
+import {
+  CheckpointStore,
+  EventBus,
+  HealthModule,
+  InProcessCheckpointStore,
+  MetricsModule,
+  ServiceIdentities,
+  acceptMalformedRequests,
+} from '@duet/service-kit';
 import { TickDemandsConsumer } from './consumers/tick-demands.consumer';
 import { HypervisorGrpcController } from './controllers/hypervisor.grpc';
 import { HypervisorCoreOptions } from './hypervisor-core.options';
@@ -15,6 +26,24 @@ export interface HypervisorCoreAdapters {
   readonly shared?: { readonly checkpoints: CheckpointStore; readonly checkpointTicks: number };
   /** The stack's service key: ExchangeTick and GetShardStatus answer only callers with a service identity (none without it). */
   readonly serviceIdentityKey?: string;
+}
+
+const MAX_MESSAGE_BYTES = 64 * 1024 * 1024; // a shard's columnar batch; 25,000 handsets take ~1 MB
+
+/** The gRPC server options of duet.hypervisor.v1.HypervisorService at host:port. */
+export function hypervisorCoreGrpcOptions(url: string): MicroserviceOptions {
+  return {
+    transport: Transport.GRPC,
+    options: {
+      package: 'duet.hypervisor.v1',
+      protoPath: join(PROTO_ROOT, 'duet/hypervisor/v1/hypervisor.proto'),
+      url,
+      loader: { ...GRPC_LOADER_OPTIONS, includeDirs: [...GRPC_LOADER_OPTIONS.includeDirs] },
+      maxReceiveMessageLength: MAX_MESSAGE_BYTES,
+      maxSendMessageLength: MAX_MESSAGE_BYTES,
+      onLoadPackageDefinition: (definition) => acceptMalformedRequests(definition),
+    },
+  };
 }
 
 /** hypervisor-core as a Nest module: networked (main.ts) or embedded, with the adapters given. */

@@ -1,15 +1,11 @@
 // hypervisor-core, networked: gRPC for the per-tick exchange, HTTP for health, Kafka for events.
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
-import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
-import { GRPC_LOADER_OPTIONS, PROTO_ROOT } from '@duet/contracts';
-import { ConfigError, KafkaCheckpointStore, KafkaEventBus, Role, acceptMalformedRequests } from '@duet/service-kit';
+import type { MicroserviceOptions } from '@nestjs/microservices';
+import { ConfigError, KafkaCheckpointStore, KafkaEventBus, Role } from '@duet/service-kit';
 import { loadHypervisorCoreConfig } from './config';
-import { HypervisorCoreModule } from './hypervisor-core.module';
-
-const MAX_MESSAGE_BYTES = 64 * 1024 * 1024; // a shard's columnar batch; 25,000 handsets take ~1 MB
+import { HypervisorCoreModule, hypervisorCoreGrpcOptions } from './hypervisor-core.module';
 
 async function main(): Promise<void> {
   const config = loadHypervisorCoreConfig();
@@ -25,18 +21,7 @@ async function main(): Promise<void> {
     }),
     { logger: ['error', 'warn', 'log'] },
   );
-  app.connectMicroservice<MicroserviceOptions>({
-    transport: Transport.GRPC,
-    options: {
-      package: 'duet.hypervisor.v1',
-      protoPath: join(PROTO_ROOT, 'duet/hypervisor/v1/hypervisor.proto'),
-      url: `${config.HOST}:${config.GRPC_PORT}`,
-      loader: { ...GRPC_LOADER_OPTIONS, includeDirs: [...GRPC_LOADER_OPTIONS.includeDirs] },
-      maxReceiveMessageLength: MAX_MESSAGE_BYTES,
-      maxSendMessageLength: MAX_MESSAGE_BYTES,
-      onLoadPackageDefinition: (definition) => acceptMalformedRequests(definition),
-    },
-  });
+  app.connectMicroservice<MicroserviceOptions>(hypervisorCoreGrpcOptions(`${config.HOST}:${config.GRPC_PORT}`));
   app.enableShutdownHooks();
   app.getHttpServer().on('close', () => void checkpoints.close().finally(() => eventBus.close()));
   await app.startAllMicroservices();

@@ -107,7 +107,8 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
   /** The per-tick exchange for one persona of one shard. */
   async exchange(request: hypervisor.ExchangeTickRequest): Promise<hypervisor.ExchangeTickResponse> {
     const demand = request.demand;
-    if (demand === undefined) throw new ExchangeRefused('invalid', 'demand', 'required', 'the request carries no demand batch');
+    // null, not undefined, when it arrives over gRPC (proto-loader's unset sub-message).
+    if (demand === undefined || demand === null) throw new ExchangeRefused('invalid', 'demand', 'required', 'the request carries no demand batch');
     const exchange = await this.shard(demand.runId, demand.shard);
     if (demand.persona !== Persona.PERSONAL && demand.persona !== Persona.BUSINESS) {
       throw new ExchangeRefused('invalid', 'demand.persona', 'enum', `must be PERSONA_PERSONAL or PERSONA_BUSINESS, got ${demand.persona}`);
