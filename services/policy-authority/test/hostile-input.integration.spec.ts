@@ -1,22 +1,17 @@
 // policy-authority against hostile and broken input, as a third-party client would send it: each
 // refusal is INVALID_ARGUMENT / 400 (or the status that fits) naming the field, before anything
 // reaches PostgreSQL, with a reply small enough to travel; and the server keeps serving after it.
-// Real gRPC and HTTP servers, real PostgreSQL and Kafka, like policy-authority.integration.spec.ts.
+// Real gRPC and HTTP servers, real PostgreSQL and Kafka (networked-policy-authority.ts).
 import 'reflect-metadata';
-import type { INestApplication } from '@nestjs/common';
 import { Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { common, findTopic, policy } from '@duet/contracts';
-import { Database, KafkaEventBus, ServiceIdentities, freePort } from '@duet/service-kit';
-import { createTopics } from '@duet/stack';
+import { common, policy } from '@duet/contracts';
+import { ServiceIdentities, type Database } from '@duet/service-kit';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase, getInfrastructure, INFRASTRUCTURE_TIMEOUT_MS } from '../../../tests/support/infrastructure';
-import { createPolicyAuthorityApp, PolicyAuthorityModule } from '../src/index';
-import { bearer, grpcError, policyClients, rawUnary } from './policy-clients';
+import { INFRASTRUCTURE_TIMEOUT_MS } from '../../../tests/support/infrastructure';
+import { ADMIN_TOKEN, startNetworkedPolicyAuthority, type NetworkedPolicyAuthority } from './networked-policy-authority';
+import { bearer, grpcError, rawUnary } from './policy-clients';
 
-const ADMIN_TOKEN = 'hostile-input-admin-token-0123456789';
-const ENROLLMENT_SECRET = 'hostile-input-enrollment-secret-0123456789abcdef';
 const RUN_ID = `hostile-${randomUUID().slice(0, 8)}`;
 const RUN_TICKS = 100;
 const SERVICE_KEY = 'hostile-input-service-identity-key-0123456789';
@@ -31,10 +26,9 @@ interface ErrorBody {
 }
 
 describe('policy-authority refuses hostile input cleanly', () => {
+  let server: NetworkedPolicyAuthority;
   let database: Database;
-  let eventBus: KafkaEventBus;
-  let app: INestApplication;
-  let clients: ReturnType<typeof policyClients>;
+  let clients: NetworkedPolicyAuthority['clients'];
   let grpcAddress: string;
   let httpBase: string;
   const admin = bearer(ADMIN_TOKEN);
@@ -43,49 +37,15 @@ describe('policy-authority refuses hostile input cleanly', () => {
   const HANDSET = 7;
 
   beforeAll(async () => {
-    const { kafkaBrokers } = await getInfrastructure();
-    database = new Database(await freshDatabase('policy-authority-hostile'));
-    await PolicyAuthorityModule.migrate(database);
-    await createTopics(
-      kafkaBrokers,
-      ['duet.policy-changed.v1', 'duet.commands.v1'].map((name) => ({ topic: name, partitions: findTopic(name).partitions })),
-    );
-    eventBus = new KafkaEventBus({ brokers: kafkaBrokers, clientId: 'policy-authority-hostile-test' });
-    grpcAddress = `127.0.0.1:${await freePort()}`;
-    app = await createPolicyAuthorityApp({
-      database,
-      eventBus,
-      adminToken: ADMIN_TOKEN,
-      enrollmentSecret: ENROLLMENT_SECRET,
-      grpcUrl: grpcAddress,
-      ownsConnections: false,
-      logLevels: ['error'],
-      rateLimitPerSecond: 200,
-      serviceIdentityKey: SERVICE_KEY,
-    });
-    await app.startAllMicroservices();
-    await app.listen(0, '127.0.0.1');
-    httpBase = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
-    clients = policyClients(grpcAddress);
-
+    server = await startNetworkedPolicyAuthority('policy-authority-hostile', { rateLimitPerSecond: 200, serviceIdentityKey: SERVICE_KEY });
+    ({ database, clients, grpcAddress, httpBase } = server);
     const token = await clients.admin.createEnrollmentToken({ runId: RUN_ID, tick: 0, durationTicks: RUN_TICKS }, admin);
     enrollmentToken = token.enrollmentToken!.value;
-    const enrolled = await clients.agent.enroll({
-      runId: RUN_ID,
-      enrollmentToken,
-      handsetId: HANDSET,
-      model: 'optimus-2x',
-      group: 'sales',
-    });
+    const enrolled = await clients.agent.enroll({ runId: RUN_ID, enrollmentToken, handsetId: HANDSET, model: 'optimus-2x', group: 'sales' });
     credential = enrolled.credential;
   }, INFRASTRUCTURE_TIMEOUT_MS);
 
-  afterAll(async () => {
-    clients?.close();
-    await app?.close();
-    await eventBus?.close();
-    await database?.close();
-  });
+  afterAll(() => server?.close());
 
   async function http(method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; body: ErrorBody }> {
     const response = await fetch(`${httpBase}${path}`, {
