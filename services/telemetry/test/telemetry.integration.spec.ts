@@ -5,7 +5,8 @@ import 'reflect-metadata';
 import { InterceptingCall, credentials, loadPackageDefinition, status, type Client, type Interceptor, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import type { INestApplication } from '@nestjs/common';
-import { GRPC_LOADER_OPTIONS, PROTO_ROOT, TOPICS, telemetry } from '@duet/contracts';
+import { GRPC_LOADER_OPTIONS, PROTO_ROOT, TOPICS, findTopic, telemetry } from '@duet/contracts';
+import fc from 'fast-check';
 import { Database, KafkaEventBus, freePort, type Subscription } from '@duet/service-kit';
 import { EventKind, Kpi } from '@duet/sim-core';
 import { join } from 'node:path';
@@ -21,6 +22,31 @@ const suffix = `${process.pid}-${Date.now()}`;
 const RUN_ID = `kafka-run-${suffix}`;
 const LATE_RUN_ID = `kafka-late-run-${suffix}`;
 const HOSTILE_RUN_ID = `hostile\u0000run-${suffix}`;
+const CONSUMED_TOPICS = ['duet.run-lifecycle.v1', 'duet.tick-kpis.v1', 'duet.handset-events.v1', 'duet.shard-state.v1'];
+
+/** Bytes that are no message, or a message of the topic with random fields (run ids never RUN_ID's). */
+function fuzzedPayload(topic: string): fc.Arbitrary<Uint8Array> {
+  const runId = fc.oneof(
+    fc.constantFrom('', 'fuzz\u0000run', 'x'.repeat(300)),
+    fc.string({ maxLength: 20 }).map((id) => `fuzz-${id}`),
+  );
+  const uint32 = fc.oneof(fc.constantFrom(0, 0xffff_ffff), fc.nat({ max: 0xffff_ffff }));
+  const codec = findTopic(topic as 'duet.tick-kpis.v1').payload as unknown as {
+    encode(message: object): { finish(): Uint8Array };
+    fromPartial(message: object): object;
+  };
+  const message = fc
+    .record({
+      runId,
+      tick: uint32,
+      shard: uint32,
+      role: fc.integer({ min: -1, max: 5 }),
+      phase: fc.integer({ min: -1, max: 5 }),
+      configJson: fc.string({ maxLength: 40 }),
+    })
+    .map((fields) => codec.encode(codec.fromPartial(fields)).finish());
+  return fc.oneof(fc.uint8Array({ maxLength: 40 }), message);
+}
 const COMPLETION_TIMEOUT_MS = 60_000;
 const VIEWER_TOKEN = 'telemetry-spec-viewer-token-0123456789';
 const VIEWER = { authorization: `Bearer ${VIEWER_TOKEN}` };
@@ -103,7 +129,12 @@ describe('telemetry over Kafka, with its HTTP and gRPC query APIs', () => {
       [RUN_LIFECYCLE.name],
       async (messages) => {
         for (const message of messages) {
-          const lifecycle = RUN_LIFECYCLE.payload.decode(message.value);
+          let lifecycle: ReturnType<typeof RUN_LIFECYCLE.payload.decode>;
+          try {
+            lifecycle = RUN_LIFECYCLE.payload.decode(message.value);
+          } catch {
+            continue; // one of the fuzzed payloads
+          }
           if (lifecycle.phase === telemetry.RunPhase.RUN_PHASE_COMPLETED) completed.set(lifecycle.runId, lifecycle.digest);
         }
       },
@@ -114,6 +145,15 @@ describe('telemetry over Kafka, with its HTTP and gRPC query APIs', () => {
     // is skipped, not retried forever ahead of RUN_ID. Then one run in the usual order, one whose
     // parts all come before its STARTED.
     await producer.publish(RUN_LIFECYCLE.name, [{ ...startedMessage(HOSTILE_RUN_ID, run), key: RUN_ID }]);
+    // Fuzzed payloads on every topic telemetry reads, ahead of RUN_ID on its partitions: random
+    // bytes and contract messages with random fields; each is skipped or recorded, none stops it.
+    for (const topic of TOPICS.filter((each) => CONSUMED_TOPICS.includes(each.name))) {
+      const payloads = fc.sample(fuzzedPayload(topic.name), { numRuns: 12, seed: 15 });
+      await producer.publish(
+        topic.name,
+        payloads.map((value) => ({ key: RUN_ID, value })),
+      );
+    }
     await producer.publish(RUN_LIFECYCLE.name, [startedMessage(RUN_ID, run)]);
     await publishRunParts(producer, RUN_ID, run, (items) => shuffled(items, 17));
     await publishRunParts(producer, LATE_RUN_ID, run, (items) => shuffled(items, 23));
@@ -329,5 +369,40 @@ describe('telemetry over Kafka, with its HTTP and gRPC query APIs', () => {
     expect((await fetch(`${http}/dashboard`, { headers: { cookie } })).status).toBe(200);
     expect((await fetch(`${http}/v1/dashboard/runs`, { headers: { cookie } })).status).toBe(200);
     expect((await fetch(`${http}/v1/runs?token=${VIEWER_TOKEN}`)).status).toBe(401); // a token in an address only opens the page
+  });
+
+  it('answers fuzzed HTTP routes and gRPC requests with 2xx or 4xx, never a server error (fast-check)', async () => {
+    const text = fc.oneof(fc.string({ maxLength: 30 }), fc.string({ unit: 'binary', maxLength: 30 }), fc.constantFrom('', '\u0000', 'x'.repeat(5_000)));
+    const routes = ['/v1/runs', '/v1/runs/:id', '/v1/runs/:id/series', '/v1/dashboard/runs', '/v1/dashboard/runs/:id/panels', '/v1/dashboard/compare'];
+    const query = fc.dictionary(
+      fc.constantFrom('kpi', 'event', 'dimension', 'from', 'to', 'step', 'limit', 'pageSize', 'pageToken', 'scenario', 'a', 'b', 'breakdown'),
+      text,
+      {
+        maxKeys: 4,
+      },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...routes), fc.string({ unit: 'binary', minLength: 1, maxLength: 30 }), query, async (route, id, parameters) => {
+        const url = `${http}${route.replace(':id', encodeURIComponent(id))}?${new URLSearchParams(parameters).toString()}`;
+        const response = await viewerFetch(url);
+        expect(response.status, url.slice(0, 300)).toBeLessThan(500);
+      }),
+      { numRuns: 60 },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('GetRun', 'ListRuns', 'QuerySeries'), fc.uint8Array({ maxLength: 48 }), async (method, bytes) => {
+        const error = await new Promise<ServiceError | null>((resolve) =>
+          (client as unknown as Client).makeUnaryRequest(
+            `/duet.telemetry.v1.TelemetryService/${method}`,
+            (value: Buffer) => value,
+            (value: Buffer) => value,
+            Buffer.from(bytes),
+            (failure) => resolve(failure),
+          ),
+        );
+        expect([status.INTERNAL, status.UNKNOWN], `${method} ← ${Buffer.from(bytes).toString('hex')}`).not.toContain(error?.code);
+      }),
+      { numRuns: 60 },
+    );
   });
 });
