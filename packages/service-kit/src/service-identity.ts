@@ -1,8 +1,9 @@
 // Service identities for calls between Duet's services: a service presents
 // "authorization: Bearer <name>.<HMAC-SHA256(key, name)>", made from the stack's service key, and
 // the callee learns which service calls, not only that someone knows a secret. Every service
-// holding the key can make any identity (docs/security.md): it keeps strangers out, the
-// per-service Kafka principals and ACLs separate what services may do with the event bus.
+// holding the key can make any identity (docs/security.md): the key keeps strangers out; telling
+// the services apart for sure would take a certificate each (mTLS, not built yet). Also the shared
+// bearer tokens (admin, viewer), compared in constant time.
 import { Inject, Injectable, Optional, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
 import { createHmac, timingSafeEqual } from 'node:crypto';
