@@ -3,6 +3,7 @@
 // if the server were at fault), and outcomes are named by their gRPC status for metrics.
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
+import { MAX_HEADER_BYTES } from './http-limits';
 
 /** google.rpc.Code names by number, as metrics label outcomes (`code="INVALID_ARGUMENT"`). */
 export const GRPC_STATUS_NAMES = [
@@ -113,13 +114,27 @@ export function checkWireFormat(bytes: Uint8Array): void {
   }
 }
 
-/** INVALID_ARGUMENT for a request that did not decode (see acceptMalformedRequests). */
+/**
+ * INVALID_ARGUMENT for a request that did not decode (see acceptMalformedRequests), or whose
+ * metadata is over MAX_HEADER_BYTES, the limit HTTP requests' headers have (431 there).
+ */
 @Injectable()
 export class WellFormedRequestGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'rpc') return true;
+    const metadataBytes = bytesOf(context.switchToRpc().getContext<{ getMap?(): Record<string, unknown> }>());
+    if (metadataBytes > MAX_HEADER_BYTES) {
+      throw new RpcException({ code: INVALID_ARGUMENT, message: `metadata: holds ${metadataBytes} bytes; at most ${MAX_HEADER_BYTES} [max-bytes]` });
+    }
     const request: unknown = context.switchToRpc().getData();
     if (!(request instanceof MalformedRequest)) return true;
     throw new RpcException({ code: INVALID_ARGUMENT, message: `the request is not a valid protobuf message of this method: ${request.reason.slice(0, 200)}` });
   }
+}
+
+function bytesOf(metadata: { getMap?(): Record<string, unknown> } | undefined): number {
+  let bytes = 0;
+  for (const [key, value] of Object.entries(metadata?.getMap?.() ?? {}))
+    bytes += key.length + (typeof value === 'string' ? Buffer.byteLength(value) : (value as Buffer).length);
+  return bytes;
 }

@@ -4,7 +4,8 @@
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 
-const MAX_HEADER_BYTES = 16 * 1024; // Node's default --max-http-header-size, which the servers keep
+/** Request headers (HTTP) and metadata (gRPC) a Duet server reads: Node's default --max-http-header-size, which the servers keep. */
+export const MAX_HEADER_BYTES = 16 * 1024;
 
 /** Answers the HTTP parser's refusals on `server` as JSON; once per server. */
 export function answerParserRefusals(server: Server): void {

@@ -215,6 +215,13 @@ describe('policy-authority refuses hostile input cleanly', () => {
       expect(error.code).not.toBe(GrpcStatus.OK);
       await expect(clients.admin.listPolicies({}, admin)).resolves.toBeDefined();
     });
+
+    it('refuses gRPC metadata over the 16 KB HTTP headers may hold, naming it', async () => {
+      const metadata = new Metadata();
+      metadata.set('x-padding', 'x'.repeat(20 * 1024));
+      const error = await grpcError(clients.agent.checkIn({ runId: RUN_ID, handsetId: HANDSET, credential, tick: 5 }, metadata));
+      expectRefusal(error, GrpcStatus.INVALID_ARGUMENT, 'metadata');
+    });
   });
 
   describe('rate limit', () => {
