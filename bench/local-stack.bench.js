@@ -77,7 +77,9 @@ async function freeBase(count) {
 }
 
 async function storedRun(environment, runId) {
-  const response = await fetch(`${environment.TELEMETRY_URL}/v1/runs/${runId}`).catch(() => undefined);
+  const response = await fetch(`${environment.TELEMETRY_URL}/v1/runs/${runId}`, { headers: { authorization: `Bearer ${environment.VIEWER_TOKEN}` } }).catch(
+    () => undefined,
+  );
   return response?.ok ? response.json() : undefined;
 }
 

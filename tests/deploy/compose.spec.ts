@@ -271,6 +271,22 @@ describe('.env.example', () => {
         KAFKA_BROKERS: environmentExample.get('KAFKA_BROKERS'),
         ADMIN_TOKEN: environmentExample.get('ADMIN_TOKEN'),
         ENROLLMENT_SECRET: environmentExample.get('ENROLLMENT_SECRET'),
+        SERVICE_IDENTITY_KEY: environmentExample.get('SERVICE_IDENTITY_KEY'),
+      }),
+    ).not.toThrow();
+    expect(() =>
+      loadTelemetryConfig({
+        DATABASE_URL: environmentExample.get('DATABASE_URL'),
+        KAFKA_BROKERS: environmentExample.get('KAFKA_BROKERS'),
+        VIEWER_TOKEN: environmentExample.get('VIEWER_TOKEN'),
+      }),
+    ).not.toThrow();
+    expect(() =>
+      loadPersonaRuntimeConfig({
+        PERSONA: 'personal',
+        KAFKA_BROKERS: environmentExample.get('KAFKA_BROKERS'),
+        SERVICE_IDENTITY_KEY: environmentExample.get('SERVICE_IDENTITY_KEY'),
+        RUN_SECRETS_KEY: environmentExample.get('RUN_SECRETS_KEY'),
       }),
     ).not.toThrow();
   });

@@ -169,7 +169,7 @@ describe('deploy/kubernetes', () => {
 
   it('has placeholders for the secrets, under their .env.example names', () => {
     const placeholders = Object.keys(secrets.get('duet-secrets') ?? {});
-    expect(placeholders.sort()).toEqual(['ADMIN_TOKEN', 'ENROLLMENT_SECRET']);
+    expect(placeholders.sort()).toEqual(['ADMIN_TOKEN', 'ENROLLMENT_SECRET', 'RUN_SECRETS_KEY', 'SERVICE_IDENTITY_KEY', 'VIEWER_TOKEN']);
     expect(placeholders.filter((key) => !environmentExample.has(key))).toEqual([]);
   });
 

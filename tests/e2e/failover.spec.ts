@@ -69,7 +69,9 @@ describe('the local stack scales out and survives the loss of any instance', () 
   async function waitForTicks(runId: string, ticks: number): Promise<{ ticksCompleted: number; phase: string }> {
     const deadline = Date.now() + 120_000;
     for (;;) {
-      const response = await fetch(`${environment.TELEMETRY_URL}/v1/runs/${runId}`).catch(() => undefined);
+      const response = await fetch(`${environment.TELEMETRY_URL}/v1/runs/${runId}`, { headers: { authorization: `Bearer ${environment.VIEWER_TOKEN}` } }).catch(
+        () => undefined,
+      );
       const run = response?.ok ? ((await response.json()) as { ticksCompleted: number; phase: string }) : undefined;
       if (run !== undefined && (run.ticksCompleted >= ticks || run.phase !== 'STARTED')) return run;
       if (Date.now() > deadline) throw new Error(`run ${runId} did not reach tick ${ticks} within 120 s`);

@@ -14,6 +14,8 @@ import { telemetry as telemetryContract, findTopic } from '@duet/contracts';
 import { loadScenario } from '@duet/cli/dist/scenario/scenario.loader';
 import { Simulation } from '@duet/sim-core';
 import { isPidAlive, isPortOpen } from '@duet/stack';
+import { RunSecrets, isSealed } from '@duet/service-kit';
+import { Client as GrpcClient, Metadata, credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { lastJson, REPOSITORY_ROOT, runDuet } from './support/duet-process';
 import { freePortRange } from './support/free-port-range';
 import { readTopics, type TopicRecord } from './support/kafka-topics.reader';
@@ -141,6 +143,10 @@ describe('the local stack runs the quickstart like the core does', () => {
     expect(phases).toEqual([telemetryContract.RunPhase.RUN_PHASE_STARTED, telemetryContract.RunPhase.RUN_PHASE_COMPLETED]);
     const completed = lifecycle.find((message) => message.runId === run.runId && message.phase === telemetryContract.RunPhase.RUN_PHASE_COMPLETED);
     expect(completed?.digest).toBe(run.digest);
+    // The run's enrollment token travels sealed: what a reader of the topic sees enrolls nothing.
+    const started = lifecycle.find((message) => message.runId === run.runId && message.phase === telemetryContract.RunPhase.RUN_PHASE_STARTED);
+    expect(isSealed(started!.enrollmentToken)).toBe(true);
+    expect(new RunSecrets(environment.RUN_SECRETS_KEY!).open(run.runId, started!.enrollmentToken)).toMatch(/^[A-Za-z0-9_-]{32}$/);
 
     // Every role of every shard measured every tick; their events are all on the events topic.
     const ourParts = tickParts.filter(({ part }) => part.runId === run.runId);
@@ -175,6 +181,33 @@ describe('the local stack runs the quickstart like the core does', () => {
         `tick skew (last part minus first) median ${quantile(skews, 0.5)} ms, p95 ${quantile(skews, 0.95)} ms, max ${skews.at(-1)} ms`,
     );
   }, 180_000);
+
+  it('answers only authenticated callers: telemetry without the viewer token 401, ExchangeTick without a service identity refused', async () => {
+    for (const path of ['/v1/runs', '/dashboard']) {
+      const response = await fetch(`${environment.TELEMETRY_URL}${path}`);
+      expect(response.status, path).toBe(401);
+    }
+    const viewer = await fetch(`${environment.TELEMETRY_URL}/v1/runs`, { headers: { authorization: `Bearer ${environment.VIEWER_TOKEN}` } });
+    expect(viewer.status).toBe(200);
+
+    const hypervisor = new GrpcClient(`127.0.0.1:${up!.ports.hypervisorGrpc}`, credentials.createInsecure());
+    try {
+      const refused = await new Promise<ServiceError | null>((resolve) =>
+        hypervisor.makeUnaryRequest(
+          '/duet.hypervisor.v1.HypervisorService/ExchangeTick',
+          (bytes: Buffer) => bytes,
+          (bytes: Buffer) => bytes,
+          Buffer.alloc(0),
+          new Metadata(),
+          { deadline: Date.now() + 10_000 },
+          (error) => resolve(error),
+        ),
+      );
+      expect(refused?.code).toBe(status.UNAUTHENTICATED);
+    } finally {
+      hypervisor.close();
+    }
+  }, 60_000);
 
   it('leaves the run, its series and compliance records in PostgreSQL', async () => {
     const run = runs.four!;

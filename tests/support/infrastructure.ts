@@ -14,6 +14,8 @@
 import { createHash } from 'node:crypto';
 import { inject } from 'vitest';
 import { Client } from 'pg';
+import { TOPICS_TO_CREATE } from '@duet/contracts';
+import { createTopics } from '@duet/stack';
 import { provisionInfrastructure, type Infrastructure } from './global-setup';
 
 export type { Infrastructure, InfrastructureSource } from './global-setup';
@@ -109,4 +111,14 @@ function databaseName(name: string): string {
   const cleaned = `t_${name.toLowerCase().replace(/[^a-z0-9_]+/g, '_')}`;
   if (cleaned.length <= 63) return cleaned;
   return `${cleaned.slice(0, 50)}_${createHash('sha256').update(name).digest('hex').slice(0, 12)}`;
+}
+
+/**
+ * Creates every topic of the registry with its dead-letter topic (TOPICS_TO_CREATE), as `duet
+ * stack up` does, on the run's broker; for specs whose consumers may dead-letter a message. Another
+ * file may create them at the same moment, so a failed attempt is tried once more.
+ */
+export async function createRegistryTopics(kafkaBrokers: string[]): Promise<void> {
+  const topics = TOPICS_TO_CREATE.map((topic) => ({ topic: topic.name, partitions: topic.partitions, config: topic.config }));
+  await createTopics(kafkaBrokers, topics).catch(() => createTopics(kafkaBrokers, topics));
 }

@@ -9,6 +9,7 @@ import { ReflectionService } from '@grpc/reflection';
 import { Transport, type GrpcOptions } from '@nestjs/microservices';
 import { DESCRIPTOR_SETS, GRPC_LOADER_OPTIONS } from '@duet/contracts';
 import { HealthImplementation, type ServingStatusMap } from 'grpc-health-check';
+import { acceptMalformedRequests } from './grpc-requests';
 import { FileDescriptorProto, FileDescriptorSet, type IFileDescriptorSet } from 'protobufjs/ext/descriptor';
 
 const HEALTH_SERVICE = 'grpc.health.v1.Health';
@@ -24,7 +25,10 @@ export interface GrpcServerSettings {
   readonly maxMessageBytes?: number;
 }
 
-/** NestJS gRPC transport options for a service, with health and reflection added to its server. */
+/**
+ * NestJS gRPC transport options for a service, with health and reflection added to its server and
+ * every method answering INVALID_ARGUMENT to bytes that are not its request (acceptMalformedRequests).
+ */
 export function grpcServerOptions(settings: GrpcServerSettings): GrpcOptions {
   const limits =
     settings.maxMessageBytes === undefined ? {} : { maxReceiveMessageLength: settings.maxMessageBytes, maxSendMessageLength: settings.maxMessageBytes };
@@ -36,7 +40,10 @@ export function grpcServerOptions(settings: GrpcServerSettings): GrpcOptions {
       protoPath: settings.protoPath,
       loader: { ...GRPC_LOADER_OPTIONS, includeDirs: [...GRPC_LOADER_OPTIONS.includeDirs] },
       ...limits,
-      onLoadPackageDefinition: (definition: PackageDefinition, server: Pick<Server, 'addService'>) => addStandardServices(definition, server),
+      onLoadPackageDefinition: (definition: PackageDefinition, server: Pick<Server, 'addService'>) => {
+        acceptMalformedRequests(definition);
+        addStandardServices(definition, server);
+      },
     },
   };
 }

@@ -22,3 +22,8 @@ export * from './message-contract';
 export * from './transient-errors';
 export * from './outbox';
 export * from './grpc-server';
+export * from './grpc-requests';
+export * from './http-limits';
+export * from './quoted';
+export * from './service-identity';
+export * from './run-secrets';

@@ -4,6 +4,16 @@
 // bounded label values only (roles, topics, methods, states, reasons; never a handset or run id).
 import { Controller, Get, Header, Injectable, Module } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Observable } from 'rxjs';
+import { grpcStatusName } from './grpc-requests';
+
+/** The gRPC status code an RPC's error stands for. */
+export type StatusOf = (error: unknown) => number | undefined;
+
+function codeOfError(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
 
 // Per shard and tick: from sub-millisecond (embedded, small shards) to seconds (big shards, gRPC).
 const TICK_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -158,17 +168,47 @@ export class Metrics {
     }
   }
 
-  /** Times an async call into duet_rpc_duration_seconds. */
-  async timeRpc<T>(method: string, side: 'client' | 'server', call: () => Promise<T>): Promise<T> {
+  /**
+   * Times an async call into duet_rpc_duration_seconds, its outcome labelled with the gRPC status
+   * name `statusOf` gives the error (by default the error's numeric `code`, else UNKNOWN).
+   */
+  async timeRpc<T>(method: string, side: 'client' | 'server', call: () => Promise<T>, statusOf: StatusOf = codeOfError): Promise<T> {
     const end = this.rpcDuration.startTimer({ method, side });
     try {
       const result = await call();
       end({ code: 'OK' });
       return result;
     } catch (error) {
-      end({ code: (error as { code?: string | number }).code?.toString() ?? 'ERROR' });
+      end({ code: grpcStatusName(statusOf(error)) });
       throw error;
     }
+  }
+
+  /** Times a server stream from subscription to its end (CANCELLED when the caller leaves first). */
+  timeStream<T>(method: string, stream: Observable<T>, statusOf: StatusOf = codeOfError): Observable<T> {
+    return new Observable<T>((subscriber) => {
+      const end = this.rpcDuration.startTimer({ method, side: 'server' });
+      let ended = false;
+      const finish = (code: string) => {
+        if (!ended) end({ code });
+        ended = true;
+      };
+      const subscription = stream.subscribe({
+        next: (value) => subscriber.next(value),
+        error: (error: unknown) => {
+          finish(grpcStatusName(statusOf(error)));
+          subscriber.error(error);
+        },
+        complete: () => {
+          finish('OK');
+          subscriber.complete();
+        },
+      });
+      return () => {
+        finish('CANCELLED');
+        subscription.unsubscribe();
+      };
+    });
   }
 }
 

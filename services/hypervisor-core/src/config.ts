@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { environment, loadConfig } from '@duet/service-kit';
+import { MIN_SERVICE_KEY_LENGTH, environment, loadConfig } from '@duet/service-kit';
 
 const schema = z.object({
   KAFKA_BROKERS: environment.brokers(),
@@ -13,6 +13,8 @@ const schema = z.object({
     .min(1)
     .default(() => `${hostname()}-${process.pid}`),
   CHECKPOINT_TICKS: environment.checkpointTicks(),
+  // The stack's service key; without it no caller has a service identity and ExchangeTick refuses every call.
+  SERVICE_IDENTITY_KEY: z.string().min(MIN_SERVICE_KEY_LENGTH).optional(),
 });
 
 export type HypervisorCoreConfig = z.output<typeof schema>;

@@ -3,12 +3,12 @@
 // health and metrics, and the in-process bus for the run lifecycle and its reports.
 import 'reflect-metadata';
 import { join } from 'node:path';
-import { credentials, loadPackageDefinition, status, type Client, type ServiceError } from '@grpc/grpc-js';
+import { credentials, loadPackageDefinition, Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import type { INestApplication } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { events, findTopic, GRPC_LOADER_OPTIONS, PROTO_ROOT, telemetry, type hypervisor } from '@duet/contracts';
-import { encodeDemand, InProcessEventBus, Role, withPlainColumns } from '@duet/service-kit';
+import { encodeDemand, InProcessEventBus, Role, ServiceIdentities, withPlainColumns } from '@duet/service-kit';
 import { DemandBatch, FleetShard, Persona, prepareRun, type SimulationConfig } from '@duet/sim-core';
 import { freePorts } from '@duet/stack';
 import { startHypervisorCoreApp } from '../src/index';
@@ -17,8 +17,9 @@ const RUN_LIFECYCLE = findTopic('duet.run-lifecycle.v1');
 const TICK_KPIS = findTopic('duet.tick-kpis.v1');
 const CONFIG: SimulationConfig = { seed: 5, ticks: 4, shards: 2, fleet: { handsets: 12 }, policies: [{ tick: 0, policy: { name: 'policies/baseline' } }] };
 const RUN_ID = 'hypervisor-spec';
+const SERVICE_KEY = 'hypervisor-core-spec-service-identity-key-0123456789';
 
-type Unary = (request: unknown, options: { deadline: number }, callback: (error: ServiceError | null, response: unknown) => void) => void;
+type Unary = (request: unknown, metadata: Metadata, options: { deadline: number }, callback: (error: ServiceError | null, response: unknown) => void) => void;
 
 describe('hypervisor-core over gRPC and HTTP (in-process bus)', () => {
   const bus = new InProcessEventBus();
@@ -26,10 +27,13 @@ describe('hypervisor-core over gRPC and HTTP (in-process bus)', () => {
   let app: INestApplication;
   let client: Client;
   let httpBase: string;
+  // What a persona runtime presents: the exchange answers Duet services only.
+  const persona = new Metadata();
+  persona.set('authorization', `Bearer ${new ServiceIdentities(SERVICE_KEY).tokenOf('persona-runtime')}`);
 
   function call<Response>(method: string, request: unknown): Promise<Response> {
     return new Promise((resolve, reject) =>
-      (client as unknown as Record<string, Unary>)[method].call(client, request, { deadline: Date.now() + 10_000 }, (error, response) =>
+      (client as unknown as Record<string, Unary>)[method].call(client, request, persona, { deadline: Date.now() + 10_000 }, (error, response) =>
         error ? reject(error) : resolve(response as Response),
       ),
     );
@@ -44,7 +48,7 @@ describe('hypervisor-core over gRPC and HTTP (in-process bus)', () => {
 
   beforeAll(async () => {
     const [grpcPort, httpPort] = await freePorts(2);
-    app = await startHypervisorCoreApp({ eventBus: bus, instanceId: 'spec' }, { host: '127.0.0.1', grpcPort, httpPort });
+    app = await startHypervisorCoreApp({ eventBus: bus, instanceId: 'spec', serviceIdentityKey: SERVICE_KEY }, { host: '127.0.0.1', grpcPort, httpPort });
     httpBase = `http://127.0.0.1:${httpPort}`;
     const definition = loadSync(join(PROTO_ROOT, 'duet', 'hypervisor', 'v1', 'hypervisor.proto'), {
       ...GRPC_LOADER_OPTIONS,

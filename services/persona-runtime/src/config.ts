@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { environment, loadConfig } from '@duet/service-kit';
+import { MIN_SERVICE_KEY_LENGTH, environment, loadConfig } from '@duet/service-kit';
 
 const schema = z
   .object({
@@ -18,6 +18,13 @@ const schema = z
       .min(1)
       .default(() => `${hostname()}-${process.pid}`),
     CHECKPOINT_TICKS: environment.checkpointTicks(),
+    // The stack's service key: the business runtime shows policy-authority its persona-runtime identity, which may re-enroll handsets.
+    SERVICE_IDENTITY_KEY: z.string().min(MIN_SERVICE_KEY_LENGTH).optional(),
+    // The stack's run-secrets key (32 bytes, base64url): opens the enrollment token a run's STARTED carries sealed.
+    RUN_SECRETS_KEY: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{43}$/, 'must be 32 bytes in base64url (43 characters)')
+      .optional(),
   })
   .refine((config) => config.PERSONA === 'personal' || config.POLICY_AUTHORITY_ADDRESS !== undefined, {
     path: ['POLICY_AUTHORITY_ADDRESS'],

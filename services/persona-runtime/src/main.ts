@@ -1,7 +1,7 @@
 // A persona runtime, networked: one process per persona (docs/design.md#services-and-contracts), never both in one.
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { ConfigError, KafkaCheckpointStore, KafkaEventBus, Role } from '@duet/service-kit';
+import { ConfigError, KafkaCheckpointStore, KafkaEventBus, Role, RunSecrets, ServiceIdentities } from '@duet/service-kit';
 import { Persona } from '@duet/sim-core';
 import { KafkaHypervisorPeer } from './clients/hypervisor-peer.kafka';
 import { GrantInbox } from './domain/grant-inbox';
@@ -16,12 +16,14 @@ async function main(): Promise<void> {
   // The exchange with hypervisor-core travels on Kafka: no peer address, whoever owns the shard answers.
   const grants = new GrantInbox();
   const hypervisor = new KafkaHypervisorPeer(eventBus, grants);
-  const policy = persona === Persona.BUSINESS ? new GrpcPolicyGateway(config.POLICY_AUTHORITY_ADDRESS!) : undefined;
+  const identity =
+    config.SERVICE_IDENTITY_KEY === undefined ? undefined : `Bearer ${new ServiceIdentities(config.SERVICE_IDENTITY_KEY).tokenOf('persona-runtime')}`;
+  const policy = persona === Persona.BUSINESS ? new GrpcPolicyGateway(config.POLICY_AUTHORITY_ADDRESS!, identity) : undefined;
   const role = persona === Persona.BUSINESS ? Role.ROLE_BUSINESS : Role.ROLE_PERSONAL;
   const checkpoints = new KafkaCheckpointStore(eventBus, role, `persona-runtime-${config.PERSONA}-${config.INSTANCE_ID}-checkpoints-${randomUUID()}`);
   await checkpoints.start();
   const app = await startPersonaRuntimeApp(
-    { persona, eventBus, hypervisor, policy, instanceId: config.INSTANCE_ID, shared: { checkpoints, checkpointTicks: config.CHECKPOINT_TICKS, grants } },
+    { persona, eventBus, hypervisor, policy, instanceId: config.INSTANCE_ID, runSecrets: config.RUN_SECRETS_KEY === undefined ? undefined : new RunSecrets(config.RUN_SECRETS_KEY), shared: { checkpoints, checkpointTicks: config.CHECKPOINT_TICKS, grants } },
     { host: config.HOST, httpPort: config.HTTP_PORT },
   );
   app.getHttpServer().on('close', () => {

@@ -1,5 +1,5 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
-import { CheckpointStore, EventBus, HealthModule, InProcessCheckpointStore, MetricsModule } from '@duet/service-kit';
+import { CheckpointStore, EventBus, HealthModule, InProcessCheckpointStore, MetricsModule, type RunSecrets } from '@duet/service-kit';
 import { Persona } from '@duet/sim-core';
 import { TickGrantsConsumer } from './consumers/tick-grants.consumer';
 import { GrantInbox } from './domain/grant-inbox';
@@ -19,6 +19,8 @@ export interface PersonaRuntimeModuleOptions {
    * the inbox the grants consumer fills for the KafkaHypervisorPeer given as `hypervisor`.
    */
   readonly shared?: { readonly checkpoints: CheckpointStore; readonly checkpointTicks: number; readonly grants: GrantInbox };
+  /** Opens sealed enrollment tokens (networked: from RUN_SECRETS_KEY). */
+  readonly runSecrets?: RunSecrets;
 }
 
 /** One persona runtime as a Nest module; the embedded mode registers it twice, once per persona. */
@@ -31,7 +33,10 @@ export class PersonaRuntimeModule {
     const providers: Provider[] = [
       { provide: EventBus, useValue: options.eventBus },
       { provide: HypervisorPeer, useValue: options.hypervisor },
-      { provide: PersonaRuntimeSettings, useValue: new PersonaRuntimeSettings(options.persona, options.instanceId, options.shared?.checkpointTicks) },
+      {
+        provide: PersonaRuntimeSettings,
+        useValue: new PersonaRuntimeSettings(options.persona, options.instanceId, options.shared?.checkpointTicks, options.runSecrets),
+      },
       { provide: CheckpointStore, useValue: options.shared?.checkpoints ?? new InProcessCheckpointStore() },
       { provide: GrantInbox, useValue: options.shared?.grants ?? new GrantInbox() },
       PersonaRunsService,

@@ -1,3 +1,4 @@
+import { isSealed, type RunSecrets } from '@duet/service-kit';
 import { Persona } from '@duet/sim-core';
 
 /** What the composition root (main.ts, or the embedded mode) tells a persona runtime. */
@@ -11,7 +12,16 @@ export class PersonaRuntimeSettings {
      * With it, the instance drives the shards its consumer group gives it (TickGrantsConsumer).
      */
     readonly checkpointTicks: number | undefined,
+    /** Opens the enrollment token a run's STARTED carries sealed (RUN_SECRETS_KEY); undefined when none is given. */
+    readonly runSecrets?: RunSecrets,
   ) {}
+
+  /** The enrollment token the agents present: as carried when not sealed (the in-process bus), else opened. */
+  enrollmentToken(runId: string, carried: string): string {
+    if (!isSealed(carried)) return carried;
+    if (this.runSecrets === undefined) throw new Error(`run ${runId}: its enrollment token is sealed and this runtime has no RUN_SECRETS_KEY`);
+    return this.runSecrets.open(runId, carried);
+  }
 
   get personaName(): 'personal' | 'business' {
     return this.persona === Persona.BUSINESS ? 'business' : 'personal';

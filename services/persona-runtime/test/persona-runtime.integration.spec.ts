@@ -5,11 +5,11 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { events, findTopic, telemetry, TOPICS } from '@duet/contracts';
+import { events, findTopic, telemetry } from '@duet/contracts';
 import { decodeExchangeTickRequest, encodeGrant, KafkaCheckpointStore, KafkaEventBus, Role, type Subscription } from '@duet/service-kit';
 import { DemandBatch, GrantBatch, GuestState, Persona, type SimulationConfig } from '@duet/sim-core';
-import { createTopics, freePort } from '../../../packages/stack/src/index';
-import { getInfrastructure, INFRASTRUCTURE_TIMEOUT_MS } from '../../../tests/support/infrastructure';
+import { freePort } from '../../../packages/stack/src/index';
+import { createRegistryTopics, getInfrastructure, INFRASTRUCTURE_TIMEOUT_MS } from '../../../tests/support/infrastructure';
 import { GrantInbox, KafkaHypervisorPeer, startPersonaRuntimeApp } from '../src/index';
 
 const RUN_LIFECYCLE = findTopic('duet.run-lifecycle.v1');
@@ -53,8 +53,7 @@ describe('persona-runtime (personal) over a real Kafka broker', () => {
 
   beforeAll(async () => {
     const { kafkaBrokers } = await getInfrastructure();
-    const topics = TOPICS.map((topic) => ({ topic: topic.name, partitions: topic.partitions, config: topic.config }));
-    await createTopics(kafkaBrokers, topics).catch(() => createTopics(kafkaBrokers, topics)); // another file may create them at the same moment
+    await createRegistryTopics(kafkaBrokers);
     hypervisorBus = new KafkaEventBus({ brokers: kafkaBrokers, clientId: 'persona-spec-hypervisor' });
     const group = `persona-spec-${randomUUID()}`;
     subscriptions.push(

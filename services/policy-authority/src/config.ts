@@ -1,5 +1,6 @@
-import { environment, loadConfig } from '@duet/service-kit';
+import { MIN_SERVICE_KEY_LENGTH, environment, loadConfig } from '@duet/service-kit';
 import { z } from 'zod';
+import { DEFAULT_RATE_LIMIT_PER_SECOND } from './policy-authority.settings';
 
 const MIN_ADMIN_TOKEN_LENGTH = 16; // characters
 const MIN_ENROLLMENT_SECRET_LENGTH = 32; // characters: the HMAC key of device credentials
@@ -21,6 +22,9 @@ export const policyAuthorityEnvironment = z.object({
   HTTP_PORT: environment.port(8083),
   ADMIN_TOKEN: secret(MIN_ADMIN_TOKEN_LENGTH, 'the bearer token of the admin API'),
   ENROLLMENT_SECRET: secret(MIN_ENROLLMENT_SECRET_LENGTH, 'the key device credentials are derived with'),
+  // The stack's service key: persona-runtime's identity may re-enroll handsets (else only the admin).
+  SERVICE_IDENTITY_KEY: z.string().min(MIN_SERVICE_KEY_LENGTH).optional(),
+  RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).default(DEFAULT_RATE_LIMIT_PER_SECOND),
 });
 
 export type PolicyAuthorityConfig = z.output<typeof policyAuthorityEnvironment>;

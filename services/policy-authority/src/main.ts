@@ -24,6 +24,8 @@ async function main(): Promise<void> {
     eventBus,
     adminToken: config.ADMIN_TOKEN,
     enrollmentSecret: config.ENROLLMENT_SECRET,
+    rateLimitPerSecond: config.RATE_LIMIT_PER_SECOND,
+    serviceIdentityKey: config.SERVICE_IDENTITY_KEY,
     grpcUrl: `${config.GRPC_HOST}:${config.GRPC_PORT}`,
     ownsConnections: true,
   });

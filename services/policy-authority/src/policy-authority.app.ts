@@ -1,14 +1,19 @@
 import { Module, type DynamicModule, type INestApplication, type LogLevel, type OnApplicationShutdown } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { GrpcOptions } from '@nestjs/microservices';
 import { PROTO_ROOT } from '@duet/contracts';
-import { grpcServerOptions } from '@duet/service-kit';
+import { answerParserRefusals, grpcServerOptions } from '@duet/service-kit';
 import { join } from 'node:path';
+import { refuseUnreadableBodies } from './controllers/http-exception.filter';
 import { PolicyAuthorityModule, type PolicyAuthorityModuleOptions } from './policy-authority.module';
 
 const GRPC_PACKAGE = 'duet.policy.v1';
 // A CheckInBatch of 100,000 rows is about 6 MB; gRPC's default limit is 4 MB.
 const MAX_GRPC_MESSAGE_BYTES = 64 * 1024 * 1024;
+// The admin API's JSON bodies: above the largest policy document (MAX_POLICY_DOCUMENT_BYTES), so
+// HTTP refuses the same documents gRPC does, with the same issue.
+const MAX_HTTP_BODY = '1mb';
 
 export interface NetworkedOptions extends PolicyAuthorityModuleOptions {
   /** host:port the gRPC server binds. */
@@ -33,7 +38,13 @@ export function policyAuthorityGrpcOptions(url: string): GrpcOptions {
  * listening. Callers run migrations first, then `startAllMicroservices()` and `listen()`.
  */
 export async function createPolicyAuthorityApp(options: NetworkedOptions): Promise<INestApplication> {
-  const app = await NestFactory.create(networkedModule(options), { logger: options.logLevels ?? ['log', 'warn', 'error'] });
+  const app = await NestFactory.create<NestExpressApplication>(networkedModule(options), {
+    logger: options.logLevels ?? ['log', 'warn', 'error'],
+    bodyParser: false,
+  });
+  app.useBodyParser('json', { limit: MAX_HTTP_BODY });
+  app.use(refuseUnreadableBodies);
+  answerParserRefusals(app.getHttpServer());
   app.connectMicroservice<GrpcOptions>(policyAuthorityGrpcOptions(options.grpcUrl), { inheritAppConfig: true });
   return app;
 }

@@ -5,6 +5,8 @@ import { AdminTokenGuard } from './controllers/admin-token.guard';
 import { PolicyAdminGrpcController } from './controllers/policy-admin.grpc';
 import { PolicyAdminHttpController } from './controllers/policy-admin.http';
 import { PolicyGrpcController } from './controllers/policy.grpc';
+import { RateLimitGuard } from './controllers/rate-limit.guard';
+import { ReEnrollAuthority } from './controllers/re-enroll-authority';
 import { DeviceCredentials } from './domain/device-credential';
 import { PolicyAuthoritySettings } from './policy-authority.settings';
 import { CommandIssuedPublisher } from './publishers/command-issued.publisher';
@@ -42,6 +44,10 @@ export interface PolicyAuthorityModuleOptions {
   readonly adminToken: string;
   /** HMAC key of device credentials. */
   readonly enrollmentSecret: string;
+  /** PolicyService requests a second per client; 0 = no limit; default DEFAULT_RATE_LIMIT_PER_SECOND. */
+  readonly rateLimitPerSecond?: number;
+  /** The stack's service key (service identities); without it only the admin may re-enroll a handset. */
+  readonly serviceIdentityKey?: string;
 }
 
 const REPOSITORIES = [
@@ -84,7 +90,7 @@ export class PolicyAuthorityModule implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   static register(options: PolicyAuthorityModuleOptions): DynamicModule {
-    const settings = new PolicyAuthoritySettings(options.adminToken, options.enrollmentSecret);
+    const settings = new PolicyAuthoritySettings(options.adminToken, options.enrollmentSecret, options.rateLimitPerSecond, options.serviceIdentityKey);
     return {
       module: PolicyAuthorityModule,
       imports: [HealthModule, MetricsModule],
@@ -100,6 +106,8 @@ export class PolicyAuthorityModule implements OnModuleInit, OnModuleDestroy {
           useFactory: (database: Database, eventBus: EventBus) => new Outbox(database, eventBus, POLICY_AUTHORITY_SCHEMA),
           inject: [Database, EventBus],
         },
+        RateLimitGuard,
+        ReEnrollAuthority,
         ...REPOSITORIES,
         ...SERVICES,
         ...PUBLISHERS,

@@ -529,15 +529,19 @@ describe('policy-authority over gRPC, HTTP, PostgreSQL and Kafka', () => {
     it('starts a re-enrolled handset of a shard over: its next batch check-in is a first one again', async () => {
       const handsetId = HANDSET_IDS[2]; // sales, compliant since tick 5
       const fresh = await clients.admin.createEnrollmentToken({ runId: RUN_ID, group: '', tick: 18 }, admin);
-      await clients.agent.enrollBatch({
-        runId: RUN_ID,
-        enrollmentToken: fresh.enrollmentToken!.value,
-        shard: SHARD,
-        tick: 18,
-        handsetIds: [handsetId],
-        groups: ['sales'],
-        models: ['optimus-2x'],
-      });
+      // Enrolling an enrolled handset again takes more than the run's token: here the admin's.
+      await clients.agent.enrollBatch(
+        {
+          runId: RUN_ID,
+          enrollmentToken: fresh.enrollmentToken!.value,
+          shard: SHARD,
+          tick: 18,
+          handsetIds: [handsetId],
+          groups: ['sales'],
+          models: ['optimus-2x'],
+        },
+        admin,
+      );
       const before = await storedCounts();
       await checkInBatch(19);
       // Only the re-enrolled handset has no report to compare with: one record, compliant.

@@ -1,6 +1,6 @@
 // Plain @grpc/grpc-js clients of duet.policy.v1, built from the .proto with @grpc/proto-loader (the
 // way another language's agent would reach policy-authority), promisified with a deadline.
-import { credentials, loadPackageDefinition, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
+import { Client, credentials, loadPackageDefinition, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { GRPC_LOADER_OPTIONS, PROTO_ROOT, type policy } from '@duet/contracts';
 import { join } from 'node:path';
@@ -94,6 +94,20 @@ export function policyClients(address: string): { agent: AgentClient; admin: Adm
       adminClient.close();
     },
   };
+}
+
+/**
+ * Sends `bytes` as the request of `path` ("/duet.policy.v1.PolicyService/CheckIn") as they are,
+ * the way a broken or hostile client would; the ServiceError or the response bytes.
+ */
+export function rawUnary(address: string, path: string, bytes: Buffer, metadata = new Metadata()): Promise<ServiceError | Buffer> {
+  const client = new Client(address, credentials.createInsecure());
+  const identity = (buffer: Buffer) => buffer;
+  return new Promise<ServiceError | Buffer>((resolve) => {
+    client.makeUnaryRequest(path, identity, identity, bytes, metadata, { deadline: Date.now() + DEADLINE_MS }, (error, response) =>
+      resolve(error ?? response!),
+    );
+  }).finally(() => client.close());
 }
 
 /** The ServiceError a call failed with; fails the test when it succeeded. */

@@ -10,6 +10,8 @@ const TelemetryEnvironment = z.object({
   /** Address both servers bind; 0.0.0.0 in a container. */
   HOST: environment.host(),
   CONSUMER_GROUP: z.string().min(1, 'must name a consumer group').default('telemetry'),
+  /** The read-only token of the query APIs and the dashboard. */
+  VIEWER_TOKEN: z.string({ error: 'is required: the read-only token of the query APIs and the dashboard' }).min(16, 'must be at least 16 characters'),
 });
 
 export type TelemetryConfig = z.output<typeof TelemetryEnvironment>;

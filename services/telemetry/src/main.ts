@@ -14,6 +14,7 @@ async function main(): Promise<void> {
     database,
     eventBus,
     consumerGroup: config.CONSUMER_GROUP,
+    viewerToken: config.VIEWER_TOKEN,
     host: config.HOST,
     grpcPort: config.GRPC_PORT,
     httpPort: config.HTTP_PORT,

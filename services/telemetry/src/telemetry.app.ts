@@ -2,7 +2,7 @@ import type { INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { PROTO_ROOT, telemetry } from '@duet/contracts';
-import { grpcServerOptions } from '@duet/service-kit';
+import { answerParserRefusals, grpcServerOptions } from '@duet/service-kit';
 import { join } from 'node:path';
 import { TelemetryModule, type TelemetryModuleOptions } from './telemetry.module';
 
@@ -23,6 +23,7 @@ export function telemetryGrpcOptions(url: string): MicroserviceOptions {
 export async function startTelemetryApplication(options: TelemetryServerOptions): Promise<INestApplication> {
   const app = await NestFactory.create(TelemetryModule.register(options), { logger: options.logLevels ?? ['log', 'warn', 'error'] });
   app.connectMicroservice<MicroserviceOptions>(telemetryGrpcOptions(`${options.host}:${options.grpcPort}`));
+  answerParserRefusals(app.getHttpServer());
   await app.startAllMicroservices();
   await app.listen(options.httpPort, options.host);
   return app;

@@ -8,6 +8,7 @@ import { DashboardPageController } from './dashboard/dashboard-page.http';
 import { DashboardService } from './dashboard/dashboard.service';
 import { RunFeed, RunFeedSettings } from './dashboard/run-feed';
 import { TelemetryGrpcController } from './controllers/telemetry.grpc';
+import { ViewerGuard } from './controllers/viewer.guard';
 import { RunLifecyclePublisher } from './publishers/run-lifecycle.publisher';
 import { DashboardRepository } from './repositories/dashboard.repository';
 import { FinalStatesRepository } from './repositories/final-states.repository';
@@ -38,6 +39,8 @@ export interface TelemetryModuleOptions {
   readonly consumerGroup?: string;
   /** How often the dashboard's live feed reads a watched run (default every 500 ms, heartbeat every 15 s). */
   readonly dashboardFeed?: { readonly pollMilliseconds?: number; readonly heartbeatMilliseconds?: number };
+  /** The read-only token of the query APIs and the dashboard; without it they are open (the embedded mode). */
+  readonly viewerToken?: string;
 }
 
 /**
@@ -61,7 +64,7 @@ export class TelemetryModule implements OnModuleInit, OnModuleDestroy {
       providers: [
         { provide: Database, useValue: options.database },
         { provide: EventBus, useValue: options.eventBus },
-        { provide: TelemetrySettings, useValue: new TelemetrySettings(options.consumerGroup ?? 'telemetry') },
+        { provide: TelemetrySettings, useValue: new TelemetrySettings(options.consumerGroup ?? 'telemetry', options.viewerToken) },
         {
           provide: Outbox,
           useFactory: (database: Database, eventBus: EventBus) => new Outbox(database, eventBus, TELEMETRY_SCHEMA),
@@ -76,6 +79,7 @@ export class TelemetryModule implements OnModuleInit, OnModuleDestroy {
         RunLifecyclePublisher,
         RunRecorder,
         TelemetryQueryService,
+        ViewerGuard,
         TelemetryEventsConsumer,
         DashboardRepository,
         DashboardService,

@@ -2,16 +2,16 @@
 // file): runs published through Kafka with the contracts' codecs are stored and completed with
 // the in-process digest, and the HTTP and gRPC query APIs answer on 127.0.0.1.
 import 'reflect-metadata';
-import { credentials, loadPackageDefinition, status, type ServiceError } from '@grpc/grpc-js';
+import { InterceptingCall, credentials, loadPackageDefinition, status, type Client, type Interceptor, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import type { INestApplication } from '@nestjs/common';
-import { GRPC_LOADER_OPTIONS, PROTO_ROOT, TOPICS, telemetry } from '@duet/contracts';
+import { GRPC_LOADER_OPTIONS, PROTO_ROOT, TOPICS, findTopic, telemetry } from '@duet/contracts';
+import fc from 'fast-check';
 import { Database, KafkaEventBus, freePort, type Subscription } from '@duet/service-kit';
 import { EventKind, Kpi } from '@duet/sim-core';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTopics } from '../../../packages/stack/src/index';
-import { freshDatabase, getInfrastructure, INFRASTRUCTURE_TIMEOUT_MS } from '../../../tests/support/infrastructure';
+import { createRegistryTopics, freshDatabase, getInfrastructure, INFRASTRUCTURE_TIMEOUT_MS } from '../../../tests/support/infrastructure';
 import { migrateTelemetry, startTelemetryApplication } from '../src/index';
 import { RUN_LIFECYCLE, eventually, publishRunParts, startedMessage } from './run-messages';
 import { SMALL_RUN_CONFIG, shuffled, simulateRun } from './simulated-run';
@@ -20,7 +20,39 @@ const run = simulateRun(SMALL_RUN_CONFIG);
 const suffix = `${process.pid}-${Date.now()}`;
 const RUN_ID = `kafka-run-${suffix}`;
 const LATE_RUN_ID = `kafka-late-run-${suffix}`;
+const HOSTILE_RUN_ID = `hostile\u0000run-${suffix}`;
+const CONSUMED_TOPICS = ['duet.run-lifecycle.v1', 'duet.tick-kpis.v1', 'duet.handset-events.v1', 'duet.shard-state.v1'];
+
+/** Bytes that are no message, or a message of the topic with random fields (run ids never RUN_ID's). */
+function fuzzedPayload(topic: string): fc.Arbitrary<Uint8Array> {
+  const runId = fc.oneof(
+    fc.constantFrom('', 'fuzz\u0000run', 'x'.repeat(300)),
+    fc.string({ maxLength: 20 }).map((id) => `fuzz-${id}`),
+  );
+  const uint32 = fc.oneof(fc.constantFrom(0, 0xffff_ffff), fc.nat({ max: 0xffff_ffff }));
+  const codec = findTopic(topic as 'duet.tick-kpis.v1').payload as unknown as {
+    encode(message: object): { finish(): Uint8Array };
+    fromPartial(message: object): object;
+  };
+  const message = fc
+    .record({
+      runId,
+      tick: uint32,
+      shard: uint32,
+      role: fc.integer({ min: -1, max: 5 }),
+      phase: fc.integer({ min: -1, max: 5 }),
+      configJson: fc.string({ maxLength: 40 }),
+    })
+    .map((fields) => codec.encode(codec.fromPartial(fields)).finish());
+  return fc.oneof(fc.uint8Array({ maxLength: 40 }), message);
+}
 const COMPLETION_TIMEOUT_MS = 60_000;
+const VIEWER_TOKEN = 'telemetry-spec-viewer-token-0123456789';
+const VIEWER = { authorization: `Bearer ${VIEWER_TOKEN}` };
+
+function viewerFetch(url: string): Promise<Response> {
+  return fetch(url, { headers: VIEWER });
+}
 
 type Call<Request, Response> = (request: Request, callback: (error: ServiceError | null, response: Response) => void) => void;
 interface TelemetryClient {
@@ -29,6 +61,15 @@ interface TelemetryClient {
   querySeries: Call<Partial<telemetry.QuerySeriesRequest>, telemetry.QuerySeriesResponse>;
   close(): void;
 }
+
+// Every call of `client` shows the viewer token, as a third-party client would in its metadata.
+const asViewer: Interceptor = (options, next) =>
+  new InterceptingCall(next(options), {
+    start: (metadata, listener, proceed) => {
+      metadata.set('authorization', VIEWER.authorization);
+      proceed(metadata, listener);
+    },
+  });
 
 function call<Request, Response>(client: TelemetryClient, method: 'getRun' | 'listRuns' | 'querySeries', request: Request): Promise<Response> {
   return new Promise((resolve, reject) =>
@@ -43,6 +84,7 @@ describe('telemetry over Kafka, with its HTTP and gRPC query APIs', () => {
   let app: INestApplication;
   let http: string;
   let client: TelemetryClient;
+  let anonymous: TelemetryClient;
   let listener: Subscription;
   const completed = new Map<string, string>();
 
@@ -50,15 +92,7 @@ describe('telemetry over Kafka, with its HTTP and gRPC query APIs', () => {
     const { kafkaBrokers } = await getInfrastructure();
     database = new Database(await freshDatabase('telemetry-kafka'));
     await migrateTelemetry(database);
-    await createTopics(
-      kafkaBrokers,
-      TOPICS.map((topic) => ({ topic: topic.name, partitions: topic.partitions })),
-    ).catch(() =>
-      createTopics(
-        kafkaBrokers,
-        TOPICS.map((topic) => ({ topic: topic.name, partitions: topic.partitions })),
-      ),
-    ); // another file may create them at the same moment
+    await createRegistryTopics(kafkaBrokers);
     service = new KafkaEventBus({ brokers: kafkaBrokers, clientId: 'telemetry-spec-service' });
     producer = new KafkaEventBus({ brokers: kafkaBrokers, clientId: 'telemetry-spec-producer' });
     const [grpcPort, httpPort] = [await freePort(), await freePort()];
@@ -70,26 +104,47 @@ describe('telemetry over Kafka, with its HTTP and gRPC query APIs', () => {
       grpcPort,
       httpPort,
       logLevels: ['warn', 'error'],
+      viewerToken: VIEWER_TOKEN,
     });
     http = `http://127.0.0.1:${httpPort}`;
     const definition = loadSync(join(PROTO_ROOT, telemetry.protobufFileName), { ...GRPC_LOADER_OPTIONS, includeDirs: [PROTO_ROOT] });
     const TelemetryService = (
-      loadPackageDefinition(definition).duet as never as { telemetry: { v1: { TelemetryService: new (address: string, creds: unknown) => TelemetryClient } } }
+      loadPackageDefinition(definition).duet as never as {
+        telemetry: { v1: { TelemetryService: new (address: string, creds: unknown, options?: object) => TelemetryClient } };
+      }
     ).telemetry.v1.TelemetryService;
-    client = new TelemetryService(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
+    client = new TelemetryService(`127.0.0.1:${grpcPort}`, credentials.createInsecure(), { interceptors: [asViewer] });
+    anonymous = new TelemetryService(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
     listener = await producer.subscribe(
       `telemetry-spec-listener-${suffix}`,
       [RUN_LIFECYCLE.name],
       async (messages) => {
         for (const message of messages) {
-          const lifecycle = RUN_LIFECYCLE.payload.decode(message.value);
+          let lifecycle: ReturnType<typeof RUN_LIFECYCLE.payload.decode>;
+          try {
+            lifecycle = RUN_LIFECYCLE.payload.decode(message.value);
+          } catch {
+            continue; // one of the fuzzed payloads
+          }
           if (lifecycle.phase === telemetry.RunPhase.RUN_PHASE_COMPLETED) completed.set(lifecycle.runId, lifecycle.digest);
         }
       },
       { fromBeginning: true },
     );
 
-    // One run in the usual order, one whose parts all come before its STARTED.
+    // A STARTED whose run id PostgreSQL cannot store, on the partition of RUN_ID just before it: it
+    // is skipped, not retried forever ahead of RUN_ID. Then one run in the usual order, one whose
+    // parts all come before its STARTED.
+    await producer.publish(RUN_LIFECYCLE.name, [{ ...startedMessage(HOSTILE_RUN_ID, run), key: RUN_ID }]);
+    // Fuzzed payloads on every topic telemetry reads, ahead of RUN_ID on its partitions: random
+    // bytes and contract messages with random fields; each is skipped or recorded, none stops it.
+    for (const topic of TOPICS.filter((each) => CONSUMED_TOPICS.includes(each.name))) {
+      const payloads = fc.sample(fuzzedPayload(topic.name), { numRuns: 12, seed: 15 });
+      await producer.publish(
+        topic.name,
+        payloads.map((value) => ({ key: RUN_ID, value })),
+      );
+    }
     await producer.publish(RUN_LIFECYCLE.name, [startedMessage(RUN_ID, run)]);
     await publishRunParts(producer, RUN_ID, run, (items) => shuffled(items, 17));
     await publishRunParts(producer, LATE_RUN_ID, run, (items) => shuffled(items, 23));
@@ -98,6 +153,7 @@ describe('telemetry over Kafka, with its HTTP and gRPC query APIs', () => {
 
   afterAll(async () => {
     client?.close();
+    anonymous?.close();
     await listener?.close();
     await app?.close();
     await service?.close();
@@ -157,10 +213,10 @@ describe('telemetry over Kafka, with its HTTP and gRPC query APIs', () => {
 
   it('answers over HTTP: runs, one run, a KPI series and an event series split by model', async () => {
     await eventually(async () => completed.get(RUN_ID), COMPLETION_TIMEOUT_MS, `COMPLETED of ${RUN_ID}`);
-    const list = (await (await fetch(`${http}/v1/runs?pageSize=500`)).json()) as { runs: { runId: string }[] };
+    const list = (await (await viewerFetch(`${http}/v1/runs?pageSize=500`)).json()) as { runs: { runId: string }[] };
     expect(list.runs.map((one) => one.runId)).toEqual(expect.arrayContaining([RUN_ID, LATE_RUN_ID]));
 
-    const details = (await (await fetch(`${http}/v1/runs/${RUN_ID}`)).json()) as {
+    const details = (await (await viewerFetch(`${http}/v1/runs/${RUN_ID}`)).json()) as {
       phase: string;
       digest: string;
       summary: unknown;
@@ -169,13 +225,13 @@ describe('telemetry over Kafka, with its HTTP and gRPC query APIs', () => {
     expect(details).toMatchObject({ phase: 'COMPLETED', digest: run.digest, summary: run.summary });
     expect(details.totals.sessionsStarted).toBe(run.summary.totals.sessionsStarted);
 
-    const kpi = (await (await fetch(`${http}/v1/runs/${RUN_ID}/series?kpi=guestRunning&from=0&to=10`)).json()) as {
+    const kpi = (await (await viewerFetch(`${http}/v1/runs/${RUN_ID}/series?kpi=guestRunning&from=0&to=10`)).json()) as {
       series: { ticks: number[]; values: number[] }[];
     };
     expect(kpi.series).toEqual([{ dimensions: {}, ticks: [...Array(11).keys()], values: run.ticks.slice(0, 11).map((values) => values[Kpi.guestRunning]) }]);
 
     await eventSeriesSettled();
-    const flows = (await (await fetch(`${http}/v1/runs/${RUN_ID}/series?event=CROSS_PERSONA_FLOW&dimension=model`)).json()) as {
+    const flows = (await (await viewerFetch(`${http}/v1/runs/${RUN_ID}/series?event=CROSS_PERSONA_FLOW&dimension=model`)).json()) as {
       eventKind: string;
       series: { dimensions: { model: string }; values: number[] }[];
     };
@@ -193,11 +249,11 @@ describe('telemetry over Kafka, with its HTTP and gRPC query APIs', () => {
       ['kpi=enrolled&from=1.5', 'from: must be an integer tick'],
     ];
     for (const [query, message] of cases) {
-      const response = await fetch(`${http}/v1/runs/${RUN_ID}/series?${query}`);
+      const response = await viewerFetch(`${http}/v1/runs/${RUN_ID}/series?${query}`);
       expect(response.status).toBe(400);
       expect(((await response.json()) as { message: string }).message).toContain(message);
     }
-    const missing = await fetch(`${http}/v1/runs/no-such-run`);
+    const missing = await viewerFetch(`${http}/v1/runs/no-such-run`);
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { message: string }).message).toBe('run "no-such-run" is not known');
   });
@@ -248,5 +304,96 @@ describe('telemetry over Kafka, with its HTTP and gRPC query APIs', () => {
     expect((unknownKpi as ServiceError).details).toContain('kpi: unknown KPI "speed"');
     const notFound = await call(client, 'getRun', { runId: 'no-such-run' }).catch((error: ServiceError) => error);
     expect(notFound).toMatchObject({ code: status.NOT_FOUND, details: 'run "no-such-run" is not known' });
+  });
+
+  it('refuses hostile input cleanly: NUL run ids, megabyte values, undecodable protobuf, oversized headers', async () => {
+    const nul = await viewerFetch(`${http}/v1/runs/bad%00run`);
+    expect(nul.status).toBe(400);
+    expect(((await nul.json()) as { issues: { parameter: string; rule: string }[] }).issues).toEqual([
+      expect.objectContaining({ parameter: 'run_id', rule: 'characters' }),
+    ]);
+    const huge = await viewerFetch(`${http}/v1/runs/${RUN_ID}/series?kpi=${'k'.repeat(10_000)}`);
+    expect(huge.status).toBe(400);
+    expect(((await huge.json()) as { message: string }).message.length).toBeLessThan(1_000);
+    const headers = await fetch(`${http}/v1/runs`, { headers: { ...VIEWER, 'x-padding': 'x'.repeat(1024 * 1024) } });
+    expect(headers.status).toBe(431);
+    expect(await headers.json()).toMatchObject({ issues: [expect.objectContaining({ path: '(headers)', rule: 'max-bytes' })] });
+
+    const grpcNul = await call(client, 'getRun', { runId: 'bad\u0000run' }).catch((error: ServiceError) => error);
+    expect(grpcNul).toMatchObject({ code: status.INVALID_ARGUMENT });
+    const garbage = await new Promise<ServiceError | null>((resolve) =>
+      (client as unknown as Client).makeUnaryRequest(
+        '/duet.telemetry.v1.TelemetryService/GetRun',
+        (bytes: Buffer) => bytes,
+        (bytes: Buffer) => bytes,
+        Buffer.from([0x0a, 0x7f, 0x61]),
+        (error) => resolve(error),
+      ),
+    );
+    expect(garbage).toMatchObject({ code: status.INVALID_ARGUMENT });
+
+    const { rows } = await database.query<{ count: string }>("SELECT count(*) FROM telemetry.runs WHERE run_id LIKE 'hostile%'");
+    expect(Number(rows[0].count)).toBe(0);
+    const metrics = await (await fetch(`${http}/metrics`)).text();
+    expect(metrics).toMatch(/duet_rpc_duration_seconds_count\{method="GetRun",side="server",code="INVALID_ARGUMENT"\}/);
+    expect(metrics).toMatch(/duet_rpc_duration_seconds_count\{method="GetRun",side="server",code="NOT_FOUND"\}/);
+  });
+
+  it('answers only callers with the viewer token: 401 over HTTP, UNAUTHENTICATED over gRPC, the dashboard through its cookie', async () => {
+    for (const path of ['/v1/runs', `/v1/runs/${RUN_ID}`, '/v1/dashboard/runs', '/dashboard']) {
+      for (const headers of [{}, { authorization: 'Bearer not-the-viewer-token' }, { authorization: `Bearer ${VIEWER_TOKEN}x` }]) {
+        const response = await fetch(`${http}${path}`, { headers });
+        expect(response.status, `${path} ${JSON.stringify(headers)}`).toBe(401);
+        expect(response.headers.get('www-authenticate')).toBe('Bearer');
+      }
+    }
+    const refused = await call(anonymous, 'listRuns', {}).catch((error: ServiceError) => error);
+    expect(refused).toMatchObject({ code: status.UNAUTHENTICATED });
+    await expect(call(client, 'listRuns', {})).resolves.toHaveProperty('runs');
+    expect((await fetch(`${http}/readyz`)).status).toBe(200);
+
+    const opened = await fetch(`${http}/dashboard?token=${VIEWER_TOKEN}`, { redirect: 'manual' });
+    expect(opened.status).toBe(303);
+    expect(opened.headers.get('location')).toBe('/dashboard');
+    const cookie = opened.headers.get('set-cookie')!.split(';')[0];
+    expect(opened.headers.get('set-cookie')).toMatch(/HttpOnly/i);
+    expect((await fetch(`${http}/dashboard`, { headers: { cookie } })).status).toBe(200);
+    expect((await fetch(`${http}/v1/dashboard/runs`, { headers: { cookie } })).status).toBe(200);
+    expect((await fetch(`${http}/v1/runs?token=${VIEWER_TOKEN}`)).status).toBe(401); // a token in an address only opens the page
+  });
+
+  it('answers fuzzed HTTP routes and gRPC requests with 2xx or 4xx, never a server error (fast-check)', async () => {
+    const text = fc.oneof(fc.string({ maxLength: 30 }), fc.string({ unit: 'binary', maxLength: 30 }), fc.constantFrom('', '\u0000', 'x'.repeat(5_000)));
+    const routes = ['/v1/runs', '/v1/runs/:id', '/v1/runs/:id/series', '/v1/dashboard/runs', '/v1/dashboard/runs/:id/panels', '/v1/dashboard/compare'];
+    const query = fc.dictionary(
+      fc.constantFrom('kpi', 'event', 'dimension', 'from', 'to', 'step', 'limit', 'pageSize', 'pageToken', 'scenario', 'a', 'b', 'breakdown'),
+      text,
+      {
+        maxKeys: 4,
+      },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...routes), fc.string({ unit: 'binary', minLength: 1, maxLength: 30 }), query, async (route, id, parameters) => {
+        const url = `${http}${route.replace(':id', encodeURIComponent(id))}?${new URLSearchParams(parameters).toString()}`;
+        const response = await viewerFetch(url);
+        expect(response.status, url.slice(0, 300)).toBeLessThan(500);
+      }),
+      { numRuns: 60 },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('GetRun', 'ListRuns', 'QuerySeries'), fc.uint8Array({ maxLength: 48 }), async (method, bytes) => {
+        const error = await new Promise<ServiceError | null>((resolve) =>
+          (client as unknown as Client).makeUnaryRequest(
+            `/duet.telemetry.v1.TelemetryService/${method}`,
+            (value: Buffer) => value,
+            (value: Buffer) => value,
+            Buffer.from(bytes),
+            (failure) => resolve(failure),
+          ),
+        );
+        expect([status.INTERNAL, status.UNKNOWN], `${method} ← ${Buffer.from(bytes).toString('hex')}`).not.toContain(error?.code);
+      }),
+      { numRuns: 60 },
+    );
   });
 });

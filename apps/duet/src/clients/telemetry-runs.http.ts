@@ -10,6 +10,8 @@ export class HttpTelemetryRuns implements TelemetryRuns {
   constructor(
     telemetryUrl: string,
     private readonly fetchFunction: typeof fetch = fetch,
+    /** telemetry's read-only token (VIEWER_TOKEN), which its query API asks for. */
+    private readonly viewerToken: string | undefined = process.env.VIEWER_TOKEN,
   ) {
     this.base = telemetryUrl.replace(/\/+$/, '');
   }
@@ -22,6 +24,7 @@ export class HttpTelemetryRuns implements TelemetryRuns {
     let response: Response;
     try {
       response = await this.fetchFunction(`${this.base}/v1/runs/${encodeURIComponent(runId)}`, {
+        headers: this.viewerToken === undefined ? undefined : { authorization: `Bearer ${this.viewerToken}` },
         signal: options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs),
       });
     } catch (error) {

@@ -39,10 +39,11 @@ export interface EmbeddedStackOptions {
   /** HTTP port for health and the query API; 0 picks a free one. */
   readonly httpPort?: number;
   /**
-   * host:port of a policy authority to load-test over gRPC (duet.policy.v1.PolicyService): the
-   * business agents call it instead of the embedded one.
+   * A policy authority to load-test over gRPC (duet.policy.v1.PolicyService, at host:port): the
+   * business agents call it instead of the embedded one, showing its admin token, which lets them
+   * re-enroll handsets whose business world is re-provisioned.
    */
-  readonly policyAuthority?: string;
+  readonly policyAuthority?: { readonly address: string; readonly adminToken: string };
   /** With policyAuthority: one batch RPC per shard and tick (default), or each agent's own unary calls. */
   readonly traffic?: Traffic;
   /** HTTP/2 connections of per-handset traffic. */
@@ -144,10 +145,11 @@ function policyGateway(
   agents: Later<AgentService>,
 ): { policy: PolicyGateway & EmbeddedStack['policyCalls']; remote?: { close(): void } } {
   if (options.policyAuthority !== undefined && options.traffic === 'per-handset') {
-    const perHandset = new PerHandsetPolicyGateway({ address: options.policyAuthority, connections: options.connections ?? DEFAULT_CONNECTIONS });
+    const perHandset = new PerHandsetPolicyGateway({ address: options.policyAuthority.address, connections: options.connections ?? DEFAULT_CONNECTIONS });
     return { policy: perHandset, remote: perHandset };
   }
-  const remote = options.policyAuthority === undefined ? undefined : new GrpcPolicyGateway(options.policyAuthority);
+  const remote =
+    options.policyAuthority === undefined ? undefined : new GrpcPolicyGateway(options.policyAuthority.address, `Bearer ${options.policyAuthority.adminToken}`);
   const inner =
     remote ??
     new InProcessPolicyGateway({

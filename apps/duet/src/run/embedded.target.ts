@@ -36,7 +36,7 @@ export class EmbeddedTarget extends ServicesTarget {
       const stack = await startEmbeddedStack({
         dataDir,
         httpPort,
-        policyAuthority: load?.policyAuthority,
+        policyAuthority: load === undefined ? undefined : { address: load.policyAuthority, adminToken: load.adminToken },
         traffic: load?.traffic,
         connections: load?.connections,
       });

@@ -14,6 +14,8 @@ describe('the local target in a fresh shell', () => {
   const written = stackEnvironment([
     'export KAFKA_BROKERS=127.0.0.1:29092',
     'export ADMIN_TOKEN=duet-from-the-stack-dir',
+    'export VIEWER_TOKEN=duet-view-from-the-stack-dir',
+    `export RUN_SECRETS_KEY=${'k'.repeat(43)}`,
     'export POLICY_AUTHORITY_URL=http://127.0.0.1:29083',
     'export TELEMETRY_URL=http://127.0.0.1:29084',
   ]);
@@ -23,13 +25,18 @@ describe('the local target in a fresh shell', () => {
     expect(sut).toEqual({
       kafkaBrokers: ['127.0.0.1:29092'],
       adminToken: 'duet-from-the-stack-dir',
+      viewerToken: 'duet-view-from-the-stack-dir',
+      runSecretsKey: 'k'.repeat(43),
       policyAuthorityUrl: 'http://127.0.0.1:29083',
       telemetryUrl: 'http://127.0.0.1:29084',
     });
   });
 
   it('lets the environment win over the file when KAFKA_BROKERS is set there', () => {
-    const sut = localStackAddresses({ KAFKA_BROKERS: '127.0.0.1:39092', ADMIN_TOKEN: 'from-the-shell' }, written);
+    const sut = localStackAddresses(
+      { KAFKA_BROKERS: '127.0.0.1:39092', ADMIN_TOKEN: 'from-the-shell', VIEWER_TOKEN: 'view-from-the-shell', RUN_SECRETS_KEY: 'k'.repeat(43) },
+      written,
+    );
     expect(sut.kafkaBrokers).toEqual(['127.0.0.1:39092']);
     expect(sut.adminToken).toBe('from-the-shell');
     expect(sut.telemetryUrl).toBe('http://127.0.0.1:8084'); // the file is not read at all then

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KafkaEventBus } from '@duet/service-kit';
+import { KafkaEventBus, RunSecrets } from '@duet/service-kit';
 import { findRepoRoot } from '@duet/stack';
 import { HttpPolicyAdmin } from '../clients/policy-admin.http';
 import { DEFAULT_TELEMETRY_URL, HttpTelemetryRuns } from '../clients/telemetry-runs.http';
@@ -12,6 +12,10 @@ export interface LocalStackAddresses {
   readonly policyAuthorityUrl: string;
   readonly telemetryUrl: string;
   readonly adminToken: string;
+  /** telemetry's read-only token, for its query API. */
+  readonly viewerToken: string;
+  /** Seals the run's enrollment token on duet.run-lifecycle.v1 (RUN_SECRETS_KEY). */
+  readonly runSecretsKey: string;
 }
 
 /**
@@ -26,6 +30,8 @@ export function localStackAddresses(environment: NodeJS.ProcessEnv = process.env
   const problems: string[] = [];
   if (!environment.KAFKA_BROKERS) problems.push('KAFKA_BROKERS: required (host:port of the local stack’s Kafka)');
   if (!environment.ADMIN_TOKEN) problems.push('ADMIN_TOKEN: required (policy-authority’s admin token)');
+  if (!environment.VIEWER_TOKEN) problems.push('VIEWER_TOKEN: required (telemetry’s read-only token)');
+  if (!environment.RUN_SECRETS_KEY) problems.push('RUN_SECRETS_KEY: required (seals the run’s enrollment token on Kafka)');
   if (problems.length > 0)
     throw new Error(
       `the local target needs:\n  ${problems.join('\n  ')}\nstart the stack with \`duet stack up\` (it writes .duet/stack/stack.env), or source a stack's stack.env`,
@@ -35,6 +41,8 @@ export function localStackAddresses(environment: NodeJS.ProcessEnv = process.env
     policyAuthorityUrl: environment.POLICY_AUTHORITY_URL ?? 'http://127.0.0.1:8083',
     telemetryUrl: environment.TELEMETRY_URL ?? DEFAULT_TELEMETRY_URL,
     adminToken: environment.ADMIN_TOKEN!,
+    viewerToken: environment.VIEWER_TOKEN!,
+    runSecretsKey: environment.RUN_SECRETS_KEY!,
   };
 }
 
@@ -42,11 +50,14 @@ export function localStackAddresses(environment: NodeJS.ProcessEnv = process.env
 export class LocalTarget extends ServicesTarget {
   readonly name = 'local' as const;
 
+  private readonly runSecrets: RunSecrets;
+
   private constructor(
     readonly bus: KafkaEventBus,
     private readonly stack: LocalStackAddresses,
   ) {
-    super(new HttpPolicyAdmin(stack.policyAuthorityUrl, stack.adminToken), new HttpTelemetryRuns(stack.telemetryUrl));
+    super(new HttpPolicyAdmin(stack.policyAuthorityUrl, stack.adminToken), new HttpTelemetryRuns(stack.telemetryUrl, fetch, stack.viewerToken));
+    this.runSecrets = new RunSecrets(stack.runSecretsKey);
   }
 
   static async connect(addresses: LocalStackAddresses = localStackAddresses()): Promise<LocalTarget> {
@@ -68,6 +79,11 @@ export class LocalTarget extends ServicesTarget {
       runs: `${this.stack.telemetryUrl}/v1/runs`,
       dashboard: `${this.stack.telemetryUrl}/dashboard`,
     };
+  }
+
+  /** Sealed: the run's STARTED carries it on Kafka, where only the persona runtimes may read it. */
+  override async createEnrollmentToken(runId: string, durationTicks: number): Promise<string> {
+    return this.runSecrets.seal(runId, await super.createEnrollmentToken(runId, durationTicks));
   }
 
   close(): Promise<void> {

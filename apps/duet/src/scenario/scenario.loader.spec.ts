@@ -1,7 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { ScenarioError, loadScenario } from './scenario.loader';
 
 function scenarioFile(text: string): string {
@@ -70,5 +72,36 @@ describe('scenario thresholds', () => {
     expect(problemsOf(scenarioFile(`${BASE}thresholds:\n  outage_recovery_minutes: ['< 20']\n`))).toEqual([
       ['thresholds.outage_recovery_minutes', 8, 'needs-fault'],
     ]);
+  });
+});
+
+describe('hostile scenario files', () => {
+  it('turns any text into a scenario or a list of problems, never a crash (fuzzed)', () => {
+    const base = BASE.split('\n');
+    const fragment = fc.oneof(
+      fc.string({ maxLength: 60 }),
+      fc
+        .tuple(fc.constantFrom('seed', 'fleet', 'duration', 'faults', 'policies', 'ramp', 'thresholds', 'pacing'), fc.jsonValue({ maxDepth: 3 }))
+        .map(([key, value]) => stringify({ [key]: value })),
+      fc.constantFrom('a: &a [1]\nb: [*a, *a]', '!!js/function "x"', '{', '- - -', 'duration: 99999999999h', 'fleet: { handsets: 1e309 }', '\u0000'),
+    );
+    fc.assert(
+      fc.property(fc.array(fragment, { maxLength: 4 }), fc.nat({ max: base.length }), (fragments, at) => {
+        const text = [...base.slice(0, at), ...fragments, ...base.slice(at)].join('\n');
+        try {
+          loadScenario(scenarioFile(text));
+        } catch (error) {
+          expect(error).toBeInstanceOf(ScenarioError);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('refuses a YAML alias bomb as a problem of the file, not a crash', () => {
+    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (const name of 'bcdefghi')
+      bomb.push(`${name}: &${name} [${Array.from({ length: 9 }, () => `*${String.fromCharCode(name.charCodeAt(0) - 1)}`).join(',')}]`);
+    expect(problemsOf(scenarioFile(`${BASE}${bomb.join('\n')}\n`))).toEqual([['', undefined, 'yaml']]);
   });
 });

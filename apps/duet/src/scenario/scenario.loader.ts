@@ -68,7 +68,7 @@ export function loadScenario(file: string, overrides: readonly string[] = []): L
       document.errors.map((error) => ({ path: '', line: error.linePos?.[0].line, rule: 'yaml', message: error.message.split('\n')[0] })),
     );
   }
-  const raw = (document.toJS() ?? {}) as Record<string, unknown>;
+  const raw = scenarioValue(file, document);
   const problems: ScenarioProblem[] = [];
   const overridden = new Set<string>();
   for (const assignment of overrides) {
@@ -308,6 +308,18 @@ function lineAt(document: Document, lines: LineCounter, path: readonly PropertyK
     }
   }
   return undefined;
+}
+
+/**
+ * The document as plain values. The yaml library refuses to expand aliases past a limit (an alias
+ * bomb: a few lines that expand to billions of nodes) by throwing; that is a problem of the file.
+ */
+function scenarioValue(file: string, document: Document): Record<string, unknown> {
+  try {
+    return (document.toJS() ?? {}) as Record<string, unknown>;
+  } catch (error) {
+    throw new ScenarioError(file, [{ path: '', rule: 'yaml', message: (error as Error).message }]);
+  }
 }
 
 /** A --set value as YAML (`500`, `[sales]`, `{a: 1}`), or as plain text when it is not YAML (`> 0.95`). */

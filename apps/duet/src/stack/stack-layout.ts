@@ -174,19 +174,31 @@ export interface StackSecrets {
   readonly adminToken: string;
   /** policy-authority's HMAC key of device credentials (≥ 32 characters). */
   readonly enrollmentSecret: string;
+  /** The HMAC key of service identities, which services show each other (≥ 32 characters). */
+  readonly serviceIdentityKey: string;
+  /** telemetry's read-only bearer token: its query API and dashboard (≥ 16 characters). */
+  readonly viewerToken: string;
+  /** The AES-256 key (base64url) that seals the run's enrollment token on duet.run-lifecycle.v1. */
+  readonly runSecretsKey: string;
 }
 
 export function loadOrCreateSecrets(layout: StackLayout): StackSecrets {
+  let stored: Partial<StackSecrets> = {};
   try {
-    const stored = JSON.parse(readFileSync(layout.secretsFile, 'utf8')) as Partial<StackSecrets>;
-    if ((stored.adminToken?.length ?? 0) >= 16 && (stored.enrollmentSecret?.length ?? 0) >= 32) return stored as StackSecrets;
+    stored = JSON.parse(readFileSync(layout.secretsFile, 'utf8')) as Partial<StackSecrets>;
   } catch {
     // none yet
   }
+  // Each secret kept if a previous `up` made it (credentials and tokens stay valid), made if not.
+  const kept = (value: string | undefined, minimum: number, make: () => string) => (value !== undefined && value.length >= minimum ? value : make());
   const secrets: StackSecrets = {
-    adminToken: `duet-${randomBytes(24).toString('base64url')}`, // 37 characters
-    enrollmentSecret: randomBytes(48).toString('base64url'), // 64 characters
+    adminToken: kept(stored.adminToken, 16, () => `duet-${randomBytes(24).toString('base64url')}`), // 37 characters
+    enrollmentSecret: kept(stored.enrollmentSecret, 32, () => randomBytes(48).toString('base64url')), // 64 characters
+    serviceIdentityKey: kept(stored.serviceIdentityKey, 32, () => randomBytes(48).toString('base64url')),
+    viewerToken: kept(stored.viewerToken, 16, () => `duet-view-${randomBytes(24).toString('base64url')}`),
+    runSecretsKey: kept(stored.runSecretsKey, 43, () => randomBytes(32).toString('base64url')),
   };
+  if (Object.entries(secrets).every(([name, value]) => stored[name as keyof StackSecrets] === value)) return secrets;
   writeFileSync(layout.secretsFile, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   chmodSync(layout.secretsFile, 0o600);
   return secrets;

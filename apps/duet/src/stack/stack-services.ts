@@ -1,6 +1,6 @@
 // The five service processes of the local stack (docs/design.md#services-and-contracts), in one explicit list: what each runs,
 // the ports it serves and the environment it is configured by (services/*/src/config.ts).
-import { defaultPorts, type StackPorts } from './stack-layout';
+import { defaultPorts, type StackPorts, type StackSecrets } from './stack-layout';
 
 const HOST = '127.0.0.1';
 
@@ -19,12 +19,10 @@ export interface ReplicaPorts {
 }
 
 /** What every service's environment is built from. */
-export interface StackSettings {
+export interface StackSettings extends StackSecrets {
   readonly ports: StackPorts;
   readonly kafkaBrokers: readonly string[];
   readonly databaseUrl: string;
-  readonly adminToken: string;
-  readonly enrollmentSecret: string;
 }
 
 export interface StackService {
@@ -47,9 +45,10 @@ export const STACK_SERVICES: readonly StackService[] = (
       mainFile: 'services/hypervisor-core/dist/main.js',
       httpPort: (ports) => ports.hypervisorHttp,
       grpcPort: (ports) => ports.hypervisorGrpc,
-      environment: ({ ports, kafkaBrokers }) => ({
+      environment: ({ ports, kafkaBrokers, serviceIdentityKey }) => ({
         KAFKA_BROKERS: kafkaBrokers.join(','),
         HOST,
+        SERVICE_IDENTITY_KEY: serviceIdentityKey,
         GRPC_PORT: String(ports.hypervisorGrpc),
         HTTP_PORT: String(ports.hypervisorHttp),
       }),
@@ -59,8 +58,10 @@ export const STACK_SERVICES: readonly StackService[] = (
       mainFile: 'services/persona-runtime/dist/main.js',
       httpPort: (ports) => ports.personalHttp,
       grpcPort: () => undefined,
-      environment: ({ ports, kafkaBrokers }) => ({
+      environment: ({ ports, kafkaBrokers, serviceIdentityKey, runSecretsKey }) => ({
         PERSONA: 'personal',
+        SERVICE_IDENTITY_KEY: serviceIdentityKey,
+        RUN_SECRETS_KEY: runSecretsKey,
         KAFKA_BROKERS: kafkaBrokers.join(','),
         HOST,
         HTTP_PORT: String(ports.personalHttp),
@@ -71,8 +72,10 @@ export const STACK_SERVICES: readonly StackService[] = (
       mainFile: 'services/persona-runtime/dist/main.js',
       httpPort: (ports) => ports.businessHttp,
       grpcPort: () => undefined,
-      environment: ({ ports, kafkaBrokers }) => ({
+      environment: ({ ports, kafkaBrokers, serviceIdentityKey, runSecretsKey }) => ({
         PERSONA: 'business',
+        SERVICE_IDENTITY_KEY: serviceIdentityKey,
+        RUN_SECRETS_KEY: runSecretsKey,
         KAFKA_BROKERS: kafkaBrokers.join(','),
         POLICY_AUTHORITY_ADDRESS: `${HOST}:${ports.policyAuthorityGrpc}`,
         HOST,
@@ -84,7 +87,7 @@ export const STACK_SERVICES: readonly StackService[] = (
       mainFile: 'services/policy-authority/dist/main.js',
       httpPort: (ports) => ports.policyAuthorityHttp,
       grpcPort: (ports) => ports.policyAuthorityGrpc,
-      environment: ({ ports, kafkaBrokers, databaseUrl, adminToken, enrollmentSecret }) => ({
+      environment: ({ ports, kafkaBrokers, databaseUrl, adminToken, enrollmentSecret, serviceIdentityKey }) => ({
         DATABASE_URL: databaseUrl,
         KAFKA_BROKERS: kafkaBrokers.join(','),
         GRPC_HOST: HOST,
@@ -93,6 +96,7 @@ export const STACK_SERVICES: readonly StackService[] = (
         HTTP_PORT: String(ports.policyAuthorityHttp),
         ADMIN_TOKEN: adminToken,
         ENROLLMENT_SECRET: enrollmentSecret,
+        SERVICE_IDENTITY_KEY: serviceIdentityKey,
       }),
     },
     {
@@ -100,10 +104,11 @@ export const STACK_SERVICES: readonly StackService[] = (
       mainFile: 'services/telemetry/dist/main.js',
       httpPort: (ports) => ports.telemetryHttp,
       grpcPort: (ports) => ports.telemetryGrpc,
-      environment: ({ ports, kafkaBrokers, databaseUrl }) => ({
+      environment: ({ ports, kafkaBrokers, databaseUrl, viewerToken }) => ({
         DATABASE_URL: databaseUrl,
         KAFKA_BROKERS: kafkaBrokers.join(','),
         HOST,
+        VIEWER_TOKEN: viewerToken,
         GRPC_PORT: String(ports.telemetryGrpc),
         HTTP_PORT: String(ports.telemetryHttp),
       }),
@@ -173,6 +178,8 @@ export function clientEnvironment(settings: StackSettings): Record<string, strin
     KAFKA_BROKERS: settings.kafkaBrokers.join(','),
     DATABASE_URL: settings.databaseUrl,
     ADMIN_TOKEN: settings.adminToken,
+    VIEWER_TOKEN: settings.viewerToken,
+    RUN_SECRETS_KEY: settings.runSecretsKey,
     POLICY_AUTHORITY_URL: `http://${HOST}:${ports.policyAuthorityHttp}`,
     TELEMETRY_URL: `http://${HOST}:${ports.telemetryHttp}`,
     POLICY_AUTHORITY_ADDRESS: `${HOST}:${ports.policyAuthorityGrpc}`,

@@ -9,6 +9,7 @@ import { ValidationError, type ValidationIssue } from '../errors';
 import { App, APP_PACKAGES } from './enums';
 
 const POLICY_NAME = /^policies\/[A-Za-z0-9._-]+$/;
+const MAX_POLICY_NAME_LENGTH = 200; // characters, as policy-authority's other names
 const PACKAGE_NAME = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$/; // Java package name, as Android requires
 const DURATION_SECONDS = /^\d+s$/; // protobuf Duration JSON, whole seconds only
 const DOTTED_VERSION = /^\d+(\.\d+){0,3}$/;
@@ -158,7 +159,7 @@ const policyEnforcementRuleSchema = z
   });
 
 export const policySchema = z.strictObject({
-  name: z.string().regex(POLICY_NAME, { error: 'must look like "policies/<id>" (letters, digits, ".", "_", "-")' }),
+  name: z.string().max(MAX_POLICY_NAME_LENGTH).regex(POLICY_NAME, { error: 'must look like "policies/<id>" (letters, digits, ".", "_", "-")' }),
   version: z.int().min(1).default(1), // AMAPI increments it on every update [A1]
   ...settingsShape,
   policyEnforcementRules: z.array(policyEnforcementRuleSchema).optional(),

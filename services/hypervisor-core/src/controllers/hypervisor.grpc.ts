@@ -1,8 +1,8 @@
-import { Controller } from '@nestjs/common';
+import { Controller, UseGuards } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
 import { status } from '@grpc/grpc-js';
 import { hypervisor } from '@duet/contracts';
-import { Metrics, withPlainColumns } from '@duet/service-kit';
+import { Metrics, ServiceIdentityGuard, WellFormedRequestGuard, withPlainColumns } from '@duet/service-kit';
 import { ExchangeRefused } from '../domain/shard-exchange';
 import { HypervisorRunsService } from '../services/hypervisor-runs.service';
 
@@ -17,17 +17,20 @@ const STATUS_FOR: Record<ExchangeRefused['reason'], status> = {
 /** gRPC adapter of hypervisor-core (duet.hypervisor.v1.HypervisorService): decode, call, encode. */
 @Controller()
 @hypervisor.HypervisorServiceControllerMethods()
+@UseGuards(WellFormedRequestGuard)
 export class HypervisorGrpcController implements hypervisor.HypervisorServiceController {
   constructor(
     private readonly runs: HypervisorRunsService,
     private readonly metrics: Metrics,
   ) {}
 
+  @UseGuards(ServiceIdentityGuard)
   exchangeTick(request: hypervisor.ExchangeTickRequest): Promise<hypervisor.ExchangeTickResponse> {
     // Includes the wait for the other persona's demand of the same tick.
-    return this.metrics.timeRpc('ExchangeTick', 'server', async () => withPlainColumns(await this.runs.exchange(request))).catch(toRpcError);
+    return this.metrics.timeRpc('ExchangeTick', 'server', async () => withPlainColumns(await this.runs.exchange(request)), statusOf).catch(toRpcError);
   }
 
+  @UseGuards(ServiceIdentityGuard)
   getShardStatus(request: hypervisor.GetShardStatusRequest): hypervisor.GetShardStatusResponse {
     return this.runs.status(request);
   }
@@ -40,6 +43,10 @@ export class HypervisorGrpcController implements hypervisor.HypervisorServiceCon
       shards: this.runs.ownedShards(),
     };
   }
+}
+
+function statusOf(error: unknown): status {
+  return error instanceof ExchangeRefused ? STATUS_FOR[error.reason] : status.INTERNAL;
 }
 
 function toRpcError(error: unknown): never {

@@ -12,19 +12,23 @@ export class GrpcPolicyGateway extends PolicyGateway {
     CheckInBatch: UnaryCall<policy.CheckInBatchRequest, policy.CheckInBatchResponse>;
   };
 
-  constructor(address: string) {
+  private readonly metadata = new grpc.Metadata();
+
+  /** `authorization`: what the calls show policy-authority ("Bearer <service identity>", or the admin's in a load test), if anything. */
+  constructor(address: string, authorization?: string) {
     super();
+    if (authorization !== undefined) this.metadata.set('authorization', authorization);
     const definition = protoLoader.loadSync(join(PROTO_ROOT, 'duet/policy/v1/policy.proto'), { ...GRPC_LOADER_OPTIONS, includeDirs: [PROTO_ROOT] });
     const loaded = grpc.loadPackageDefinition(definition) as unknown as { duet: { policy: { v1: { PolicyService: grpc.ServiceClientConstructor } } } };
     this.client = new loaded.duet.policy.v1.PolicyService(address, grpc.credentials.createInsecure()) as unknown as typeof this.client;
   }
 
   enrollBatch(request: policy.EnrollBatchRequest): Promise<policy.EnrollBatchResponse> {
-    return unary(this.client.EnrollBatch.bind(this.client), request, 'policy-authority');
+    return unary(this.client.EnrollBatch.bind(this.client), request, 'policy-authority', this.metadata);
   }
 
   checkInBatch(request: policy.CheckInBatchRequest): Promise<policy.CheckInBatchResponse> {
-    return unary(this.client.CheckInBatch.bind(this.client), request, 'policy-authority');
+    return unary(this.client.CheckInBatch.bind(this.client), request, 'policy-authority', this.metadata);
   }
 
   close(): void {

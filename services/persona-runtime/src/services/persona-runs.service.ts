@@ -40,6 +40,8 @@ export type CheckpointListener = (runId: string, shard: number, tick: number) =>
 interface RunEntry {
   readonly known: KnownRun;
   readonly run: PreparedRun;
+  /** What the agents present: the STARTED message's token, opened when it travels sealed. */
+  readonly enrollmentToken: string;
   readonly pacer: Pacer;
   readonly drivers: Map<number, Driver>;
 }
@@ -131,14 +133,16 @@ export class PersonaRunsService implements OnModuleInit, OnModuleDestroy {
     let entry = this.runs.get(known.runId);
     if (entry === undefined) {
       let run: PreparedRun;
+      let enrollmentToken: string;
       try {
         run = prepareRun(JSON.parse(known.configJson) as SimulationConfig);
+        enrollmentToken = this.options.enrollmentToken(known.runId, known.enrollmentToken);
       } catch (error) {
         this.fail(known.runId, error as Error);
         return;
       }
       const pacing = run.config.pacing ?? { mode: 'as-fast-as-possible' };
-      entry = { known, run, pacer: createPacer(pacing, run.config.tickSeconds ?? DEFAULT_TICK_SECONDS, systemClock), drivers: new Map() };
+      entry = { known, run, enrollmentToken, pacer: createPacer(pacing, run.config.tickSeconds ?? DEFAULT_TICK_SECONDS, systemClock), drivers: new Map() };
       this.runs.set(known.runId, entry);
     }
     const started: number[] = [];
@@ -152,7 +156,7 @@ export class PersonaRunsService implements OnModuleInit, OnModuleDestroy {
 
   private startDriver(entry: RunEntry, shard: number): Driver {
     const runId = entry.known.runId;
-    const runner = new PersonaShardRunner(entry.run, runId, shard, this.options.persona, entry.known.enrollmentToken, {
+    const runner = new PersonaShardRunner(entry.run, runId, shard, this.options.persona, entry.enrollmentToken, {
       hypervisor: this.hypervisor,
       policy: this.policy ?? null,
       reports: this.reporter,

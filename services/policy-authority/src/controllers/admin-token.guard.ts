@@ -1,16 +1,16 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { Metadata } from '@grpc/grpc-js';
-import { timingSafeEqual } from 'node:crypto';
+import { BearerToken } from '@duet/service-kit';
 import { RequestError } from '../domain/request-error';
 import { PolicyAuthoritySettings } from '../policy-authority.settings';
 
 /** The admin API's authentication: "Bearer <ADMIN_TOKEN>" in the HTTP Authorization header or the gRPC `authorization` metadata. */
 @Injectable()
 export class AdminTokenGuard implements CanActivate {
-  private readonly expected: Buffer;
+  private readonly token: BearerToken;
 
   constructor(settings: PolicyAuthoritySettings) {
-    this.expected = Buffer.from(`Bearer ${settings.adminToken}`, 'utf8');
+    this.token = new BearerToken(settings.adminToken);
   }
 
   canActivate(context: ExecutionContext): boolean {
@@ -18,7 +18,7 @@ export class AdminTokenGuard implements CanActivate {
       context.getType() === 'rpc'
         ? context.switchToRpc().getContext<Metadata>().get('authorization')[0]
         : context.switchToHttp().getRequest<{ headers: Record<string, string | string[] | undefined> }>().headers.authorization;
-    if (typeof presented === 'string' && this.matches(presented)) return true;
+    if (this.isAdmin(presented)) return true;
     throw new RequestError('unauthenticated', 'admin API', [
       {
         path: 'authorization',
@@ -28,8 +28,8 @@ export class AdminTokenGuard implements CanActivate {
     ]);
   }
 
-  private matches(presented: string): boolean {
-    const bytes = Buffer.from(presented, 'utf8');
-    return bytes.length === this.expected.length && timingSafeEqual(bytes, this.expected);
+  /** Whether `presented` (an Authorization value) is "Bearer <ADMIN_TOKEN>". */
+  isAdmin(presented: unknown): boolean {
+    return this.token.matches(presented);
   }
 }

@@ -13,7 +13,23 @@ export const KNOWN_COMPLIANCE_BITS = Object.values(NonComplianceReason).reduce((
 
 export function checkRunId(issues: IssueList, runId: string): void {
   if (runId === '') issues.add('run_id', 'required', 'is required');
-  else if (runId.length > MAX_RUN_ID_LENGTH) issues.add('run_id', 'max', `must be at most ${MAX_RUN_ID_LENGTH} characters (got ${runId.length})`);
+  else checkText(issues, 'run_id', runId, MAX_RUN_ID_LENGTH);
+}
+
+/**
+ * A caller's text bound for PostgreSQL: at most `maxLength` characters and no control character
+ * (PostgreSQL's text cannot hold NUL; the others would reach logs and dashboards as they are).
+ */
+export function checkText(issues: IssueList, path: string, value: string, maxLength: number): void {
+  if (value.length > maxLength) issues.add(path, 'max', `must be at most ${maxLength} characters (got ${value.length})`);
+  else if (hasControlCharacter(value)) issues.add(path, 'characters', 'must not hold control characters (NUL, line breaks, ...)');
+}
+
+// eslint-disable-next-line no-control-regex -- control characters are what it finds
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+export function hasControlCharacter(value: string): boolean {
+  return CONTROL_CHARACTER.test(value);
 }
 
 /**
@@ -48,8 +64,8 @@ export function checkUniqueHandsets(issues: IssueList, handsetIds: readonly numb
 export function checkName(issues: IssueList, path: string, value: string, required: boolean): void {
   if (value === '') {
     if (required) issues.add(path, 'required', 'is required');
-  } else if (value.length > MAX_NAME_LENGTH) {
-    issues.add(path, 'max', `must be at most ${MAX_NAME_LENGTH} characters (got ${value.length})`);
+  } else {
+    checkText(issues, path, value, MAX_NAME_LENGTH);
   }
 }
 

@@ -14,6 +14,15 @@ export class EnrollmentTokenRepository {
     );
   }
 
+  /** The last tick any enrollment token of the run is accepted at; undefined when the run has none. */
+  async lastTickOf(runId: string): Promise<number | undefined> {
+    const { rows } = await this.database.query<{ last_tick: string | null }>(
+      'SELECT max(expires_tick) AS last_tick FROM policy_authority.enrollment_tokens WHERE run_id = $1',
+      [runId],
+    );
+    return rows[0]?.last_tick == null ? undefined : Number(rows[0].last_tick);
+  }
+
   async find(valueSha256: Buffer): Promise<EnrollmentTokenGrant | undefined> {
     const { rows } = await this.database.query<{ run_id: string; group_name: string; created_tick: string; expires_tick: string }>(
       'SELECT run_id, group_name, created_tick, expires_tick FROM policy_authority.enrollment_tokens WHERE token_sha256 = $1',

@@ -48,8 +48,13 @@ export class AgentService {
     private readonly checkIns: CheckInGroupCommit,
   ) {}
 
-  /** Enrolls the handsets of one shard at one tick; answers their credentials and assigned revisions. */
-  async enrollBatch(request: policy.EnrollBatchRequest): Promise<policy.EnrollBatchResponse> {
+  /**
+   * Enrolls the handsets of one shard at one tick; answers their credentials and assigned revisions.
+   * Enrolling a handset again (a re-provisioned business world) moves it and answers its credential,
+   * so it takes `reEnrollAllowed`: the gRPC controller grants it to the admin and to persona-runtime;
+   * the embedded mode, the application itself, calls with the default.
+   */
+  async enrollBatch(request: policy.EnrollBatchRequest, reEnrollAllowed = true): Promise<policy.EnrollBatchResponse> {
     const subject = 'EnrollBatchRequest';
     const issues = new IssueList();
     checkRunId(issues, request.runId);
@@ -60,6 +65,7 @@ export class AgentService {
     }
     issues.throwIfAny('invalid-argument', subject);
     const token = await this.enrollmentTokens.accept(request.runId, request.enrollmentToken, request.tick, subject);
+    if (!reEnrollAllowed) await this.refuseReEnrollment(request.runId, request.handsetIds, (row) => `handset_ids[${row}]`, subject);
     const groups = request.groups.map((group, row) => this.groupOf(group, token.group, `groups[${row}]`, subject));
 
     await this.devices.enroll({
@@ -101,6 +107,7 @@ export class AgentService {
       checkBatteryColumn(issues, 'battery_permille', request.batteryPermille);
     }
     issues.throwIfAny('invalid-argument', subject);
+    await this.enrollmentTokens.checkRunTick(runId, tick, subject);
     // Enrollment first: an agent that never enrolled learns that, not only that its credential is wrong.
     const groups = await this.enrolledGroups(runId, handsetIds, subject);
     this.checkCredentials(runId, handsetIds, request.deviceCredentials, subject);
@@ -169,8 +176,8 @@ export class AgentService {
     );
   }
 
-  /** Enrolls one handset; answers its credential, group, assigned revision and that revision's policy. */
-  async enroll(request: policy.EnrollRequest): Promise<policy.EnrollResponse> {
+  /** Enrolls one handset; answers its credential, group, assigned revision and that revision's policy (see enrollBatch for `reEnrollAllowed`). */
+  async enroll(request: policy.EnrollRequest, reEnrollAllowed = true): Promise<policy.EnrollResponse> {
     const subject = 'EnrollRequest';
     const issues = new IssueList();
     checkRunId(issues, request.runId);
@@ -178,6 +185,7 @@ export class AgentService {
     checkName(issues, 'group', request.group, false);
     issues.throwIfAny('invalid-argument', subject);
     const token = await this.enrollmentTokens.accept(request.runId, request.enrollmentToken, request.tick, subject);
+    if (!reEnrollAllowed) await this.refuseReEnrollment(request.runId, [request.handsetId], () => 'handset_id', subject);
     const group = this.groupOf(request.group, token.group, 'group', subject);
 
     await this.devices.enroll({
@@ -212,6 +220,7 @@ export class AgentService {
     checkComplianceMask(issues, 'compliance_mask', request.complianceMask);
     checkBattery(issues, 'battery_permille', request.batteryPermille);
     issues.throwIfAny('invalid-argument', subject);
+    await this.enrollmentTokens.checkRunTick(runId, request.tick, subject);
 
     const answer = await this.checkIns.submit(request);
     const policyMessage =
@@ -242,6 +251,19 @@ export class AgentService {
     });
     issues.throwIfAny('invalid-argument', subject);
     return groups as string[];
+  }
+
+  // PERMISSION_DENIED naming every row whose handset is enrolled already: the enrollment token of a
+  // run is shared by all its handsets, so it alone must not move a handset or hand out its credential.
+  private async refuseReEnrollment(runId: string, handsetIds: readonly number[], pathOf: (row: number) => string, subject: string): Promise<void> {
+    const groups = await this.deviceGroups.groupsOf(runId, handsetIds);
+    const issues = new IssueList();
+    groups.forEach((group, row) => {
+      if (group !== undefined) {
+        issues.add(pathOf(row), 're-enroll', `handset ${handsetIds[row]} is enrolled already; enrolling it again takes the admin token`);
+      }
+    });
+    issues.throwIfAny('permission-denied', subject);
   }
 
   private checkAppliedRevisions(appliedRevisions: readonly number[], lastRevision: number, subject: string): void {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { common, policy } from '@duet/contracts';
-import { Database, Outbox } from '@duet/service-kit';
+import { Database, Outbox, quoted } from '@duet/service-kit';
 import { CommandType, shardOf } from '@duet/sim-core';
 import { MAX_BATCH_ROWS, checkRunId, checkUniqueHandsets } from '../domain/columnar-batch';
 import { IssueList, RequestError } from '../domain/request-error';
@@ -8,6 +8,7 @@ import { CommandRepository } from '../repositories/command.repository';
 import { DeviceRepository } from '../repositories/device.repository';
 import { CommandIssuedPublisher } from '../publishers/command-issued.publisher';
 import { toCommandMessage } from './contract-messages';
+import { EnrollmentTokenService } from './enrollment-token.service';
 
 const COMMAND_TYPES: ReadonlySet<number> = new Set(Object.values(CommandType));
 const MAX_SHARDS = 1024; // as sim-core's simulation
@@ -21,6 +22,7 @@ export class CommandService {
     private readonly devices: DeviceRepository,
     private readonly commandIssued: CommandIssuedPublisher,
     private readonly outbox: Outbox,
+    private readonly enrollmentTokens: EnrollmentTokenService,
   ) {}
 
   async issueCommand(request: policy.IssueCommandRequest): Promise<policy.IssueCommandResponse> {
@@ -35,6 +37,7 @@ export class CommandService {
     else checkUniqueHandsets(issues, request.handsetIds);
     if (request.shards > MAX_SHARDS) issues.add('shards', 'max', `must be at most ${MAX_SHARDS} (got ${request.shards})`);
     issues.throwIfAny('invalid-argument', 'IssueCommandRequest');
+    await this.enrollmentTokens.checkRunTick(request.runId, request.tick, 'IssueCommandRequest');
 
     const shards = await this.shardsOf(request);
     const stored = await this.database.transaction(async (client) => {
@@ -68,7 +71,7 @@ export class CommandService {
             {
               path: `handset_ids[${row}]`,
               rule: 'shard',
-              message: `handset ${id} did not enroll from a shard of run "${request.runId}"; give the run's shard count in shards`,
+              message: `handset ${id} did not enroll from a shard of run ${quoted(request.runId)}; give the run's shard count in shards`,
             },
           ],
     );

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { policy } from '@duet/contracts';
-import { MAX_BATCH_ROWS, checkRunId } from '../domain/columnar-batch';
+import { MAX_BATCH_ROWS, checkName, checkRunId } from '../domain/columnar-batch';
 import { decodePageToken, encodePageToken, pageSize } from '../domain/page-token';
 import { IssueList } from '../domain/request-error';
 import { ComplianceRepository, type ComplianceFilter } from '../repositories/compliance.repository';
@@ -17,6 +17,7 @@ export class ComplianceService {
   async listCompliance(request: policy.ListComplianceRequest): Promise<policy.ListComplianceResponse> {
     const issues = new IssueList();
     checkRunId(issues, request.runId);
+    checkName(issues, 'group', request.group, false);
     if (request.handsetIds.length > MAX_BATCH_ROWS)
       issues.add('handset_ids', 'max-rows', `names ${request.handsetIds.length} handsets; at most ${MAX_BATCH_ROWS}`);
     issues.throwIfAny('invalid-argument', 'ListComplianceRequest');

@@ -1,10 +1,12 @@
-import { Controller, Get, Inject, Param, Query, UseFilters } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Query, UseFilters, UseGuards } from '@nestjs/common';
+import { ViewerGuard } from './viewer.guard';
 import { parseHttpSeriesQuery } from '../domain/series-query';
 import { TelemetryQueryService, type RunDetails, type RunPage, type SeriesView } from '../services/telemetry-query.service';
 import { TelemetryHttpExceptionFilter } from './telemetry-http.filter';
 
 /** The query API as JSON: runs and their series (the same answers as the gRPC TelemetryService). */
 @Controller('v1/runs')
+@UseGuards(ViewerGuard)
 @UseFilters(TelemetryHttpExceptionFilter)
 export class RunsHttpController {
   constructor(@Inject(TelemetryQueryService) private readonly query: TelemetryQueryService) {}

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Controller, Get, Header, NotFoundException, Param, Res } from '@nestjs/common';
+import { Controller, Get, Header, NotFoundException, Param, Query, Res, UseGuards } from '@nestjs/common';
+import { DASHBOARD_PAGE, VIEWER_COOKIE, ViewerGuard } from '../controllers/viewer.guard';
 import type { Response } from 'express';
 
 // The page and its scripts: plain files, no build step. They sit in services/telemetry/dashboard
@@ -22,6 +23,7 @@ const CONTENT_SECURITY_POLICY = "default-src 'self'; img-src 'self' data:; style
 
 /** GET /dashboard: the built-in live dashboard (a page, its scripts and styles). */
 @Controller('dashboard')
+@UseGuards(ViewerGuard)
 export class DashboardPageController {
   private readonly cache = new Map<string, string>();
 
@@ -29,7 +31,12 @@ export class DashboardPageController {
   @Header('content-type', 'text/html; charset=utf-8')
   @Header('content-security-policy', CONTENT_SECURITY_POLICY)
   @Header('cache-control', 'no-cache')
-  page(): string {
+  page(@Query('token') token: string | undefined, @Res({ passthrough: true }) response: Response): string | undefined {
+    if (token !== undefined) {
+      // ViewerGuard let the token through: keep it where the page's own requests carry it, off the address bar.
+      response.cookie(VIEWER_COOKIE, token, { httpOnly: true, sameSite: 'strict', path: '/' }).redirect(303, DASHBOARD_PAGE);
+      return undefined;
+    }
     return this.read(join(PAGE_FOLDER, 'index.html'));
   }
 

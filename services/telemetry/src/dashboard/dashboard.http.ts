@@ -1,4 +1,5 @@
-import { Controller, Get, Headers, Inject, Param, Query, Req, Res, UseFilters } from '@nestjs/common';
+import { Controller, Get, Headers, Inject, Param, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { ViewerGuard } from '../controllers/viewer.guard';
 import type { Request, Response } from 'express';
 import { parseCompareQuery, parsePanelsQuery, parseRunsQuery, parseStreamQuery } from '../domain/dashboard-query';
 import { TelemetryHttpExceptionFilter } from '../controllers/telemetry-http.filter';
@@ -9,6 +10,7 @@ const RECONNECT_MILLISECONDS = 2_000; // what an EventSource waits before reconn
 
 /** The dashboard's JSON API and its live event stream; bad parameters answer 400 naming each one, an unknown run 404. */
 @Controller('v1/dashboard')
+@UseGuards(ViewerGuard)
 @UseFilters(TelemetryHttpExceptionFilter)
 export class DashboardHttpController {
   constructor(

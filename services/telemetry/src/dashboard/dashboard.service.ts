@@ -3,6 +3,7 @@ import { Metrics } from '@duet/service-kit';
 import { EventKind, type KpiName, type RunSummary, type SimulationConfig } from '@duet/sim-core';
 import { stepFor, type BreakdownDimension, type CompareQuery, type PanelsQuery, type RunsQuery } from '../domain/dashboard-query';
 import { FleetDimensions } from '../domain/fleet-dimensions';
+import { checkRunId } from '../domain/run-id';
 import { DashboardRepository, type StoredTick, type TickBucket } from '../repositories/dashboard.repository';
 import { RunsRepository, runIdentityOf, type RunIdentity, type RunPhaseName, type RunRow } from '../repositories/runs.repository';
 import { TickKpisRepository } from '../repositories/tick-kpis.repository';
@@ -146,11 +147,12 @@ export class DashboardService {
 
   /** The run, or RunNotFoundError. */
   findRun(runId: string): Promise<RunRow> {
+    checkRunId(runId);
     return this.runs.get(runId);
   }
 
   async panels(query: PanelsQuery): Promise<Panels> {
-    const row = await this.runs.get(query.runId);
+    const row = await this.findRun(query.runId);
     const toTick = Math.min(query.toTick ?? MAX_TICKS_PER_QUERY, row.ticksCompleted - 1);
     const step = stepFor(query.step, Math.max(0, toTick - query.fromTick + 1));
     const [buckets, last, totals, breakdown, live, tickLag] = await Promise.all([
@@ -197,7 +199,7 @@ export class DashboardService {
   }
 
   async compare(query: CompareQuery): Promise<Comparison> {
-    const [a, b] = await Promise.all([this.runs.get(query.a), this.runs.get(query.b)]);
+    const [a, b] = await Promise.all([this.findRun(query.a), this.findRun(query.b)]);
     const step = stepFor(query.step, Math.max(a.ticksCompleted, b.ticksCompleted));
     const [sideA, sideB] = await Promise.all([this.side(a, step), this.side(b, step)]);
     const ticks = [...new Set([...sideA.buckets.map((bucket) => bucket.tick), ...sideB.buckets.map((bucket) => bucket.tick)])].sort((x, y) => x - y);

@@ -3,6 +3,7 @@
 // it broke, so a bad URL answers 400 with the reason instead of reaching PostgreSQL (docs/design.md#quality-bars).
 import * as z from 'zod';
 import { QueryError, type Issue } from './errors';
+import { MAX_RUN_ID_LENGTH, runIdProblem } from './run-id';
 
 export const BREAKDOWN_DIMENSIONS = ['region', 'group', 'model'] as const;
 export type BreakdownDimension = (typeof BREAKDOWN_DIMENSIONS)[number];
@@ -10,7 +11,6 @@ export type BreakdownDimension = (typeof BREAKDOWN_DIMENSIONS)[number];
 const MAX_TICK = 2 ** 31 - 1; // ticks are stored as PostgreSQL integers
 const MAX_STEP = 100_000; // ticks per point; more than any run's length in practice
 const MAX_RUNS_LISTED = 200;
-const MAX_RUN_ID_LENGTH = 200; // characters; run ids are short names or UUIDs
 /** Points per series when the caller gives no step: enough for a simulated day of minute ticks. */
 export const DEFAULT_MAX_POINTS = 1_440;
 
@@ -32,7 +32,8 @@ const runId = () =>
   z
     .string({ error: 'must be given once, as text' })
     .min(1, { error: 'must name a run' })
-    .max(MAX_RUN_ID_LENGTH, { error: `must be at most ${MAX_RUN_ID_LENGTH} characters` });
+    .max(MAX_RUN_ID_LENGTH, { error: `must be at most ${MAX_RUN_ID_LENGTH} characters` })
+    .refine((value) => runIdProblem(value)?.rule !== 'characters', { error: 'must not hold control characters (NUL, line breaks, ...)' });
 
 const RUNS_QUERY = z.strictObject({ limit: positive(MAX_RUNS_LISTED).optional() });
 

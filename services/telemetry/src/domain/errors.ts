@@ -1,5 +1,6 @@
 // Errors the domain reports to its adapters: each names what was wrong and the rule it broke, so
 // an HTTP client, a gRPC caller or a log reader can fix the input (docs/design.md#quality-bars).
+import { quoted } from '@duet/service-kit';
 
 export interface Issue {
   /** The parameter or field at fault, as the caller spelled it (`from`, `to_tick`, `columns.3`). */
@@ -24,7 +25,7 @@ export class QueryError extends Error {
 /** A run nobody started, as far as telemetry knows (HTTP 404, gRPC NOT_FOUND). */
 export class RunNotFoundError extends Error {
   constructor(readonly runId: string) {
-    super(`run "${runId}" is not known`);
+    super(`run ${quoted(runId)} is not known`);
     this.name = 'RunNotFoundError';
   }
 }

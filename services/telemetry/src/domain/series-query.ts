@@ -1,5 +1,6 @@
 // What a series query asks for, validated once for both adapters (HTTP parameters and the gRPC
 // QuerySeriesRequest): every issue names the parameter as that caller spelled it, and the rule.
+import { quoted } from '@duet/service-kit';
 import { EVENT_KIND_NAMES, KPI_NAMES, type KpiName } from '@duet/sim-core';
 import { QueryError, type Issue } from './errors';
 import { DIMENSIONS, type Dimension } from './event-aggregation';
@@ -67,7 +68,7 @@ export function parseHttpSeriesQuery(runId: string, query: Readonly<Record<strin
     const value = text(name);
     if (value === undefined) return undefined;
     if (!/^\d+$/.test(value) || Number(value) > MAX_TICK) {
-      issues.push({ parameter: name, rule: 'integer', message: `must be an integer tick in 0..${MAX_TICK}, got "${value}"` });
+      issues.push({ parameter: name, rule: 'integer', message: `must be an integer tick in 0..${MAX_TICK}, got ${quoted(String(value))}` });
       return undefined;
     }
     return Number(value);
@@ -123,14 +124,19 @@ function validate(runId: string, parameters: Parameters, names: ParameterNames, 
     issues.push({ parameter: names.kpi, rule: 'exclusive', message: `give either ${names.kpi} or ${names.event}, not both` });
   } else if (parameters.kpi !== undefined) {
     const kpi = (KPI_NAMES as readonly string[]).includes(parameters.kpi) ? (parameters.kpi as KpiName) : SNAKE_KPI_NAMES.get(parameters.kpi);
-    if (kpi === undefined) issues.push({ parameter: names.kpi, rule: 'enum', message: `unknown KPI "${parameters.kpi}"; known: ${KPI_NAMES.join(', ')}` });
+    if (kpi === undefined)
+      issues.push({ parameter: names.kpi, rule: 'enum', message: `unknown KPI ${quoted(parameters.kpi)}; known: ${KPI_NAMES.join(', ')}` });
     else measure = { type: 'kpi', kpi };
   } else if (parameters.event !== undefined) {
     const upper = parameters.event.toUpperCase();
     const name = upper.startsWith(EVENT_KIND_PREFIX) ? upper.slice(EVENT_KIND_PREFIX.length) : upper;
     const eventKind = EVENT_KINDS.get(name);
     if (eventKind === undefined)
-      issues.push({ parameter: names.event, rule: 'enum', message: `unknown event kind "${parameters.event}"; known: ${[...EVENT_KINDS.keys()].join(', ')}` });
+      issues.push({
+        parameter: names.event,
+        rule: 'enum',
+        message: `unknown event kind ${quoted(parameters.event)}; known: ${[...EVENT_KINDS.keys()].join(', ')}`,
+      });
     else measure = { type: 'event', eventKind, eventKindName: name };
   } else {
     issues.push({ parameter: names.kpi, rule: 'required', message: `give ${names.kpi}=<KPI name> or ${names.event}=<event kind>` });
@@ -141,7 +147,7 @@ function validate(runId: string, parameters: Parameters, names: ParameterNames, 
     if (parameters.kpi !== undefined) {
       issues.push({ parameter: names.dimension, rule: 'event-series-only', message: 'KPIs are fleet-wide; dimensions split or filter event series only' });
     } else if (!(DIMENSIONS as readonly string[]).includes(name)) {
-      issues.push({ parameter: names.dimension, rule: 'enum', message: `unknown dimension "${name}"; known: ${DIMENSIONS.join(', ')}` });
+      issues.push({ parameter: names.dimension, rule: 'enum', message: `unknown dimension ${quoted(name)}; known: ${DIMENSIONS.join(', ')}` });
     } else if (values !== undefined && (values.length === 0 || values.some((value) => value.length === 0))) {
       issues.push({ parameter: names.dimension, rule: 'values', message: `values of ${name} must be non-empty` });
     } else {

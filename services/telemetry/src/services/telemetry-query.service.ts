@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { KpiName, RunSummary } from '@duet/sim-core';
 import { QueryError } from '../domain/errors';
+import { checkRunId, runIdProblem } from '../domain/run-id';
 import type { SeriesQuery } from '../domain/series-query';
 import { RunsRepository, runIdentityOf, type RunIdentity, type RunPhaseName, type RunRow } from '../repositories/runs.repository';
 import { SeriesRepository } from '../repositories/series.repository';
@@ -55,12 +56,13 @@ export class TelemetryQueryService {
 
   /** The run, or RunNotFoundError. */
   async getRun(runId: string): Promise<RunDetails> {
-    const row = await this.runs.get(runId);
+    const row = await this.findRun(runId);
     return { ...toView(row), totals: await this.tickKpis.totals(runId) };
   }
 
   /** The run's digest and summary once it has COMPLETED; undefined before (or for an unknown run). */
   async completedRun(runId: string): Promise<{ digest: string; summary: RunSummary } | undefined> {
+    checkRunId(runId);
     const row = await this.runs.find(runId);
     return row?.phase === 'COMPLETED' ? { digest: row.digest!, summary: row.summary! } : undefined;
   }
@@ -69,6 +71,7 @@ export class TelemetryQueryService {
     const pageSize = request.pageSize === undefined || request.pageSize === 0 ? DEFAULT_PAGE_SIZE : request.pageSize;
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE)
       throw new QueryError([{ parameter: 'page_size', rule: 'range', message: `must be an integer in 1..${MAX_PAGE_SIZE}, got ${request.pageSize}` }]);
+    if (request.scenario) checkRunId(request.scenario, 'scenario'); // a scenario name obeys the same rules
     const rows = await this.runs.list({
       scenario: request.scenario || undefined,
       limit: pageSize + 1,
@@ -80,7 +83,7 @@ export class TelemetryQueryService {
   }
 
   async querySeries(query: SeriesQuery): Promise<SeriesView> {
-    const run = await this.runs.get(query.runId);
+    const run = await this.findRun(query.runId);
     const lastTick = Math.max(run.ticksCompleted - 1, query.measure.type === 'event' ? await this.eventSeries.lastTick(run.runId) : -1);
     const toTick = query.toTick ?? lastTick;
     if (query.measure.type === 'kpi')
@@ -114,6 +117,11 @@ export class TelemetryQueryService {
       series: [...byValue.keys()].sort().map((value) => ({ dimensions: split ? { [dimension]: value } : {}, ticks, values: byValue.get(value)! })),
     };
   }
+
+  private findRun(runId: string): Promise<RunRow> {
+    checkRunId(runId);
+    return this.runs.get(runId);
+  }
 }
 
 function toView(row: RunRow): RunView {
@@ -138,7 +146,7 @@ function decodePageToken(token: string): { startedAt: Date; runId: string } {
   try {
     const [startedAt, runId] = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as [string, string];
     const date = new Date(startedAt);
-    if (typeof runId === 'string' && !Number.isNaN(date.getTime())) return { startedAt: date, runId };
+    if (typeof runId === 'string' && runIdProblem(runId) === undefined && !Number.isNaN(date.getTime())) return { startedAt: date, runId };
   } catch {
     // reported below
   }
