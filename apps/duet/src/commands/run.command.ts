@@ -8,7 +8,8 @@ import { ExitCode } from '../exit-codes';
 import { integerOption } from '../options';
 import { Output } from '../output';
 import { printSummary } from '../report';
-import { buildLoadReport, loadReportLines, type LoadReport } from '../report/load-report';
+import { buildLoadReport, loadReportLines, type ClientCost, type LoadReport } from '../report/load-report';
+import { retainedBytes } from '../memory';
 import { judgePacing, pacingOf, pacingWarning, type PacingReport } from '../report/pacing-report';
 import { startMeasurementThread, type MeasurementThread } from '../report/measurement-thread';
 import { measureRun, type RunMeasurement } from '../report/run-measurement';
@@ -215,6 +216,14 @@ async function run(file: string, options: RunOptions): Promise<number> {
   return report.passed ? ExitCode.OK : ExitCode.THRESHOLDS_FAILED;
 }
 
+function clientCost(baseline: { bytes: number; cpu: NodeJS.CpuUsage }, handsets: number): ClientCost {
+  const cpu = process.cpuUsage(baseline.cpu);
+  return {
+    cpuSeconds: Math.round((cpu.user + cpu.system) / 1e3) / 1e3,
+    retainedBytesPerHandset: Math.round((retainedBytes() - baseline.bytes) / Math.max(handsets, 1)),
+  };
+}
+
 /** --traffic, else the scenario's load.traffic. */
 function trafficOf(loaded: LoadedScenario, options: RunOptions): Traffic {
   return options.traffic ?? loaded.scenario.load.traffic;
@@ -283,6 +292,9 @@ async function runOnServices(output: Output, loaded: LoadedScenario, runId: stri
     return ExitCode.BAD_INPUT;
   }
   for (const [name, address] of Object.entries(target.addresses)) output.line(`  ${name.padEnd(9)} ${address}`);
+  // What the load generator itself costs: this process's CPU over the run, and what the run keeps
+  // in memory per handset at its end (after a full GC, over what the started stack held before).
+  const clientBaseline = loadTest === undefined ? undefined : { bytes: retainedBytes(), cpu: process.cpuUsage() };
   const progress = output.progress(config.ticks, scenario.name);
   const paced = pacingOf(config).mode === 'real-time';
   let firstTickAt: number | undefined;
@@ -316,6 +328,7 @@ async function runOnServices(output: Output, loaded: LoadedScenario, runId: stri
             pacing,
             ticks: config.ticks,
             tickWallSeconds: outcome.tickWallSeconds,
+            client: clientBaseline === undefined ? undefined : clientCost(clientBaseline, config.fleet.handsets),
           });
     keepServing = options.serve && options.target === 'embedded' && process.stdout.isTTY === true && !options.json;
     return { summary: outcome.summary, pacing, load, serving: keepServing ? target : undefined };
