@@ -50,7 +50,7 @@ describe('GroupCommitQueue', () => {
   });
 
   it('refuses one request alone, and every request of a group whose commit failed', async () => {
-    const { queue, releaseAll } = scriptedQueue(2);
+    const { queue, releaseAll } = scriptedQueue(1);
     const settled = Promise.allSettled([
       queue.submit({ run: 'a', handset: 13 }),
       queue.submit({ run: 'b', handset: -1 }),
