@@ -37,6 +37,7 @@ interface RunOptions {
   traffic?: Traffic;
   connections?: number;
   summaryExport?: string;
+  httpPort?: number;
   serve: boolean;
 }
 
@@ -83,6 +84,11 @@ export function runCommand(setExitCode: (code: number) => void): Command {
       '--connections <n>',
       `HTTP/2 connections of per-handset traffic (default: the scenario’s load.connections, else ${DEFAULT_CONNECTIONS})`,
       integerOption('--connections', 1, 1024),
+    )
+    .option(
+      '--http-port <port>',
+      'embedded target: the port of its health, dashboard and /metrics (the load generator’s client-side RPC metrics for Prometheus to scrape; default: a free one)',
+      integerOption('--http-port', 1, 65_535),
     )
     .option('--summary-export <file>', 'also write the end-of-test summary (load figures, divergences, thresholds) as JSON to this file')
     .option('--serve', 'on a terminal, keep the embedded services and their dashboard up after the run until Ctrl-C', false)
@@ -286,7 +292,7 @@ async function runOnServices(output: Output, loaded: LoadedScenario, runId: stri
           connections: options.connections ?? scenario.load.connections,
         };
   try {
-    target = options.target === 'embedded' ? await EmbeddedTarget.start(options.dataDir, undefined, loadTest) : await LocalTarget.connect();
+    target = options.target === 'embedded' ? await EmbeddedTarget.start(options.dataDir, options.httpPort, loadTest) : await LocalTarget.connect();
   } catch (error) {
     output.error(`duet: cannot start the ${options.target} target: ${(error as Error).message}`);
     return ExitCode.BAD_INPUT;

@@ -48,6 +48,7 @@ class CallFailed {
 }
 
 export class PerHandsetPolicyGateway extends PolicyGateway {
+  override readonly timesEachCall = true;
   private readonly clients: PolicyClient[];
   private readonly recorder = new PolicyCallRecorder();
 

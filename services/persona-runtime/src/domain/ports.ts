@@ -44,6 +44,8 @@ export type EnrollBatchAnswer = policy.EnrollBatchResponse & { readonly perHands
 export type CheckInBatchAnswer = policy.CheckInBatchResponse & { readonly perHandset?: PerHandsetOutcomes };
 
 export abstract class PolicyGateway {
+  /** Whether the gateway times each RPC it makes itself (per-handset), so a batch is not one. */
+  readonly timesEachCall: boolean = false;
   abstract enrollBatch(request: policy.EnrollBatchRequest, schedule?: PolicyCallSchedule): Promise<EnrollBatchAnswer>;
   abstract checkInBatch(request: policy.CheckInBatchRequest, schedule?: PolicyCallSchedule): Promise<CheckInBatchAnswer>;
   /** Where the server answered otherwise than the reference model: recorded by measured gateways, else dropped. */

@@ -206,7 +206,7 @@ export class PersonaShardRunner {
     const enrolling = enrollments.filter((i) => answers.reachableColumn[i] === 1);
     if (enrolling.length > 0) {
       const response = await this.retrying('policy-authority', () =>
-        this.timed('EnrollBatch', () =>
+        this.timedBatch('EnrollBatch', () =>
           policy.enrollBatch(
             {
               runId: this.runId,
@@ -239,7 +239,7 @@ export class PersonaShardRunner {
     const checking = checkIns.filter((i) => answers.reachableColumn[i] === 1);
     if (checking.length > 0) {
       const response = await this.retrying('policy-authority', () =>
-        this.timed('CheckInBatch', () =>
+        this.timedBatch('CheckInBatch', () =>
           policy.checkInBatch(
             {
               runId: this.runId,
@@ -290,6 +290,11 @@ export class PersonaShardRunner {
   private tickWallMilliseconds(): number | undefined {
     const pacing = this.run.config.pacing;
     return pacing?.mode === 'real-time' ? (this.run.clock.tickSeconds * 1000) / pacing.speedFactor : undefined;
+  }
+
+  // A batch RPC's client-side time; a per-handset gateway times each agent's own call instead.
+  private timedBatch<T>(method: string, call: () => Promise<T>): Promise<T> {
+    return this.ports.policy!.timesEachCall ? call() : this.timed(method, call);
   }
 
   private timed<T>(method: string, call: () => Promise<T>): Promise<T> {
