@@ -1,6 +1,6 @@
 // The persona runtime's ports (conventions.md principle 3): its peers, each with a gRPC adapter
 // (networked) and an in-process one (embedded). Messages are the contracts' generated types.
-import type { hypervisor, policy } from '@duet/contracts';
+import type { events, hypervisor, policy } from '@duet/contracts';
 import type { EventBuffer, StateColumns } from '@duet/sim-core';
 import type { Divergence } from '../adapters/policy-call.recorder';
 
@@ -59,4 +59,6 @@ export abstract class PolicyGateway {
 export interface TickReports {
   publishTick(runId: string, shard: number, tick: number, role: number, events: EventBuffer, kpis: ArrayLike<number>, lagMilliseconds?: number): Promise<void>;
   publishFinalState(runId: string, shard: number, role: number, handsetIds: ArrayLike<number>, columns: StateColumns): Promise<void>;
+  /** Commands the policy authority handed an agent, for hypervisor-core to execute. */
+  publishCommands(commands: readonly events.CommandIssued[]): Promise<void>;
 }
