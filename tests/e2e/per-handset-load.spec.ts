@@ -190,7 +190,7 @@ describe('per-handset traffic against the local stack’s policy-authority', () 
     async () => {
       // After the run above: a load test measures a warmed-up server (JIT, connection pools).
       const before = await serverCalls();
-      const result = await perHandsetRun('per-handset-5000', ['fleet.handsets=5000', 'duration=15m', 'pacing.speedFactor=10']);
+      const result = await perHandsetRun('per-handset-5000', ['fleet.handsets=5000', 'duration=20m', 'pacing.speedFactor=10']);
       const run = lastJson<RunResult>(result);
       // 1 only if a latency threshold of the scenario failed on this shared machine: not an error.
       expect(result.status, result.stderr.slice(-3000)).toBe(run.passed === false ? 1 : 0);
