@@ -149,25 +149,34 @@ async function main() {
       errors: report.errorDistribution ?? {},
     }),
   );
-  await checkDevices(runId, report.count);
+  const cutOff = (report.statusCodeDistribution.Unavailable ?? 0) + (report.statusCodeDistribution.Canceled ?? 0);
+  await checkDevices(runId, report.count, cutOff);
 }
 
-// Every request of ghz got an answer (the run ends after in-flight calls finish), so handset i's
-// last stored tick is the highest request number r < count with r % handsets = i.
-async function checkDevices(runId, count) {
+// Handset i's last stored tick is the highest request number r < count with r % handsets = i,
+// except for calls ghz cut off when its time ended (Unavailable, Canceled): the server may not
+// have stored those, and then holds the handset's check-in before.
+async function checkDevices(runId, count, cutOff) {
   const pg = new Client({ connectionString: databaseUrl });
   await pg.connect();
   const { rows } = await pg.query('SELECT handset_id, reported_tick FROM policy_authority.devices WHERE run_id = $1', [runId]);
   await pg.end();
   let wrong = 0;
+  let previous = 0;
   for (const row of rows) {
     const id = Number(row.handset_id);
     const expected = count - 1 - ((count - 1 - id) % handsets);
     const stored = row.reported_tick === null ? -1 : Number(row.reported_tick);
-    if (id < count && stored !== expected) wrong++;
+    if (id >= count || stored === expected) continue;
+    if (stored === expected - handsets) previous++;
+    else wrong++;
   }
-  console.log(`per device: ${rows.length - wrong} of ${rows.length} handsets hold their last check-in's tick${wrong ? `; ${wrong} do not` : ''}`);
-  if (wrong > 0) process.exitCode = 1;
+  const late = Math.max(0, previous - cutOff);
+  console.log(
+    `per device: ${rows.length - wrong - previous} of ${rows.length} handsets hold their last check-in's tick, ${previous} the one before (${cutOff} calls cut off at the end)` +
+      (wrong + late > 0 ? `; ${wrong + late} are wrong` : ''),
+  );
+  if (wrong + late > 0) process.exitCode = 1;
 }
 
 main().catch((error) => {

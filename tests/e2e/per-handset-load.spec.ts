@@ -47,6 +47,7 @@ interface RunResult {
   pacing: { keptPace: boolean; lag: { p99Ms: number } };
   load: { traffic: string; rpc: Record<string, RpcFigures>; checkIns: { achievedPerSecond: number; targetPerSecond: number }; divergences: Divergences };
   divergences: Divergences;
+  summary: { kpis: Record<string, number> };
 }
 
 const log = (message: string): void => console.log(`[per-handset e2e] ${message}`);
@@ -167,10 +168,15 @@ describe('per-handset traffic against the local stack’s policy-authority', () 
       expect([0, 1], result.stderr.slice(-3000)).toContain(result.status);
       const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunResult;
       log(`locked run: exit ${result.status}, divergences ${JSON.stringify(report.divergences.byKind)}`);
+      // A locked handset that checks in after the lock (most enroll within the run's 15 ticks) gets
+      // its command once (it acknowledges it at its next check-in), and executes it at its next
+      // tick (not for one received at the last tick, nor where the model's hypervisor cannot lock).
+      const handsets = new Set(report.divergences.first.map((each) => each.handsetId));
       expect(Object.keys(report.divergences.byKind)).toEqual(['command']);
-      expect(report.divergences.total).toBeGreaterThanOrEqual(LOCKED.length);
-      // Every locked handset checks in at least once after the lock within the run's 15 ticks.
-      expect(new Set(report.divergences.first.map((each) => each.handsetId)).size).toBeGreaterThanOrEqual(20);
+      expect(report.divergences.total).toBe(handsets.size);
+      expect(handsets.size).toBeGreaterThanOrEqual(LOCKED.length / 2);
+      expect(report.summary.kpis.commandsExecuted).toBeGreaterThan(handsets.size / 2);
+      expect(report.summary.kpis.commandsExecuted).toBeLessThanOrEqual(handsets.size);
       for (const each of report.divergences.first) {
         expect(LOCKED).toContain(each.handsetId);
         expect(each).toMatchObject({ kind: 'command', field: 'commands', expected: 'none', received: expect.stringMatching(/^COMMAND_TYPE_LOCK \d+$/) });
@@ -184,7 +190,7 @@ describe('per-handset traffic against the local stack’s policy-authority', () 
     async () => {
       // After the run above: a load test measures a warmed-up server (JIT, connection pools).
       const before = await serverCalls();
-      const result = await perHandsetRun('per-handset-5000', ['fleet.handsets=5000', 'duration=20m', 'pacing.speedFactor=20']);
+      const result = await perHandsetRun('per-handset-5000', ['fleet.handsets=5000', 'duration=20m', 'pacing.speedFactor=10']);
       const run = lastJson<RunResult>(result);
       // 1 only if a latency threshold of the scenario failed on this shared machine: not an error.
       expect(result.status, result.stderr.slice(-3000)).toBe(run.passed === false ? 1 : 0);

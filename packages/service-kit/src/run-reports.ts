@@ -13,6 +13,7 @@ const HANDSET_EVENTS = 'duet.handset-events.v1';
 const TICK_KPIS = 'duet.tick-kpis.v1';
 const SHARD_STATE = 'duet.shard-state.v1';
 const RUN_LIFECYCLE = 'duet.run-lifecycle.v1';
+const COMMANDS = 'duet.commands.v1';
 
 export function kpisToMessage(values: ArrayLike<number>): telemetry.TickKpis {
   const message = {} as Record<string, number>;
@@ -58,6 +59,15 @@ export class RunReporter {
       columns: Object.entries(columns).map(([name, values]) => ({ name, values: Array.from(values) })),
     }).finish();
     await this.bus.publish(SHARD_STATE, [{ key: String(shard), value: message }]);
+  }
+
+  /** Commands for hypervisor-core to execute (keyed by handset id, as policy-authority fans them out). */
+  async publishCommands(commands: readonly contract.CommandIssued[]): Promise<void> {
+    if (commands.length === 0) return;
+    await this.bus.publish(
+      COMMANDS,
+      commands.map((command) => ({ key: String(command.handsetId), value: contract.CommandIssued.encode(command).finish() })),
+    );
   }
 
   async publishLifecycle(message: contract.RunLifecycle): Promise<void> {

@@ -20,6 +20,7 @@ import { PublicationRepository } from './repositories/publication.repository';
 import { ShardCheckInRepository } from './repositories/shard-check-in.repository';
 import { AgentService } from './services/agent.service';
 import { CheckInGroupCommit } from './services/check-in.group-commit';
+import { EnrollmentGroupCommit } from './services/enrollment.group-commit';
 import { CommandService } from './services/command.service';
 import { DeviceGroupCache } from './services/device-group.cache';
 import { ShardReportCache } from './services/shard-report.cache';
@@ -71,6 +72,7 @@ const SERVICES = [
   ShardReportCache,
   RevisionPolicyCache,
   CheckInGroupCommit,
+  EnrollmentGroupCommit,
 ];
 const PUBLISHERS = [PolicyChangedPublisher, CommandIssuedPublisher];
 const CONTROLLERS = [PolicyGrpcController, PolicyAdminGrpcController, PolicyAdminHttpController];

@@ -8,7 +8,8 @@ import { ExitCode } from '../exit-codes';
 import { integerOption } from '../options';
 import { Output } from '../output';
 import { printSummary } from '../report';
-import { buildLoadReport, loadReportLines, type LoadReport } from '../report/load-report';
+import { buildLoadReport, loadReportLines, type ClientCost, type LoadReport } from '../report/load-report';
+import { retainedBytes } from '../memory';
 import { judgePacing, pacingOf, pacingWarning, type PacingReport } from '../report/pacing-report';
 import { startMeasurementThread, type MeasurementThread } from '../report/measurement-thread';
 import { measureRun, type RunMeasurement } from '../report/run-measurement';
@@ -36,6 +37,7 @@ interface RunOptions {
   traffic?: Traffic;
   connections?: number;
   summaryExport?: string;
+  httpPort?: number;
   serve: boolean;
 }
 
@@ -82,6 +84,11 @@ export function runCommand(setExitCode: (code: number) => void): Command {
       '--connections <n>',
       `HTTP/2 connections of per-handset traffic (default: the scenario’s load.connections, else ${DEFAULT_CONNECTIONS})`,
       integerOption('--connections', 1, 1024),
+    )
+    .option(
+      '--http-port <port>',
+      'embedded target: the port of its health, dashboard and /metrics (the load generator’s client-side RPC metrics for Prometheus to scrape; default: a free one)',
+      integerOption('--http-port', 1, 65_535),
     )
     .option('--summary-export <file>', 'also write the end-of-test summary (load figures, divergences, thresholds) as JSON to this file')
     .option('--serve', 'on a terminal, keep the embedded services and their dashboard up after the run until Ctrl-C', false)
@@ -215,6 +222,14 @@ async function run(file: string, options: RunOptions): Promise<number> {
   return report.passed ? ExitCode.OK : ExitCode.THRESHOLDS_FAILED;
 }
 
+function clientCost(baseline: { bytes: number; cpu: NodeJS.CpuUsage }, handsets: number): ClientCost {
+  const cpu = process.cpuUsage(baseline.cpu);
+  return {
+    cpuSeconds: Math.round((cpu.user + cpu.system) / 1e3) / 1e3,
+    retainedBytesPerHandset: Math.round((retainedBytes() - baseline.bytes) / Math.max(handsets, 1)),
+  };
+}
+
 /** --traffic, else the scenario's load.traffic. */
 function trafficOf(loaded: LoadedScenario, options: RunOptions): Traffic {
   return options.traffic ?? loaded.scenario.load.traffic;
@@ -277,12 +292,15 @@ async function runOnServices(output: Output, loaded: LoadedScenario, runId: stri
           connections: options.connections ?? scenario.load.connections,
         };
   try {
-    target = options.target === 'embedded' ? await EmbeddedTarget.start(options.dataDir, undefined, loadTest) : await LocalTarget.connect();
+    target = options.target === 'embedded' ? await EmbeddedTarget.start(options.dataDir, options.httpPort, loadTest) : await LocalTarget.connect();
   } catch (error) {
     output.error(`duet: cannot start the ${options.target} target: ${(error as Error).message}`);
     return ExitCode.BAD_INPUT;
   }
   for (const [name, address] of Object.entries(target.addresses)) output.line(`  ${name.padEnd(9)} ${address}`);
+  // What the load generator itself costs: this process's CPU over the run, and what the run keeps
+  // in memory per handset at its end (after a full GC, over what the started stack held before).
+  const clientBaseline = loadTest === undefined ? undefined : { bytes: retainedBytes(), cpu: process.cpuUsage() };
   const progress = output.progress(config.ticks, scenario.name);
   const paced = pacingOf(config).mode === 'real-time';
   let firstTickAt: number | undefined;
@@ -316,6 +334,7 @@ async function runOnServices(output: Output, loaded: LoadedScenario, runId: stri
             pacing,
             ticks: config.ticks,
             tickWallSeconds: outcome.tickWallSeconds,
+            client: clientBaseline === undefined ? undefined : clientCost(clientBaseline, config.fleet.handsets),
           });
     keepServing = options.serve && options.target === 'embedded' && process.stdout.isTTY === true && !options.json;
     return { summary: outcome.summary, pacing, load, serving: keepServing ? target : undefined };

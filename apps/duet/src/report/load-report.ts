@@ -47,6 +47,15 @@ export interface LoadReport {
   };
   /** Answers that differ from the reference model: counts by kind and the first ones. */
   readonly divergences: DivergenceFigures;
+  /** What generating the load cost this process (the embedded services included). */
+  readonly client?: ClientCost;
+}
+
+export interface ClientCost {
+  /** CPU seconds (user + system) of the duet process over the run. */
+  readonly cpuSeconds: number;
+  /** JS heap and ArrayBuffers the run holds at its end, after a full GC, per handset. */
+  readonly retainedBytesPerHandset: number;
 }
 
 const round = (value: number, digits = 3) => Math.round(value * 10 ** digits) / 10 ** digits;
@@ -59,6 +68,7 @@ export function buildLoadReport(inputs: {
   readonly ticks: number;
   /** Wall seconds from the run's start until its last tick completed. */
   readonly tickWallSeconds: number;
+  readonly client?: ClientCost;
 }): LoadReport {
   const { figures, pacing } = inputs;
   const paced = pacing.mode === 'real-time';
@@ -102,6 +112,7 @@ export function buildLoadReport(inputs: {
       targetPerSecond: scheduledSeconds === null ? null : round(handsets / scheduledSeconds, 1),
     },
     divergences: figures.divergences,
+    client: inputs.client,
   };
 }
 
@@ -131,6 +142,8 @@ export function loadReportLines(report: LoadReport): string[] {
   }
   const target = report.checkIns.targetPerSecond === null ? '' : ` (target ${report.checkIns.targetPerSecond}/s)`;
   lines.push(`  check-ins     ${report.checkIns.achievedPerSecond}/s achieved${target}`);
+  if (report.client !== undefined)
+    lines.push(`  client        ${report.client.cpuSeconds} CPU s, ${report.client.retainedBytesPerHandset} B retained per handset`);
   const { divergences } = report;
   const kinds = Object.entries(divergences.byKind).map(([kind, count]) => `${kind} ${count}`);
   lines.push(`  divergences   ${divergences.total}${kinds.length === 0 ? '' : `: ${kinds.join(', ')}`}`);

@@ -5,7 +5,8 @@
 // the calls before it are doing, and its latency counts from that intended time. A call the server
 // cannot take now (UNAVAILABLE, RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED) is retried with exponential
 // backoff and full jitter; a refusal is the handset's answer. Nothing per handset is kept between
-// calls: credentials and state stay in the runner's columns.
+// calls but the ids of commands received and not yet acknowledged: credentials and state stay in
+// the runner's columns.
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -48,7 +49,10 @@ class CallFailed {
 }
 
 export class PerHandsetPolicyGateway extends PolicyGateway {
+  override readonly timesEachCall = true;
   private readonly clients: PolicyClient[];
+  // Commands received and not yet acknowledged, by run and handset: only handsets that got some.
+  private readonly executed = new Map<string, string[]>();
   private readonly recorder = new PolicyCallRecorder();
 
   constructor(
@@ -113,14 +117,23 @@ export class PerHandsetPolicyGateway extends PolicyGateway {
           credential: request.deviceCredentials[row],
           batteryPermille: request.batteryPermille[row],
           tick: request.tick,
-          executedCommandIds: [],
+          executedCommandIds: this.executed.get(executedKey(request.runId, handsetId)) ?? [],
           appliedRevision: request.appliedRevision[row],
           complianceMask: request.complianceMask[row],
         });
         if (answer instanceof CallFailed) failed.set(row, answer.status);
         else {
           assignedRevision[row] = answer.assignedRevision;
-          if (answer.commands.length > 0) commands.set(row, answer.commands);
+          // Handed to the handset to execute: acknowledged at its next check-in, so not sent again.
+          const key = executedKey(request.runId, handsetId);
+          this.executed.delete(key);
+          if (answer.commands.length > 0) {
+            commands.set(row, answer.commands);
+            this.executed.set(
+              key,
+              answer.commands.map((command) => command.commandId),
+            );
+          }
         }
       }),
     );
@@ -190,6 +203,10 @@ export class PerHandsetPolicyGateway extends PolicyGateway {
       }
     }
   }
+}
+
+function executedKey(runId: string, handsetId: number): string {
+  return `${handsetId} ${runId}`;
 }
 
 function unary<Request, Response>(call: Unary<Request, Response>, request: Request): Promise<Response> {

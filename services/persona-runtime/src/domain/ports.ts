@@ -1,6 +1,6 @@
 // The persona runtime's ports (conventions.md principle 3): its peers, each with a gRPC adapter
 // (networked) and an in-process one (embedded). Messages are the contracts' generated types.
-import type { hypervisor, policy } from '@duet/contracts';
+import type { events, hypervisor, policy } from '@duet/contracts';
 import type { EventBuffer, StateColumns } from '@duet/sim-core';
 import type { Divergence } from '../clients/policy-call.recorder';
 
@@ -44,6 +44,8 @@ export type EnrollBatchAnswer = policy.EnrollBatchResponse & { readonly perHands
 export type CheckInBatchAnswer = policy.CheckInBatchResponse & { readonly perHandset?: PerHandsetOutcomes };
 
 export abstract class PolicyGateway {
+  /** Whether the gateway times each RPC it makes itself (per-handset), so a batch is not one. */
+  readonly timesEachCall: boolean = false;
   abstract enrollBatch(request: policy.EnrollBatchRequest, schedule?: PolicyCallSchedule): Promise<EnrollBatchAnswer>;
   abstract checkInBatch(request: policy.CheckInBatchRequest, schedule?: PolicyCallSchedule): Promise<CheckInBatchAnswer>;
   /** Where the server answered otherwise than the reference model: recorded by measured gateways, else dropped. */
@@ -57,4 +59,6 @@ export abstract class PolicyGateway {
 export interface TickReports {
   publishTick(runId: string, shard: number, tick: number, role: number, events: EventBuffer, kpis: ArrayLike<number>, lagMilliseconds?: number): Promise<void>;
   publishFinalState(runId: string, shard: number, role: number, handsetIds: ArrayLike<number>, columns: StateColumns): Promise<void>;
+  /** Commands the policy authority handed an agent, for hypervisor-core to execute. */
+  publishCommands(commands: readonly events.CommandIssued[]): Promise<void>;
 }

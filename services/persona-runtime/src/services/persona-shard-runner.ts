@@ -27,7 +27,7 @@ import {
   type PreparedRun,
   type WorkloadContext,
 } from '@duet/sim-core';
-import { common } from '@duet/contracts';
+import { common, type events } from '@duet/contracts';
 import { PROCESS_METRICS, columnsOf, decodeGrant, encodeDemand, restoreColumns, type CheckpointState, type Metrics } from '@duet/service-kit';
 import type { Divergence, DivergenceKind } from '../clients/policy-call.recorder';
 import { PeerUnavailable, type HypervisorPeer, type PolicyCallSchedule, type PolicyGateway, type TickReports } from '../domain/ports';
@@ -206,7 +206,7 @@ export class PersonaShardRunner {
     const enrolling = enrollments.filter((i) => answers.reachableColumn[i] === 1);
     if (enrolling.length > 0) {
       const response = await this.retrying('policy-authority', () =>
-        this.timed('EnrollBatch', () =>
+        this.timedBatch('EnrollBatch', () =>
           policy.enrollBatch(
             {
               runId: this.runId,
@@ -239,7 +239,7 @@ export class PersonaShardRunner {
     const checking = checkIns.filter((i) => answers.reachableColumn[i] === 1);
     if (checking.length > 0) {
       const response = await this.retrying('policy-authority', () =>
-        this.timed('CheckInBatch', () =>
+        this.timedBatch('CheckInBatch', () =>
           policy.checkInBatch(
             {
               runId: this.runId,
@@ -256,6 +256,7 @@ export class PersonaShardRunner {
         ),
       );
       const divergences = new DivergenceList(tick, 'check-in-refused');
+      const received: events.CommandIssued[] = [];
       checking.forEach((i, k) => {
         const failed = response.perHandset?.failed.get(k);
         if (failed !== undefined) {
@@ -265,11 +266,22 @@ export class PersonaShardRunner {
         }
         answers.assigned[i] = this.fromServer(divergences, i, tick, response.assignedRevision[k]);
         // The scenario schedules its commands in the run config; any the server hands over (an
-        // operator's) is not the reference model's. Recorded, not executed: see architecture.md.
-        for (const command of response.perHandset?.commands.get(k) ?? [])
+        // operator's) is not the reference model's: a divergence, which the handset then executes
+        // at its next tick, as it would an operator's command over Kafka.
+        for (const command of response.perHandset?.commands.get(k) ?? []) {
           divergences.add('command', this.fleet.ids[i], 'commands', 'none', `${common.commandTypeToJSON(command.type)} ${command.commandId}`);
+          received.push({
+            runId: this.runId,
+            commandId: command.commandId,
+            shard: this.shard,
+            handsetId: this.fleet.ids[i],
+            type: command.type,
+            tick: tick + 1,
+          });
+        }
       });
       policy.diverged(this.runId, divergences.list);
+      await this.ports.reports.publishCommands(received);
     }
     stepAgent({ random: this.run.random, clock: this.run.clock, policies: this.run.registry.effective }, agent, this.grant, tick, this.events, answers);
   }
@@ -290,6 +302,11 @@ export class PersonaShardRunner {
   private tickWallMilliseconds(): number | undefined {
     const pacing = this.run.config.pacing;
     return pacing?.mode === 'real-time' ? (this.run.clock.tickSeconds * 1000) / pacing.speedFactor : undefined;
+  }
+
+  // A batch RPC's client-side time; a per-handset gateway times each agent's own call instead.
+  private timedBatch<T>(method: string, call: () => Promise<T>): Promise<T> {
+    return this.ports.policy!.timesEachCall ? call() : this.timed(method, call);
   }
 
   private timed<T>(method: string, call: () => Promise<T>): Promise<T> {

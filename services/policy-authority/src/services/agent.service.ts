@@ -21,6 +21,7 @@ import { PublicationRepository } from '../repositories/publication.repository';
 import { type DeviceReport, ShardCheckInRepository } from '../repositories/shard-check-in.repository';
 import { DeviceGroupCache } from './device-group.cache';
 import { CheckInGroupCommit } from './check-in.group-commit';
+import { EnrollmentGroupCommit } from './enrollment.group-commit';
 import { nonComplianceJson, toPolicyMessage } from './contract-messages';
 import { EnrollmentTokenService } from './enrollment-token.service';
 import { PublicationService } from './publication.service';
@@ -46,6 +47,7 @@ export class AgentService {
     private readonly publications: PublicationRepository,
     private readonly revisionPolicies: RevisionPolicyCache,
     private readonly checkIns: CheckInGroupCommit,
+    private readonly enrollments: EnrollmentGroupCommit,
   ) {}
 
   /**
@@ -176,7 +178,11 @@ export class AgentService {
     );
   }
 
-  /** Enrolls one handset; answers its credential, group, assigned revision and that revision's policy (see enrollBatch for `reEnrollAllowed`). */
+  /**
+   * Enrolls one handset (by group commit with the enrollments of its run and tick arriving at the
+   * same time); answers its credential, group, assigned revision and that revision's policy (see
+   * enrollBatch for `reEnrollAllowed`).
+   */
   async enroll(request: policy.EnrollRequest, reEnrollAllowed = true): Promise<policy.EnrollResponse> {
     const subject = 'EnrollRequest';
     const issues = new IssueList();
@@ -188,16 +194,13 @@ export class AgentService {
     if (!reEnrollAllowed) await this.refuseReEnrollment(request.runId, [request.handsetId], () => 'handset_id', subject);
     const group = this.groupOf(request.group, token.group, 'group', subject);
 
-    await this.devices.enroll({
+    const assignedRevision = await this.enrollments.submit({
       runId: request.runId,
-      shard: undefined,
       tick: request.tick,
-      handsetIds: [request.handsetId],
-      groups: [group],
-      models: [request.model],
+      handsetId: request.handsetId,
+      group,
+      model: request.model,
     });
-    this.deviceGroups.enrolled(request.runId, [request.handsetId], [group]);
-    const assignedRevision = (await this.currentTimeline(request.runId)).revisionFor(group, request.tick);
     return {
       credential: this.credentials.derive(request.runId, request.handsetId),
       group,

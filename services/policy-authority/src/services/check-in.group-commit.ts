@@ -8,6 +8,7 @@ import { CommandRepository, type StoredCommand } from '../repositories/command.r
 import { type DeviceState, DeviceRepository } from '../repositories/device.repository';
 import { PublicationRepository } from '../repositories/publication.repository';
 import { nonComplianceJson, toCommandMessage } from './contract-messages';
+import { GroupCommitQueue } from './group-commit.queue';
 import { RevisionTimelineCache } from './revision-timeline.cache';
 
 // At most this many check-ins share a transaction: big enough that a fleet's check-ins cost a few
@@ -24,24 +25,22 @@ export interface CheckInAnswer {
   readonly commands: policy.Command[];
 }
 
-interface Waiting {
-  readonly request: policy.CheckInRequest;
-  readonly resolve: (answer: CheckInAnswer) => void;
-  readonly reject: (error: unknown) => void;
-}
-
 /**
  * One-at-a-time check-ins (the CheckIn RPC), stored by group commit: the check-ins that arrive
  * while earlier groups commit are stored together in one transaction, with one statement per table
  * for the whole group instead of about seven round trips per handset. Each check-in is judged on
  * its own, as if alone: a refused one gets its own error and the others of its group are stored.
- * A group holds one run's check-ins and at most one per handset, so a handset's check-ins are
- * stored in the order they arrived.
+ * A group holds one run's check-ins and at most one per handset.
  */
 @Injectable()
 export class CheckInGroupCommit {
-  private queue: Waiting[] = [];
-  private inFlight = 0;
+  private readonly queue = new GroupCommitQueue<policy.CheckInRequest, CheckInAnswer>({
+    maxGroup: MAX_GROUP,
+    maxInFlight: MAX_GROUPS_IN_FLIGHT,
+    sameGroup: (first, request) => request.runId === first.runId,
+    handsetOf: (request) => request.handsetId,
+    commit: (group) => this.database.transaction((client) => this.store(client, group)),
+  });
 
   constructor(
     private readonly database: Database,
@@ -54,54 +53,7 @@ export class CheckInGroupCommit {
 
   /** Stores a validated check-in with the next group; answers its assigned revision and the commands due. */
   submit(request: policy.CheckInRequest): Promise<CheckInAnswer> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ request, resolve, reject });
-      this.drain();
-    });
-  }
-
-  private drain(): void {
-    while (this.inFlight < MAX_GROUPS_IN_FLIGHT && this.queue.length > 0) {
-      const group = this.takeGroup();
-      this.inFlight++;
-      void this.commit(group).finally(() => {
-        this.inFlight--;
-        this.drain();
-      });
-    }
-  }
-
-  // The oldest waiting check-in's run: up to MAX_GROUP of its check-ins, the first of each handset.
-  private takeGroup(): Waiting[] {
-    const runId = this.queue[0].request.runId;
-    const group: Waiting[] = [];
-    const rest: Waiting[] = [];
-    const handsets = new Set<number>();
-    for (const waiting of this.queue) {
-      const { request } = waiting;
-      if (group.length < MAX_GROUP && request.runId === runId && !handsets.has(request.handsetId)) {
-        handsets.add(request.handsetId);
-        group.push(waiting);
-      } else {
-        rest.push(waiting);
-      }
-    }
-    this.queue = rest;
-    return group;
-  }
-
-  private async commit(group: readonly Waiting[]): Promise<void> {
-    try {
-      const outcomes = await this.database.transaction((client) =>
-        this.store(
-          client,
-          group.map((waiting) => waiting.request),
-        ),
-      );
-      outcomes.forEach((outcome, index) => (outcome instanceof RequestError ? group[index].reject(outcome) : group[index].resolve(outcome)));
-    } catch (error) {
-      for (const waiting of group) waiting.reject(error);
-    }
+    return this.queue.submit(request);
   }
 
   // One transaction: lock the group's devices in id order, judge each check-in, store the accepted.
