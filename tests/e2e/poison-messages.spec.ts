@@ -7,8 +7,9 @@
 //    group, reason) and goes on. duet.policy-changed.v1 has no consumer in the stack: its garbage
 //    is published but nobody reads it, so nothing is dead-lettered there.
 // 2. A service killed with SIGKILL is started again by its supervisor; `stack status` counts it.
-// 3. A run then completes with the pure core's digest, though the broker is killed mid-run and
-//    brought back (`duet stack up`) a minute later: no partition was left stuck, no run lost.
+// 3. A run then completes with the pure core's digest, though the broker is killed and PostgreSQL
+//    stopped mid-run, both brought back (`duet stack up`) a minute later: no partition was left
+//    stuck, no run lost.
 // 4. `duet runs prune --older-than` deletes it, with its rows in telemetry and policy-authority.
 import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
@@ -30,8 +31,8 @@ const STACK_UP_TIMEOUT_MS = 600_000;
 const RUN_TIMEOUT_MS = 300_000;
 const DEAD_LETTER_TIMEOUT_MS = 120_000;
 const RESTART_TIMEOUT_MS = 90_000;
-const BROKER_DOWN_AT_TICK = 40; // of 240: mid-run
-const BROKER_DOWN_MS = 60_000;
+const DOWN_AT_TICK = 40; // of 240: mid-run
+const DOWN_MS = 60_000;
 const BEYOND_INT32 = 2 ** 31 + 16; // ≡ 0 mod 16: read from partition 0 like shard 0, so only the range is wrong
 
 // Topics whose consumers check the run is known (the exchange and commands): a message of a run
@@ -239,21 +240,24 @@ describe('the local stack dead-letters poison messages, restarts what dies, and 
   );
 
   it(
-    'then completes a run across a broker down for a minute mid-run, with the digest of the core',
+    'then completes a run across the broker and PostgreSQL down for a minute mid-run, with the digest of the core',
     async () => {
       const finished = runDuet(['run', SCENARIO, '--target', 'local', '--json', '--run-id', runId, ...REDUCED.flatMap((set) => ['--set', set])], {
         timeoutMs: RUN_TIMEOUT_MS,
         environment,
       });
-      const reached = await waitForTicks(BROKER_DOWN_AT_TICK);
-      const broker = (await status()).find((part) => part.name === 'kafka')!;
+      const reached = await waitForTicks(DOWN_AT_TICK);
+      const parts = await status();
+      const broker = parts.find((part) => part.name === 'kafka')!;
+      const postgres = parts.find((part) => part.name === 'postgres')!;
       process.kill(broker.pid!, 'SIGKILL');
+      process.kill(postgres.pid!, 'SIGINT'); // fast shutdown: what restarting the server does
       const downAt = Date.now();
-      expect(reached.phase, 'the run ended before the broker went down').toBe('STARTED');
-      await new Promise((resolveWait) => setTimeout(resolveWait, BROKER_DOWN_MS));
+      expect(reached.phase, 'the run ended before the broker and PostgreSQL went down').toBe('STARTED');
+      await new Promise((resolveWait) => setTimeout(resolveWait, DOWN_MS));
       const up = await runDuet(['stack', 'up', '--dir', dir, '--json'], { timeoutMs: STACK_UP_TIMEOUT_MS });
       expect(lastJson<{ ok: boolean }>(up).ok, up.stderr.slice(-2000)).toBe(true);
-      log(`broker killed at tick ≥ ${BROKER_DOWN_AT_TICK}, back after ${((Date.now() - downAt) / 1000).toFixed(1)} s`);
+      log(`broker killed and PostgreSQL stopped at tick ≥ ${DOWN_AT_TICK}, both back after ${((Date.now() - downAt) / 1000).toFixed(1)} s`);
       const result = await finished;
       const run = lastJson<{ phase: string; digest: string; passed?: boolean; wallSeconds: number }>(result);
       expect(result.status, result.stderr.slice(-4000)).toBe(run.passed === false ? 1 : 0);
