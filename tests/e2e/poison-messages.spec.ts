@@ -10,7 +10,8 @@
 // 3. A run then completes with the pure core's digest, though the broker is killed and PostgreSQL
 //    stopped mid-run, both brought back (`duet stack up`) a minute later: no partition was left
 //    stuck, no run lost.
-// 4. `duet runs prune --older-than` deletes it, with its rows in telemetry and policy-authority.
+// 4. `duet runs prune --older-than` deletes it, with its rows in telemetry and policy-authority,
+//    and the parts of a run that never started.
 import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { Client } from 'pg';
@@ -67,6 +68,15 @@ interface Poison {
 }
 
 const log = (message: string): void => console.log(`[poison e2e] ${message}`);
+
+/** Polls `check` every 200 ms until it holds, for at most 20 s. */
+async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within 20 s`);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+  }
+}
 
 /** The topic's payload with this identity, encoded (demands and grants carry it in a nested batch). */
 function payload(topic: RegisteredTopic, identity: { runId: string; shard: number; tick: number }, extra: Record<string, unknown> = {}): Buffer {
@@ -274,13 +284,25 @@ describe('the local stack dead-letters poison messages, restarts what dies, and 
       expect(result.status, result.stderr).toBe(0);
       return lastJson<{ runIds: string[] }>(result).runIds;
     };
-    expect(await prune('1d')).not.toContain(runId);
-    await new Promise((resolveWait) => setTimeout(resolveWait, 1_500));
-    expect(await prune('1s')).toContain(runId);
-    expect((await fetch(`${environment.TELEMETRY_URL}/v1/runs/${runId}`)).status).toBe(404);
     const database = new Client({ connectionString: environment.DATABASE_URL, connectionTimeoutMillis: 10_000 });
     await database.connect();
+    const orphanParts = async (): Promise<number> =>
+      Number((await database.query<{ count: string }>("SELECT count(*) AS count FROM telemetry.tick_kpi_parts WHERE run_id = 'e2e-orphan'")).rows[0].count);
     try {
+      // A valid part of a run that never starts: telemetry keeps it for its STARTED, until pruned.
+      const orphan = events.TickKpisRecorded.fromPartial({ runId: 'e2e-orphan', shard: 0, tick: 0, role: 1 });
+      await producer.send({
+        topic: 'duet.tick-kpis.v1',
+        acks: -1,
+        messages: [{ key: '0', partition: 0, value: Buffer.from(events.TickKpisRecorded.encode(orphan).finish()) }],
+      });
+      await until('the orphan part stored', async () => (await orphanParts()) > 0);
+      expect(await prune('1d')).not.toContain(runId);
+      expect(await orphanParts()).toBe(1);
+      await new Promise((resolveWait) => setTimeout(resolveWait, 1_500));
+      expect(await prune('1s')).toContain(runId);
+      expect(await orphanParts()).toBe(0);
+      expect((await fetch(`${environment.TELEMETRY_URL}/v1/runs/${runId}`)).status).toBe(404);
       for (const table of [
         'telemetry.series',
         'telemetry.tick_kpis',
