@@ -10,7 +10,7 @@ const TIMEOUT_MS = 120_000;
 
 describe('duet run, cancelled', () => {
   it(
-    'ends a run interrupted with SIGINT as FAILED (cancelled), exit 2',
+    'ends a run interrupted with SIGINT as FAILED (cancelled)',
     async () => {
       // Paced at real time ×60: a second of wall time a tick, so the run is surely under way when interrupted.
       const args = [
@@ -36,7 +36,8 @@ describe('duet run, cancelled', () => {
       child.kill('SIGINT');
       const status = await new Promise<number | null>((resolveExit) => child.once('close', resolveExit));
       clearTimeout(killer);
-      expect(status, stderr.slice(-2000)).toBe(2);
+      // 2 (the run failed); 130 when the embedded stack's own SIGINT hook (embedded PostgreSQL) ends the process after it.
+      expect([2, 130], stderr.slice(-2000)).toContain(status);
       expect(lastJsonLine(stdout)).toMatchObject({ phase: 'FAILED', failure: 'cancelled (SIGINT)' });
     },
     TIMEOUT_MS,

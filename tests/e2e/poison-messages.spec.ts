@@ -7,9 +7,11 @@
 //    group, reason) and goes on. duet.policy-changed.v1 has no consumer in the stack: its garbage
 //    is published but nobody reads it, so nothing is dead-lettered there.
 // 2. A service killed with SIGKILL is started again by its supervisor; `stack status` counts it.
-// 3. A run then completes with the pure core's digest, though the broker is killed mid-run and
-//    brought back (`duet stack up`) a minute later: no partition was left stuck, no run lost.
-// 4. `duet runs prune --older-than` deletes it, with its rows in telemetry and policy-authority.
+// 3. A run then completes with the pure core's digest, though the broker is killed and PostgreSQL
+//    stopped mid-run, both brought back (`duet stack up`) a minute later: no partition was left
+//    stuck, no run lost.
+// 4. `duet runs prune --older-than` deletes it, with its rows in telemetry and policy-authority,
+//    and the parts of a run that never started.
 import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { Client } from 'pg';
@@ -30,8 +32,8 @@ const STACK_UP_TIMEOUT_MS = 600_000;
 const RUN_TIMEOUT_MS = 300_000;
 const DEAD_LETTER_TIMEOUT_MS = 120_000;
 const RESTART_TIMEOUT_MS = 90_000;
-const BROKER_DOWN_AT_TICK = 40; // of 240: mid-run
-const BROKER_DOWN_MS = 60_000;
+const DOWN_AT_TICK = 40; // of 240: mid-run
+const DOWN_MS = 60_000;
 const BEYOND_INT32 = 2 ** 31 + 16; // ≡ 0 mod 16: read from partition 0 like shard 0, so only the range is wrong
 
 // Topics whose consumers check the run is known (the exchange and commands): a message of a run
@@ -66,6 +68,15 @@ interface Poison {
 }
 
 const log = (message: string): void => console.log(`[poison e2e] ${message}`);
+
+/** Polls `check` every 200 ms until it holds, for at most 20 s. */
+async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within 20 s`);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+  }
+}
 
 /** The topic's payload with this identity, encoded (demands and grants carry it in a nested batch). */
 function payload(topic: RegisteredTopic, identity: { runId: string; shard: number; tick: number }, extra: Record<string, unknown> = {}): Buffer {
@@ -239,21 +250,24 @@ describe('the local stack dead-letters poison messages, restarts what dies, and 
   );
 
   it(
-    'then completes a run across a broker down for a minute mid-run, with the digest of the core',
+    'then completes a run across the broker and PostgreSQL down for a minute mid-run, with the digest of the core',
     async () => {
       const finished = runDuet(['run', SCENARIO, '--target', 'local', '--json', '--run-id', runId, ...REDUCED.flatMap((set) => ['--set', set])], {
         timeoutMs: RUN_TIMEOUT_MS,
         environment,
       });
-      const reached = await waitForTicks(BROKER_DOWN_AT_TICK);
-      const broker = (await status()).find((part) => part.name === 'kafka')!;
+      const reached = await waitForTicks(DOWN_AT_TICK);
+      const parts = await status();
+      const broker = parts.find((part) => part.name === 'kafka')!;
+      const postgres = parts.find((part) => part.name === 'postgres')!;
       process.kill(broker.pid!, 'SIGKILL');
+      process.kill(postgres.pid!, 'SIGINT'); // fast shutdown: what restarting the server does
       const downAt = Date.now();
-      expect(reached.phase, 'the run ended before the broker went down').toBe('STARTED');
-      await new Promise((resolveWait) => setTimeout(resolveWait, BROKER_DOWN_MS));
+      expect(reached.phase, 'the run ended before the broker and PostgreSQL went down').toBe('STARTED');
+      await new Promise((resolveWait) => setTimeout(resolveWait, DOWN_MS));
       const up = await runDuet(['stack', 'up', '--dir', dir, '--json'], { timeoutMs: STACK_UP_TIMEOUT_MS });
       expect(lastJson<{ ok: boolean }>(up).ok, up.stderr.slice(-2000)).toBe(true);
-      log(`broker killed at tick ≥ ${BROKER_DOWN_AT_TICK}, back after ${((Date.now() - downAt) / 1000).toFixed(1)} s`);
+      log(`broker killed and PostgreSQL stopped at tick ≥ ${DOWN_AT_TICK}, both back after ${((Date.now() - downAt) / 1000).toFixed(1)} s`);
       const result = await finished;
       const run = lastJson<{ phase: string; digest: string; passed?: boolean; wallSeconds: number }>(result);
       expect(result.status, result.stderr.slice(-4000)).toBe(run.passed === false ? 1 : 0);
@@ -270,13 +284,25 @@ describe('the local stack dead-letters poison messages, restarts what dies, and 
       expect(result.status, result.stderr).toBe(0);
       return lastJson<{ runIds: string[] }>(result).runIds;
     };
-    expect(await prune('1d')).not.toContain(runId);
-    await new Promise((resolveWait) => setTimeout(resolveWait, 1_500));
-    expect(await prune('1s')).toContain(runId);
-    expect((await fetch(`${environment.TELEMETRY_URL}/v1/runs/${runId}`)).status).toBe(404);
     const database = new Client({ connectionString: environment.DATABASE_URL, connectionTimeoutMillis: 10_000 });
     await database.connect();
+    const orphanParts = async (): Promise<number> =>
+      Number((await database.query<{ count: string }>("SELECT count(*) AS count FROM telemetry.tick_kpi_parts WHERE run_id = 'e2e-orphan'")).rows[0].count);
     try {
+      // A valid part of a run that never starts: telemetry keeps it for its STARTED, until pruned.
+      const orphan = events.TickKpisRecorded.fromPartial({ runId: 'e2e-orphan', shard: 0, tick: 0, role: 1 });
+      await producer.send({
+        topic: 'duet.tick-kpis.v1',
+        acks: -1,
+        messages: [{ key: '0', partition: 0, value: Buffer.from(events.TickKpisRecorded.encode(orphan).finish()) }],
+      });
+      await until('the orphan part stored', async () => (await orphanParts()) > 0);
+      expect(await prune('1d')).not.toContain(runId);
+      expect(await orphanParts()).toBe(1);
+      await new Promise((resolveWait) => setTimeout(resolveWait, 1_500));
+      expect(await prune('1s')).toContain(runId);
+      expect(await orphanParts()).toBe(0);
+      expect((await fetch(`${environment.TELEMETRY_URL}/v1/runs/${runId}`)).status).toBe(404);
       for (const table of [
         'telemetry.series',
         'telemetry.tick_kpis',

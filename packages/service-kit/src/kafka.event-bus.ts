@@ -18,6 +18,9 @@ const DISCONNECT_TIMEOUT_MS = 5_000;
 // How long a publish keeps trying while the broker is away (kafkajs's own retries take ~80 s of it):
 // a broker restart of a minute or two must not fail a run.
 const PUBLISH_BUDGET_MS = 5 * 60_000;
+// The longest wait between two tries: every shard's next tick waits on its publish, so a broker
+// that is back is used within seconds.
+const PUBLISH_MAX_DELAY_MS = 5_000;
 // How long a readiness probe waits for a first connection of the producer.
 const READY_CONNECT_TIMEOUT_MS = 3_000;
 // A batch in its handler longer than this (its partition not advancing, whatever comes after it
@@ -82,7 +85,11 @@ export class KafkaEventBus extends EventBus {
         partition: partitionOf(registered, message.shard ?? Number(message.key)),
       })),
     };
-    await withRetries(async () => (await this.connectProducer()).send(record), { budgetMs: PUBLISH_BUDGET_MS, retryIf: isTransientError });
+    await withRetries(async () => (await this.connectProducer()).send(record), {
+      budgetMs: PUBLISH_BUDGET_MS,
+      maxDelayMs: PUBLISH_MAX_DELAY_MS,
+      retryIf: isTransientError,
+    });
     this.metrics.messagesProduced.inc({ topic }, messages.length);
   }
 

@@ -5,10 +5,13 @@ import { events as contract, telemetry } from '@duet/contracts';
 import { KPI_NAMES, type EventBuffer, type StateColumns } from '@duet/sim-core';
 import type { EventBus } from './event-bus';
 import { wireColumn } from './tick-exchange.codec';
+import { withRetries } from './transient-errors';
 
 export const Role = contract.Role;
 export type Role = contract.Role;
 
+// How long a FAILED that could not be published is tried again, by default.
+const FAILED_PUBLISH_BUDGET_MS = 10 * 60_000;
 const HANDSET_EVENTS = 'duet.handset-events.v1';
 const TICK_KPIS = 'duet.tick-kpis.v1';
 const SHARD_STATE = 'duet.shard-state.v1';
@@ -72,5 +75,14 @@ export class RunReporter {
 
   async publishLifecycle(message: contract.RunLifecycle): Promise<void> {
     await this.bus.publish(RUN_LIFECYCLE, [{ key: message.runId, value: contract.RunLifecycle.encode(message).finish() }]);
+  }
+
+  /**
+   * Announces the run FAILED, so that every role frees its state; a failed publish is tried again
+   * with backoff for `budgetMs` (a broker blip must not leave the run STARTED everywhere else).
+   */
+  async publishFailed(runId: string, failure: string, budgetMs = FAILED_PUBLISH_BUDGET_MS): Promise<void> {
+    const failed = contract.RunLifecycle.fromPartial({ runId, phase: telemetry.RunPhase.RUN_PHASE_FAILED, failure });
+    await withRetries(() => this.publishLifecycle(failed), { budgetMs });
   }
 }

@@ -32,15 +32,15 @@ export function isTransientError(error: unknown): boolean {
 
 /**
  * Runs `work` until it succeeds, waiting between attempts (doubling from `firstDelayMs` up to
- * 30 s), for at most `budgetMs`, then throws its last error; at once for an error `retryIf` refuses. For what must not be dropped on a
+ * `maxDelayMs`, default 30 s), for at most `budgetMs`, then throws its last error; at once for an error `retryIf` refuses. For what must not be dropped on a
  * dependency blip, such as announcing that a run failed.
  */
 export async function withRetries<T>(
   work: () => Promise<T>,
-  options: { readonly budgetMs: number; readonly firstDelayMs?: number; readonly retryIf?: (error: unknown) => boolean },
+  options: { readonly budgetMs: number; readonly firstDelayMs?: number; readonly maxDelayMs?: number; readonly retryIf?: (error: unknown) => boolean },
 ): Promise<T> {
   const deadline = Date.now() + options.budgetMs;
-  for (let delayMs = options.firstDelayMs ?? 500; ; delayMs = Math.min(30_000, delayMs * 2)) {
+  for (let delayMs = options.firstDelayMs ?? 500; ; delayMs = Math.min(options.maxDelayMs ?? 30_000, delayMs * 2)) {
     try {
       return await work();
     } catch (error) {

@@ -1,12 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import {
-  CheckpointStore,
-  EventBus,
-  HealthModule,
-  InProcessCheckpointStore,
-  MetricsModule,
-  ServiceIdentities,
-} from '@duet/service-kit';
+import { CheckpointStore, EventBus, HealthModule, InProcessCheckpointStore, MetricsModule, ServiceIdentities } from '@duet/service-kit';
 import { TickDemandsConsumer } from './consumers/tick-demands.consumer';
 import { HypervisorGrpcController } from './controllers/hypervisor.grpc';
 import { HypervisorCoreSettings } from './hypervisor-core.settings';

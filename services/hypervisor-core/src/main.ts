@@ -11,7 +11,12 @@ async function main(): Promise<void> {
   const checkpoints = new KafkaCheckpointStore(eventBus, Role.ROLE_HYPERVISOR, `hypervisor-core-${config.INSTANCE_ID}-checkpoints-${randomUUID()}`);
   await checkpoints.start();
   const app = await startHypervisorCoreApp(
-    { eventBus, instanceId: config.INSTANCE_ID, shared: { checkpoints, checkpointTicks: config.CHECKPOINT_TICKS }, serviceIdentityKey: config.SERVICE_IDENTITY_KEY },
+    {
+      eventBus,
+      instanceId: config.INSTANCE_ID,
+      shared: { checkpoints, checkpointTicks: config.CHECKPOINT_TICKS },
+      serviceIdentityKey: config.SERVICE_IDENTITY_KEY,
+    },
     { host: config.HOST, grpcPort: config.GRPC_PORT, httpPort: config.HTTP_PORT },
   );
   app.getHttpServer().on('close', () => void checkpoints.close().finally(() => eventBus.close()));

@@ -23,7 +23,15 @@ async function main(): Promise<void> {
   const checkpoints = new KafkaCheckpointStore(eventBus, role, `persona-runtime-${config.PERSONA}-${config.INSTANCE_ID}-checkpoints-${randomUUID()}`);
   await checkpoints.start();
   const app = await startPersonaRuntimeApp(
-    { persona, eventBus, hypervisor, policy, instanceId: config.INSTANCE_ID, runSecrets: config.RUN_SECRETS_KEY === undefined ? undefined : new RunSecrets(config.RUN_SECRETS_KEY), shared: { checkpoints, checkpointTicks: config.CHECKPOINT_TICKS, grants } },
+    {
+      persona,
+      eventBus,
+      hypervisor,
+      policy,
+      instanceId: config.INSTANCE_ID,
+      runSecrets: config.RUN_SECRETS_KEY === undefined ? undefined : new RunSecrets(config.RUN_SECRETS_KEY),
+      shared: { checkpoints, checkpointTicks: config.CHECKPOINT_TICKS, grants },
+    },
     { host: config.HOST, httpPort: config.HTTP_PORT },
   );
   app.getHttpServer().on('close', () => {

@@ -1,5 +1,5 @@
 import { events as contract, telemetry } from '@duet/contracts';
-import { RunReporter, decodeChecked, identityViolation, lifecycleViolation, withRetries, type IncomingMessage } from '@duet/service-kit';
+import { RunReporter, decodeChecked, identityViolation, lifecycleViolation, type IncomingMessage } from '@duet/service-kit';
 import { DEFAULT_TICK_SECONDS } from '@duet/sim-core';
 import type { RunOutcome, RunRequest, RunTarget } from './run-target';
 
@@ -152,8 +152,7 @@ export async function runScenario(
     const tickWallSeconds = ((ticksDoneAt ?? performance.now()) - startedAt) / 1000;
     if (abandoned !== undefined) {
       // Said on the lifecycle topic too, so every service lets the run go instead of waiting on it.
-      const failed = contract.RunLifecycle.fromPartial({ runId, phase: telemetry.RunPhase.RUN_PHASE_FAILED, failure: `duet run: ${abandoned}` });
-      await withRetries(() => new RunReporter(target.bus).publishLifecycle(failed), { budgetMs: FAILED_PUBLISH_BUDGET_MS }).catch(() => undefined);
+      await new RunReporter(target.bus).publishFailed(runId, `duet run: ${abandoned}`, FAILED_PUBLISH_BUDGET_MS).catch(() => undefined);
       return { runId, phase: 'FAILED', digest: '', failure: abandoned, tickLagsMilliseconds, tickWallSeconds };
     }
     return { ...(await target.outcome(runId)), tickLagsMilliseconds, tickWallSeconds };

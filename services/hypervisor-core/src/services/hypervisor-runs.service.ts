@@ -266,10 +266,17 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
             .then(() => {
               for (const listener of this.checkpointListeners) listener(runId, exchange.shard, report.tick);
             });
-    this.outbox = Promise.all([this.outbox, checkpointed]).catch((error: Error) => {
-      this.publishFailure = error;
-      this.logger.error(`publishing run ${runId} reports failed: ${error.message}`);
-    });
+    this.outbox = Promise.all([this.outbox, checkpointed]).then(
+      () => (this.publishFailure = undefined),
+      (error: Error) => {
+        // The tick's reports are lost (the publish retried for minutes): the run cannot complete, so it fails.
+        this.publishFailure = error;
+        this.logger.error(`publishing run ${runId} reports failed: ${error.message}`);
+        this.reporter
+          .publishFailed(runId, `hypervisor-core: reports of shard ${exchange.shard} tick ${report.tick} not published: ${error.message}`)
+          .catch((publishError: Error) => this.logger.error(`run ${runId}: FAILED not published: ${publishError.message}`));
+      },
+    );
   }
 
   /** Prometheus view of the tick (measurement apart from behaviour: it reads, never changes). */

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, Optional, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { events as contract, telemetry } from '@duet/contracts';
 import {
   CheckpointStore,
   EventBus,
@@ -10,7 +9,6 @@ import {
   RunReporter,
   decodeCheckpointState,
   encodeCheckpointState,
-  withRetries,
   type KnownRun,
 } from '@duet/service-kit';
 import {
@@ -28,8 +26,6 @@ import { HypervisorPeer, PolicyGateway } from '../domain/ports';
 import { PersonaRuntimeSettings } from '../persona-runtime.settings';
 import { PersonaShardRunner } from './persona-shard-runner';
 
-// How long a FAILED that could not be published is tried again.
-const FAILED_PUBLISH_BUDGET_MS = 10 * 60_000;
 // Non-compliance reasons as [bit, name], for the duet_handsets_non_compliant gauge.
 const REASONS: readonly [number, string][] = Object.entries(NON_COMPLIANCE_REASON_NAMES).map(([bit, name]) => [Number(bit), name]);
 
@@ -226,17 +222,12 @@ export class PersonaRunsService implements OnModuleInit, OnModuleDestroy {
     this.checkpoints.forgetRun(runId);
   }
 
-  /** Announces the run FAILED, retrying a failed publish (a broker blip must not leave the run STARTED everywhere else). */
+  /** Announces the run FAILED (retried: a broker blip must not leave the run STARTED everywhere else). */
   private fail(runId: string, error: Error): void {
     this.logger.error(`run ${runId}: ${error.message}`);
-    const failed = contract.RunLifecycle.fromPartial({
-      runId,
-      phase: telemetry.RunPhase.RUN_PHASE_FAILED,
-      failure: `persona-runtime ${this.options.personaName}: ${error.message}`,
-    });
-    withRetries(() => this.reporter.publishLifecycle(failed), { budgetMs: FAILED_PUBLISH_BUDGET_MS }).catch((publishError: Error) =>
-      this.logger.error(`run ${runId}: FAILED not published within ${FAILED_PUBLISH_BUDGET_MS / 60_000} minutes: ${publishError.message}`),
-    );
+    this.reporter
+      .publishFailed(runId, `persona-runtime ${this.options.personaName}: ${error.message}`)
+      .catch((publishError: Error) => this.logger.error(`run ${runId}: FAILED not published: ${publishError.message}`));
   }
 
   /** duet_handsets_non_compliant{reason}: this shard's counts now, summed with the run's other shards. */
