@@ -27,6 +27,8 @@ export interface BenchCoreResult {
   handsetTicks: number;
   setupSeconds: number;
   runSeconds: number;
+  /** CPU time of the process over the run, every thread included: less sensitive than wall time to a busy machine. */
+  cpuSeconds: number;
   handsetTicksPerSecond: number;
   bytesPerHandset: number;
   digest: string;
@@ -74,7 +76,7 @@ async function runBenchCore(options: BenchCoreOptions, output: Output): Promise<
     }
   };
   const baseline = retainedBytes();
-  let measured: { summary: RunSummary; threads: number; setupSeconds: number; runSeconds: number; retained: number };
+  let measured: { summary: RunSummary; threads: number; setupSeconds: number; runSeconds: number; cpuSeconds: number; retained: number };
   if (Math.min(options.threads, options.shards) > 1) {
     const run = await runCoreOnThreads(config, options.threads, (kpis) => {
       if (kpis.tick === 0) runStart = performance.now();
@@ -85,12 +87,21 @@ async function runBenchCore(options: BenchCoreOptions, output: Output): Promise<
     const setupStart = performance.now();
     const simulation = new Simulation(config);
     runStart = performance.now();
+    const cpuStart = process.cpuUsage();
     const summary = simulation.run(onTick);
     const runEnd = performance.now();
+    const cpu = process.cpuUsage(cpuStart);
     const retained = retainedBytes() - baseline;
     // Keep the simulation reachable until after the memory reading.
     void simulation.tick;
-    measured = { summary, threads: 1, setupSeconds: (runStart - setupStart) / 1000, runSeconds: (runEnd - runStart) / 1000, retained };
+    measured = {
+      summary,
+      threads: 1,
+      setupSeconds: (runStart - setupStart) / 1000,
+      runSeconds: (runEnd - runStart) / 1000,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      retained,
+    };
   }
   progress.stop();
   const handsetTicks = options.handsets * options.ticks;
@@ -103,6 +114,7 @@ async function runBenchCore(options: BenchCoreOptions, output: Output): Promise<
     handsetTicks,
     setupSeconds: round(measured.setupSeconds),
     runSeconds: round(measured.runSeconds),
+    cpuSeconds: round(measured.cpuSeconds),
     handsetTicksPerSecond: Math.round(handsetTicks / measured.runSeconds),
     bytesPerHandset: Math.round(measured.retained / options.handsets),
     digest: measured.summary.digest,

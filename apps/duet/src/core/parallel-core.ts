@@ -35,6 +35,8 @@ export interface ParallelCoreRun {
   readonly setupSeconds: number;
   /** From the start signal until the last thread's KPIs were merged. */
   readonly runSeconds: number;
+  /** CPU time of the whole process (every thread) over the run. */
+  readonly cpuSeconds: number;
   /** Summed over the threads (each measured in its own heap). */
   readonly workerRetainedBytes: number;
 }
@@ -101,9 +103,11 @@ export async function runCoreOnThreads(config: SimulationConfig, threads: number
     );
     await Promise.race([Promise.all(ready), Promise.all(done)]);
     runStart = performance.now();
+    const cpuStart = process.cpuUsage();
     for (const worker of workers) worker.postMessage('start');
     await Promise.all(done);
     const runEnd = performance.now();
+    const cpu = process.cpuUsage(cpuStart);
     if (nextTick !== config.ticks) throw new Error(`the core threads posted ${nextTick} of ${config.ticks} ticks`);
     const summary = summarizeRun({
       handsets,
@@ -121,6 +125,7 @@ export async function runCoreOnThreads(config: SimulationConfig, threads: number
       threads: groups.length,
       setupSeconds: (runStart - setupStart) / 1000,
       runSeconds: (runEnd - runStart) / 1000,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
       workerRetainedBytes,
     };
   } finally {
