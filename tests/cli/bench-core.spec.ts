@@ -8,6 +8,7 @@ describe('duet bench core', () => {
     expect(run.stdout.trim().split('\n')).toHaveLength(1);
     const result = lastJsonLine(run.stdout);
     expect(result).toMatchObject({ handsets: 500, ticks: 120, shards: 2, seed: 3 });
+    expect(result.threads).toBeGreaterThanOrEqual(1);
     expect(result.handsetTicksPerSecond).toBeGreaterThan(0);
     expect(result.bytesPerHandset).toBeGreaterThan(0);
     expect(result.digest).toMatch(/^[0-9a-f]{64}$/);
@@ -18,6 +19,33 @@ describe('duet bench core', () => {
     const seven = lastJsonLine(duet(['bench', 'core', '--handsets', '700', '--ticks', '300', '--shards', '7', '--seed', '11', '--json']).stdout);
     expect(seven.digest).toBe(one.digest);
     expect(seven.kpis).toEqual(one.kpis);
+  });
+
+  it('gives the same digest and KPIs for 1, 2 and 3 shards on 1, 2 and 3 threads', () => {
+    // 70 ticks: two full chunks of a thread's KPIs and a partial one.
+    const runs = [
+      [1, 1],
+      [2, 1],
+      [2, 2],
+      [3, 1],
+      [3, 2],
+      [3, 3],
+    ].map(([shards, threads]) => {
+      const run = duet(['bench', 'core', '--handsets', '400', '--ticks', '70', '--shards', `${shards}`, '--threads', `${threads}`, '--seed', '5', '--json']);
+      expect(run.status, run.stderr).toBe(0);
+      const result = lastJsonLine(run.stdout);
+      expect(result.threads).toBe(threads);
+      return result;
+    });
+    for (const run of runs.slice(1)) {
+      expect(run.digest).toBe(runs[0].digest);
+      expect(run.kpis).toEqual(runs[0].kpis);
+    }
+  });
+
+  it('starts no more threads than there are shards', () => {
+    const result = lastJsonLine(duet(['bench', 'core', '--handsets', '50', '--ticks', '5', '--shards', '2', '--threads', '8', '--json']).stdout);
+    expect(result.threads).toBe(2);
   });
 
   it('prints a human summary without --json', () => {

@@ -26,4 +26,5 @@ export * from './measure/tick-kpis';
 export * from './measure/final-state';
 export * from './measure/run-digest';
 export * from './measure/summary';
+export * from './shard-group';
 export * from './simulation';

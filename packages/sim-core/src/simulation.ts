@@ -3,26 +3,20 @@
 // run. Used by the embedded mode, `duet bench core` and the golden tests.
 import type { Pacing } from './engine/pacing';
 import { CounterRandom } from './engine/random';
-import { shardOf } from './engine/shard';
 import { ValidationError, type ValidationIssue } from './errors';
-import { AgentShard, TimelineAnswers, stepAgent, type AgentContext } from './model/agent';
-import { DemandBatch, GrantBatch } from './model/batches';
 import { DEFAULT_TICK_SECONDS } from './model/calibration';
-import { CommandBatch, EMPTY_COMMANDS, commandTypeByName } from './model/commands';
-import { Persona } from './model/enums';
-import { EventBuffer, type EventSink } from './model/events';
-import { FleetShard, resolveFleet, type FleetSpec, type ResolvedFleet } from './model/fleet';
+import { commandTypeByName } from './model/commands';
+import type { EventSink } from './model/events';
+import { resolveFleet, type FleetSpec, type ResolvedFleet } from './model/fleet';
 import { FleetSchedule, type PowerLossSpec, type RampStageSpec, type ServiceRestartSpec } from './model/fleet-schedule';
-import { HypervisorShard, stepHypervisor, type HypervisorContext } from './model/hypervisor';
 import { parsePolicy } from './model/policy';
-import { PolicyRegistry, PolicyTimeline, type PolicySource } from './model/policy-timeline';
+import { PolicyRegistry, PolicyTimeline } from './model/policy-timeline';
 import { SimulationClock } from './model/time';
-import { PersonaShard, applyGrants, computeDemands, type WorkloadContext } from './model/workload';
-import { agentFinalState, hypervisorFinalState, personaFinalState, scatterState } from './measure/final-state';
 import { RunDigest } from './measure/run-digest';
 import { summarizeRun, type RunSummary } from './measure/summary';
 export type { RunSummary } from './measure/summary';
-import { KPI_COUNT, measureShard, type TickKpis } from './measure/tick-kpis';
+import { KPI_COUNT, type TickKpis } from './measure/tick-kpis';
+import { ShardGroup, type ShardSimulation } from './shard-group';
 
 export interface PolicyAssignmentSpec {
   /** First tick the assignment applies to. */
@@ -74,71 +68,6 @@ export interface SimulationConfig {
 const MAX_SHARDS = 1024;
 const MAX_TICKS = 10_000_000;
 
-/** One shard: its handsets and the state of every role that owns a part of them. */
-export class ShardSimulation {
-  readonly fleet: FleetShard;
-  readonly hypervisor: HypervisorShard;
-  readonly personal: PersonaShard;
-  readonly business: PersonaShard;
-  readonly agent: AgentShard;
-  readonly personalDemand: DemandBatch;
-  readonly businessDemand: DemandBatch;
-  readonly personalGrant: GrantBatch;
-  readonly businessGrant: GrantBatch;
-  readonly events = new EventBuffer();
-  commandsByTick = new Map<number, CommandBatch>();
-  private readonly answers: TimelineAnswers;
-
-  constructor(fleet: ResolvedFleet, shard: number, shards: number, random: CounterRandom, tickSeconds: number, source: PolicySource) {
-    this.fleet = new FleetShard(fleet, shard, shards, random, tickSeconds);
-    const n = this.fleet.size;
-    this.hypervisor = new HypervisorShard(this.fleet);
-    this.personal = new PersonaShard(Persona.PERSONAL, this.fleet);
-    this.business = new PersonaShard(Persona.BUSINESS, this.fleet);
-    this.agent = new AgentShard(this.fleet);
-    this.personalDemand = new DemandBatch(n);
-    this.businessDemand = new DemandBatch(n);
-    this.personalGrant = new GrantBatch(n);
-    this.businessGrant = new GrantBatch(n);
-    this.hypervisor.writeInitialGrants(this.personalGrant, this.businessGrant);
-    this.answers = new TimelineAnswers(source, this.fleet);
-  }
-
-  /** Index of a handset id in this shard's columns (ids are ascending). */
-  indexOf(handsetId: number): number {
-    const ids = this.fleet.ids;
-    let low = 0;
-    let high = ids.length - 1;
-    while (low <= high) {
-      const middle = (low + high) >>> 1;
-      if (ids[middle] === handsetId) return middle;
-      if (ids[middle] < handsetId) low = middle + 1;
-      else high = middle - 1;
-    }
-    return -1;
-  }
-
-  step(tick: number, workload: WorkloadContext, hypervisor: HypervisorContext, agent: AgentContext): void {
-    const events = this.events;
-    events.clear(tick);
-    const agentView = {
-      policyIndex: this.agent.policyIndex,
-      enrolled: this.agent.enrolled,
-      pendingWorldRequest: this.agent.pendingWorldRequest,
-      policies: agent.policies,
-    };
-    computeDemands(workload, this.personal, this.personalGrant, tick, this.personalDemand, events, null);
-    computeDemands(workload, this.business, this.businessGrant, tick, this.businessDemand, events, agentView);
-    const commands = this.commandsByTick.get(tick) ?? EMPTY_COMMANDS;
-    this.commandsByTick.delete(tick);
-    stepHypervisor(hypervisor, this.hypervisor, this.personalDemand, this.businessDemand, commands, tick, this.personalGrant, this.businessGrant, events);
-    const tickSeconds = workload.clock.tickSeconds;
-    applyGrants(this.personal, this.personalDemand, this.personalGrant, tick, tickSeconds, events);
-    applyGrants(this.business, this.businessDemand, this.businessGrant, tick, tickSeconds, events);
-    stepAgent(agent, this.agent, this.businessGrant, tick, events, this.answers.at(tick));
-  }
-}
-
 export class Simulation {
   readonly config: SimulationConfig;
   readonly fleet: ResolvedFleet;
@@ -146,7 +75,7 @@ export class Simulation {
   readonly random: CounterRandom;
   readonly registry: PolicyRegistry;
   readonly timeline: PolicyTimeline;
-  readonly shards: ShardSimulation[];
+  readonly shards: readonly ShardSimulation[];
   /** Next tick to process. */
   tick = 0;
   private processing = false;
@@ -154,9 +83,7 @@ export class Simulation {
   private readonly runDigest = new RunDigest();
   private readonly totals = new Float64Array(KPI_COUNT);
   private last: TickKpis | undefined;
-  private readonly workloadContext: WorkloadContext;
-  private readonly hypervisorContext: HypervisorContext;
-  private readonly agentContext: AgentContext;
+  private readonly group: ShardGroup;
 
   constructor(config: SimulationConfig, options: { sinks?: readonly EventSink[] } = {}) {
     const prepared = prepareRun(config);
@@ -167,18 +94,11 @@ export class Simulation {
     this.registry = prepared.registry;
     this.timeline = prepared.timeline;
     this.sinks = options.sinks ?? [];
-    this.shards = [];
-    for (let shard = 0; shard < config.shards; shard++)
-      this.shards.push(new ShardSimulation(this.fleet, shard, config.shards, this.random, this.clock.tickSeconds, this.timeline));
-    for (const command of prepared.commands) this.scheduleCommand([command.handsetId], command.type, command.tick);
-    this.workloadContext = {
-      random: this.random,
-      clock: this.clock,
-      personalIntensity: this.fleet.personalIntensity,
-      businessIntensity: this.fleet.businessIntensity,
-    };
-    this.hypervisorContext = { random: this.random, clock: this.clock, policies: this.registry.effective };
-    this.agentContext = { random: this.random, clock: this.clock, policies: this.registry.effective };
+    this.group = new ShardGroup(
+      prepared,
+      Array.from({ length: config.shards }, (_, shard) => shard),
+    );
+    this.shards = this.group.shards;
   }
 
   get done(): boolean {
@@ -205,7 +125,7 @@ export class Simulation {
         throw new ValidationError('command', [{ path: 'handsets', rule: 'range', message: `unknown handset ${id}` }]);
     }
     const effectiveTick = Math.max(requestedTick, this.processing ? this.tick + 1 : this.tick);
-    this.scheduleCommand(handsetIds, code, effectiveTick);
+    this.group.scheduleCommand(handsetIds, code, effectiveTick);
     return effectiveTick;
   }
 
@@ -216,12 +136,7 @@ export class Simulation {
     const values = new Float64Array(KPI_COUNT);
     this.processing = true;
     try {
-      for (let s = 0; s < this.shards.length; s++) {
-        const shard = this.shards[s];
-        shard.step(tick, this.workloadContext, this.hypervisorContext, this.agentContext);
-        measureShard(values, shard.hypervisor, shard.agent, shard.events);
-        for (const sink of this.sinks) sink.onEvents(s, shard.events);
-      }
+      this.group.step(tick, values, this.sinks);
     } finally {
       this.processing = false;
     }
@@ -244,13 +159,7 @@ export class Simulation {
   /** Final per-handset state, one column per field, indexed by handset id. */
   finalState(): Record<string, Float64Array> {
     const columns: Record<string, Float64Array> = {};
-    for (const shard of this.shards) {
-      const ids = shard.fleet.ids;
-      scatterState(columns, this.fleet.handsets, ids, hypervisorFinalState(shard.hypervisor));
-      scatterState(columns, this.fleet.handsets, ids, personaFinalState(shard.personal));
-      scatterState(columns, this.fleet.handsets, ids, personaFinalState(shard.business));
-      scatterState(columns, this.fleet.handsets, ids, agentFinalState(shard.agent));
-    }
+    this.group.scatterFinalState(columns);
     return columns;
   }
 
@@ -271,15 +180,6 @@ export class Simulation {
       finalState: this.finalState(),
       digest: this.digest(),
     });
-  }
-
-  private scheduleCommand(handsetIds: readonly number[], type: number, tick: number): void {
-    for (const id of handsetIds) {
-      const shard = this.shards[shardOf(id, this.shards.length)];
-      let batch = shard.commandsByTick.get(tick);
-      if (batch === undefined) shard.commandsByTick.set(tick, (batch = new CommandBatch()));
-      batch.add(shard.indexOf(id), type);
-    }
   }
 }
 

@@ -12,6 +12,18 @@ describe('CounterRandom', () => {
     }
   });
 
+  it('gives through a stream key the very value uniform() gives, for any seed, handset, persona and tick', () => {
+    for (const seed of [0, 1, -7, 2 ** 40 + 3]) {
+      const sut = new CounterRandom(seed);
+      for (const handset of [0, 1, 99_999, 4_000_000_000]) {
+        for (const persona of [0, 1, 2]) {
+          const key = sut.streamKey(handset, persona, Stream.USER_INTERACTION);
+          for (const tick of [0, 1, 1439, 2 ** 31 - 1]) expect(sut.uniformAt(key, tick)).toBe(sut.uniform(handset, persona, Stream.USER_INTERACTION, tick));
+        }
+      }
+    }
+  });
+
   it('gives the same value whatever was drawn before (no state between calls)', () => {
     const sut = new CounterRandom(42);
     const first = sut.uniform(3, 2, Stream.CHARGING, 10);

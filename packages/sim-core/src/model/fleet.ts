@@ -144,6 +144,8 @@ export class FleetShard {
   readonly emailAppVersionCode: Uint16Array;
   readonly joinRank: Uint32Array; // in the fleet at ticks where schedule.handsetsPresentAt(tick) > joinRank
   readonly powerLossMask: Uint32Array; // bit k: in power-loss batch k of the schedule
+  // random.streamKey(id, 0, USER_INTERACTION): the owner's every-tick draw, in both persona runtimes.
+  readonly interactionKey: Uint32Array;
 
   constructor(
     readonly fleet: ResolvedFleet,
@@ -167,6 +169,7 @@ export class FleetShard {
     this.emailAppVersionCode = new Uint16Array(n);
     this.joinRank = new Uint32Array(n);
     this.powerLossMask = new Uint32Array(n);
+    this.interactionKey = new Uint32Array(n);
     const schedule = fleet.schedule;
     const windowTicks = Math.floor((fleet.enrollmentWindowMinutes * 60) / tickSeconds);
     const older = versionCode(HYPERVISOR_VERSIONS[0]);
@@ -186,6 +189,7 @@ export class FleetShard {
       this.joinRank[i] = schedule.joinRank(id);
       const joinTick = schedule.firstPresentTick(this.joinRank[i]);
       this.enrollmentTick[i] = joinTick === NEVER ? NEVER : joinTick + Math.floor(random.uniform(id, 0, Stream.FLEET_ENROLLMENT, 0) * (windowTicks + 1));
+      this.interactionKey[i] = random.streamKey(id, 0, Stream.USER_INTERACTION);
       this.powerLossMask[i] = schedule.powerLossCount === 0 ? 0 : schedule.powerLossMaskOf(id, this.region[i], this.group[i]);
       this.hypervisorVersionCode[i] = random.uniform(id, 0, Stream.FLEET_HYPERVISOR_VERSION, 0) < NEWER_HYPERVISOR_SHARE ? newer : older;
       const passcode = random.uniform(id, 0, Stream.FLEET_PASSCODE, 0);

@@ -163,16 +163,42 @@ export function stepHypervisor(
 
   for (let c = 0; c < commands.length; c++) executeCommand(state, commands.index[c], commands.type[c], tick, events);
 
-  for (let i = 0; i < fleet.size; i++) {
+  // Every column the loop reads or writes, as a local: the loop calls out (events, rare
+  // transitions), after which V8 would otherwise reload each field through its object.
+  const { size, joinRank, powerLossMask, overnightCharger, anxietyPermille, enrollmentTick } = fleet;
+  const models = fleet.model;
+  const { pluggedAtTick, consumedMicroAh, batteryLow, emptyCount } = state;
+  const foregroundColumn = state.foreground;
+  const { policyIndex, worldRequest, policyApplied } = business;
+  const {
+    cpuMhz: personalCpuDemand,
+    memoryMb: personalMemoryDemand,
+    radioKbps: personalRadio,
+    screenOn: personalScreen,
+    app: personalApp,
+    flowKind: personalFlow,
+  } = personal;
+  const {
+    cpuMhz: businessCpuDemand,
+    memoryMb: businessMemoryDemand,
+    radioKbps: businessRadioDemand,
+    screenOn: businessScreen,
+    app: businessApp,
+    flowKind: businessFlow,
+  } = business;
+  const { cpuMhz: personalCpuGrant, memoryMb: personalMemoryGrant, flowResult: personalFlowResult, incomingItems: personalIncoming } = personalGrant;
+  const { cpuMhz: businessCpuGrant, memoryMb: businessMemoryGrant, flowResult: businessFlowResult, incomingItems: businessIncoming } = businessGrant;
+
+  for (let i = 0; i < size; i++) {
     const id = ids[i];
-    const model = fleet.model[i];
+    const model = models[i];
     const capacity = MODEL_CAPACITY_MICRO_AH[model];
-    const policy = policies[business.policyIndex[i]];
+    const policy = policies[policyIndex[i]];
     let permille = Math.floor((batteryMicroAh[i] * 1000) / capacity);
 
     // Out of the fleet (ramp) or without power (fault): off, and no charger works.
-    const inFleet = fleet.joinRank[i] < present;
-    if (!inFleet || (fleet.powerLossMask[i] & powerLosses) !== 0) {
+    const inFleet = joinRank[i] < present;
+    if (!inFleet || (powerLossMask[i] & powerLosses) !== 0) {
       const cause = inFleet ? OffCause.POWER_LOST : OffCause.NOT_IN_FLEET;
       if (charging[i] !== 0) {
         charging[i] = ChargeKind.NONE;
@@ -203,15 +229,15 @@ export function stepHypervisor(
 
     // The owner plugs in or unplugs the charger.
     if (charging[i] === 0) {
-      const overnight = fleet.overnightCharger[i] === 1 && hour === OVERNIGHT_PLUG_HOUR && random.uniform(id, 0, Stream.CHARGING, tick) < chargerChance * 2;
-      const anxious = permille < fleet.anxietyPermille[i] && random.uniform(id, 0, Stream.CHARGING, tick) < chargerChance;
+      const overnight = overnightCharger[i] === 1 && hour === OVERNIGHT_PLUG_HOUR && random.uniform(id, 0, Stream.CHARGING, tick) < chargerChance * 2;
+      const anxious = permille < anxietyPermille[i] && random.uniform(id, 0, Stream.CHARGING, tick) < chargerChance;
       if (overnight || anxious) {
         charging[i] = overnight ? ChargeKind.OVERNIGHT : ChargeKind.TOP_UP;
-        state.pluggedAtTick[i] = tick;
+        pluggedAtTick[i] = tick;
         events.emit(EventKind.POWER_CONNECTED, id, 0, permille, 0);
       }
     } else {
-      const plugged = tick - state.pluggedAtTick[i];
+      const plugged = tick - pluggedAtTick[i];
       const unplug =
         charging[i] === ChargeKind.OVERNIGHT
           ? hour === OVERNIGHT_UNPLUG_HOUR && random.uniform(id, 0, Stream.CHARGING, tick) < chargerChance * 2
@@ -239,14 +265,14 @@ export function stepHypervisor(
     if (guestsRestart) stopGuest(state, i, tick, events);
 
     // World requests from the business persona's MDM agent (enforcement).
-    const request = business.worldRequest[i];
+    const request = worldRequest[i];
     if (request !== WorldRequest.NONE) applyWorldRequest(state, i, request, tick, events);
 
     // Guest lifecycle.
     const state0 = guestState[i];
     const inState = tick - guestStateSince[i];
     if (state0 === GuestState.NOT_PROVISIONED) {
-      if (tick >= fleet.enrollmentTick[i]) setGuest(state, i, GuestState.DOWNLOADING_IMAGE, tick, events);
+      if (tick >= enrollmentTick[i]) setGuest(state, i, GuestState.DOWNLOADING_IMAGE, tick, events);
     } else if (state0 === GuestState.DOWNLOADING_IMAGE) {
       const downloadSeconds = (GUEST_IMAGE_MB * 8 * 1024) / MODEL_CONNECTION_KBPS[model];
       if (inState * tickSeconds >= downloadSeconds) setGuest(state, i, GuestState.INSTALLED, tick, events);
@@ -271,19 +297,19 @@ export function stepHypervisor(
     }
     const guestRunning = guestState[i] === GuestState.RUNNING;
     // Flows fail closed until the business world has applied a policy.
-    const mediating = guestRunning && business.policyApplied[i] === 1;
+    const mediating = guestRunning && policyApplied[i] === 1;
     const guestResident = guestMemoryMb[i] > 0;
 
     // CPU: the foreground world is served first; world switches cost the guest's share [P5].
-    const personalCpu = personal.cpuMhz[i];
-    const businessCpu = guestRunning ? business.cpuMhz[i] : 0;
+    const personalCpu = personalCpuDemand[i];
+    const businessCpu = guestRunning ? businessCpuDemand[i] : 0;
     const overhead = businessCpu > 0 && personalCpu > 0 ? Math.ceil(businessCpu * WORLD_SWITCH_OVERHEAD) : 0;
     const cpuCapacity = MODEL_CPU_MHZ[model];
     let personalCpuGranted = personalCpu;
     let businessCpuGranted = businessCpu;
     if (personalCpu + businessCpu + overhead > cpuCapacity) {
       const available = cpuCapacity - overhead;
-      if (business.app[i] !== 0 && guestRunning) {
+      if (businessApp[i] !== 0 && guestRunning) {
         businessCpuGranted = Math.min(businessCpu, available);
         personalCpuGranted = Math.max(0, Math.min(personalCpu, available - businessCpuGranted));
       } else {
@@ -296,8 +322,8 @@ export function stepHypervisor(
     // pressure, never leaving either below the floor [C6].
     const ram = MODEL_RAM_MB[model];
     const hostAvailable = ram - HOST_BASE_MEMORY_MB - HYPERVISOR_MEMORY_MB - guestMemoryMb[i];
-    const personalMemory = personal.memoryMb[i];
-    const businessMemory = guestRunning ? business.memoryMb[i] : 0;
+    const personalMemory = personalMemoryDemand[i];
+    const businessMemory = guestRunning ? businessMemoryDemand[i] : 0;
     if (guestResident) {
       const guestAvailable = guestMemoryMb[i] - GUEST_BASE_MEMORY_MB;
       const hostShort = personalMemory - hostAvailable;
@@ -316,20 +342,20 @@ export function stepHypervisor(
     const businessMemoryGranted = guestRunning ? Math.max(0, Math.min(businessMemory, guestMemoryMb[i] - GUEST_BASE_MEMORY_MB)) : 0;
 
     // Screen: whoever holds an interactive session.
-    const foreground = guestRunning && business.app[i] !== 0 ? Persona.BUSINESS : personal.app[i] !== 0 ? Persona.PERSONAL : 0;
-    state.foreground[i] = foreground;
+    const foreground = guestRunning && businessApp[i] !== 0 ? Persona.BUSINESS : personalApp[i] !== 0 ? Persona.PERSONAL : 0;
+    foregroundColumn[i] = foreground;
 
     // Cross-persona flows, decided from the policy the business persona applied.
-    personalGrant.incomingItems[i] = 0;
-    businessGrant.incomingItems[i] = 0;
-    personalGrant.flowResult[i] = mediate(personal.flowKind[i], mediating, policy, id, Persona.PERSONAL, personalGrant, businessGrant, i, events);
-    businessGrant.flowResult[i] = mediate(business.flowKind[i], mediating, policy, id, Persona.BUSINESS, personalGrant, businessGrant, i, events);
+    personalIncoming[i] = 0;
+    businessIncoming[i] = 0;
+    personalFlowResult[i] = mediate(personalFlow[i], mediating, policy, id, Persona.PERSONAL, personalGrant, businessGrant, i, events);
+    businessFlowResult[i] = mediate(businessFlow[i], mediating, policy, id, Persona.BUSINESS, personalGrant, businessGrant, i, events);
 
     // Battery: drain from CPU, screen, radio, the guest's wake lock and the VPN; charge if plugged.
     const vpn = guestRunning && policy.vpnRequired;
-    const businessRadio = guestRunning ? business.radioKbps[i] * (vpn ? 1 + VPN_TRAFFIC_OVERHEAD : 1) : 0;
-    const radioShare = Math.min(1, (personal.radioKbps[i] + businessRadio) / MODEL_CONNECTION_KBPS[model]);
-    const screen = (personal.screenOn[i] === 1 && foreground === Persona.PERSONAL) || (business.screenOn[i] === 1 && foreground === Persona.BUSINESS);
+    const businessRadio = guestRunning ? businessRadioDemand[i] * (vpn ? 1 + VPN_TRAFFIC_OVERHEAD : 1) : 0;
+    const radioShare = Math.min(1, (personalRadio[i] + businessRadio) / MODEL_CONNECTION_KBPS[model]);
+    const screen = (personalScreen[i] === 1 && foreground === Persona.PERSONAL) || (businessScreen[i] === 1 && foreground === Persona.BUSINESS);
     const milliamps =
       STANDBY_MA +
       (guestResident && guestState[i] !== GuestState.SUSPENDED ? GUEST_RUNNING_MA : 0) +
@@ -338,31 +364,31 @@ export function stepHypervisor(
       radioShare * MODEL_RADIO_MA[model] +
       (vpn ? VPN_KEEPALIVE_MA : 0);
     const drain = Math.round((milliamps * tickSeconds * 1000) / 3600);
-    state.consumedMicroAh[i] += drain;
+    consumedMicroAh[i] += drain;
     let level = batteryMicroAh[i] - drain + (charging[i] !== 0 ? chargeMicroAh(permille, tickSeconds) : 0);
     level = level < 0 ? 0 : level > capacity ? capacity : level;
     batteryMicroAh[i] = level;
     permille = Math.floor((level * 1000) / capacity);
-    if (permille < BATTERY_LOW_PERMILLE && state.batteryLow[i] === 0) {
-      state.batteryLow[i] = 1;
+    if (permille < BATTERY_LOW_PERMILLE && batteryLow[i] === 0) {
+      batteryLow[i] = 1;
       events.emit(EventKind.BATTERY_LOW, id, 0, permille, 0);
-    } else if (permille >= BATTERY_LOW_PERMILLE && state.batteryLow[i] === 1) {
-      state.batteryLow[i] = 0;
+    } else if (permille >= BATTERY_LOW_PERMILLE && batteryLow[i] === 1) {
+      batteryLow[i] = 0;
     }
     if (level === 0) {
       powered[i] = 0;
       offCause[i] = OffCause.BATTERY_EMPTY;
-      state.emptyCount[i]++;
+      emptyCount[i]++;
       events.emit(EventKind.BATTERY_EMPTY, id, 0, 0, 0);
       powerLossResetsGuest(state, i, tick, events);
       writeOff(state, i, 0, personalGrant, businessGrant);
       continue;
     }
 
-    personalGrant.cpuMhz[i] = personalCpuGranted;
-    personalGrant.memoryMb[i] = personalMemoryGranted;
-    businessGrant.cpuMhz[i] = businessCpuGranted;
-    businessGrant.memoryMb[i] = businessMemoryGranted;
+    personalCpuGrant[i] = personalCpuGranted;
+    personalMemoryGrant[i] = personalMemoryGranted;
+    businessCpuGrant[i] = businessCpuGranted;
+    businessMemoryGrant[i] = businessMemoryGranted;
     writeShared(state, i, permille, personalGrant, businessGrant);
   }
   personalGrant.tick = tick;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CounterRandom } from '../engine/random';
-import { ShardSimulation } from '../simulation';
+import { ShardSimulation } from '../shard-group';
 import type { AgentContext } from './agent';
 import { DemandBatch, FlowResult, GrantBatch } from './batches';
 import { IDLE_CPU_MHZ, IDLE_MEMORY_MB, SESSIONS_PER_DAY, STARVATION_THRESHOLD } from './calibration';

@@ -43,6 +43,9 @@ const APP_SCREEN = table((demand) => (demand.screen ? 1 : 0));
 const MODEL_CONNECTION_KBPS = CATALOGUE.map((model) => (model.lte ? CONNECTION_KBPS_LTE : CONNECTION_KBPS_3G));
 const PERSONAL_FLOWS = [FlowKind.COPY_PERSONAL_TO_WORK, FlowKind.SHARE_PERSONAL_TO_WORK, FlowKind.WORK_CONTACT_LOOKUP_FROM_PERSONAL];
 const BUSINESS_FLOWS = [FlowKind.COPY_WORK_TO_PERSONAL, FlowKind.SHARE_WORK_TO_PERSONAL];
+// Stand-ins for the agent's columns on the personal persona, which has no agent (never indexed).
+const EMPTY_U16 = new Uint16Array(0);
+const EMPTY_U8 = new Uint8Array(0);
 
 /** The running state of one persona for the handsets of one shard. */
 export class PersonaShard {
@@ -110,6 +113,7 @@ export function computeDemands(
   const model = state.fleet.model;
   const intensity = state.fleet.intensity;
   const joinRank = state.fleet.joinRank;
+  const interactionKey = state.fleet.interactionKey;
   const present = state.fleet.fleet.schedule.handsetsPresentAt(tick);
   const { app, remainingTicks, degraded, nextSyncTick, sessions, blockedSessions } = state;
   const hour = clock.hourOfDay(tick);
@@ -125,35 +129,44 @@ export function computeDemands(
   const flows = isBusiness ? BUSINESS_FLOWS : PERSONAL_FLOWS;
   out.tick = tick;
 
-  for (let i = 0; i < out.size; i++) {
+  // Columns as locals, so that calls out of the loop (events, rare transitions) do not force reloads.
+  const { size, cpuMhz, memoryMb, radioKbps, screenOn, flowKind, worldRequest, policyApplied } = out;
+  const demandApp = out.app;
+  const policyIndexOut = out.policyIndex;
+  const { powered: grantPowered, guestState: grantGuestState, foreground: grantForeground } = previousGrant;
+  const agentPolicyIndex = agent?.policyIndex ?? EMPTY_U16;
+  const agentEnrolled = agent?.enrolled ?? EMPTY_U8;
+  const pendingWorldRequest = agent?.pendingWorldRequest ?? EMPTY_U8;
+
+  for (let i = 0; i < size; i++) {
     const id = ids[i];
-    out.flowKind[i] = 0;
+    flowKind[i] = 0;
     if (agent !== null) {
-      out.policyIndex[i] = agent.policyIndex[i];
-      out.policyApplied[i] = agent.enrolled[i];
-      out.worldRequest[i] = agent.pendingWorldRequest[i];
-      agent.pendingWorldRequest[i] = 0;
+      policyIndexOut[i] = agentPolicyIndex[i];
+      policyApplied[i] = agentEnrolled[i];
+      worldRequest[i] = pendingWorldRequest[i];
+      pendingWorldRequest[i] = 0;
     }
     // A handset not (or no longer) in the fleet demands nothing, whatever grant came before the run.
-    const active = previousGrant.powered[i] === 1 && joinRank[i] < present && (!isBusiness || previousGrant.guestState[i] === GuestState.RUNNING);
+    const active = grantPowered[i] === 1 && joinRank[i] < present && (!isBusiness || grantGuestState[i] === GuestState.RUNNING);
     if (!active) {
       if (app[i] !== 0) endSession(state, i, persona, events);
-      out.cpuMhz[i] = 0;
-      out.memoryMb[i] = 0;
-      out.radioKbps[i] = 0;
-      out.screenOn[i] = 0;
-      out.app[i] = 0;
+      cpuMhz[i] = 0;
+      memoryMb[i] = 0;
+      radioKbps[i] = 0;
+      screenOn[i] = 0;
+      demandApp[i] = 0;
       continue;
     }
     if (app[i] !== 0 && remainingTicks[i] === 0) endSession(state, i, persona, events);
-    const foreground = previousGrant.foreground[i];
+    const foreground = grantForeground[i];
     if (app[i] === 0 && (foreground === 0 || foreground === persona)) {
       // The owner's decisions: the same draws in both persona runtimes.
-      if (random.uniform(id, 0, Stream.USER_INTERACTION, tick) < baseRate * intensity[i]) {
+      if (random.uniformAt(interactionKey[i], tick) < baseRate * intensity[i]) {
         const wantsBusiness = random.uniform(id, 0, Stream.USER_PERSONA, tick) < businessShare;
         if (wantsBusiness === isBusiness) {
           const chosen = random.pick(apps, id, persona, Stream.USER_APP, tick);
-          if (agent !== null && isBlocked(agent.policies[agent.policyIndex[i]], chosen)) {
+          if (agent !== null && isBlocked(agent.policies[agentPolicyIndex[i]], chosen)) {
             blockedSessions[i]++;
             events.emit(EventKind.SESSION_BLOCKED_BY_POLICY, id, persona, chosen, 0);
           } else {
@@ -176,7 +189,7 @@ export function computeDemands(
       radio += APP_RADIO[current];
       remainingTicks[i]--;
       if (random.uniform(id, persona, Stream.FLOW_ATTEMPT, tick) < flowChance) {
-        out.flowKind[i] = flows[Math.floor(random.uniform(id, persona, Stream.FLOW_KIND, tick) * flows.length)];
+        flowKind[i] = flows[Math.floor(random.uniform(id, persona, Stream.FLOW_KIND, tick) * flows.length)];
       }
     }
     if (isBusiness) {
@@ -187,11 +200,11 @@ export function computeDemands(
         nextSyncTick[i] = tick + syncEveryTicks;
       }
     }
-    out.cpuMhz[i] = cpu;
-    out.memoryMb[i] = memory;
-    out.radioKbps[i] = Math.min(radio, MODEL_CONNECTION_KBPS[model[i]]);
-    out.screenOn[i] = APP_SCREEN[current];
-    out.app[i] = current;
+    cpuMhz[i] = cpu;
+    memoryMb[i] = memory;
+    radioKbps[i] = Math.min(radio, MODEL_CONNECTION_KBPS[model[i]]);
+    screenOn[i] = APP_SCREEN[current];
+    demandApp[i] = current;
   }
 }
 
@@ -201,11 +214,13 @@ export function applyGrants(state: PersonaShard, demand: DemandBatch, grant: Gra
   const isBusiness = persona === Persona.BUSINESS;
   const ids = state.fleet.ids;
   const { app, degraded, degradedSessions, dataKilobytes, itemsReceived, itemsHeld } = state;
-  for (let i = 0; i < grant.size; i++) {
-    const running = grant.powered[i] === 1 && (!isBusiness || grant.guestState[i] === GuestState.RUNNING);
+  const { size, powered: grantPowered, guestState: grantGuestState, cpuMhz: cpuGrant, memoryMb: memoryGrant, flowResult, incomingItems } = grant;
+  const { cpuMhz: cpuDemand, memoryMb: memoryDemand, radioKbps, flowKind } = demand;
+  for (let i = 0; i < size; i++) {
+    const running = grantPowered[i] === 1 && (!isBusiness || grantGuestState[i] === GuestState.RUNNING);
     if (!running) {
       if (app[i] !== 0) endSession(state, i, persona, events);
-      if (isBusiness && grant.guestState[i] === GuestState.WIPED) {
+      if (isBusiness && grantGuestState[i] === GuestState.WIPED) {
         // The business world was zapped [P21]: its data is gone.
         itemsHeld[i] = 0;
         itemsReceived[i] = 0;
@@ -213,8 +228,8 @@ export function applyGrants(state: PersonaShard, demand: DemandBatch, grant: Gra
       continue;
     }
     if (app[i] !== 0 && degraded[i] === 0) {
-      const cpuShare = demand.cpuMhz[i] === 0 ? 1 : grant.cpuMhz[i] / demand.cpuMhz[i];
-      const memoryShare = demand.memoryMb[i] === 0 ? 1 : grant.memoryMb[i] / demand.memoryMb[i];
+      const cpuShare = cpuDemand[i] === 0 ? 1 : cpuGrant[i] / cpuDemand[i];
+      const memoryShare = memoryDemand[i] === 0 ? 1 : memoryGrant[i] / memoryDemand[i];
       const share = Math.min(cpuShare, memoryShare);
       if (share < STARVATION_THRESHOLD) {
         degraded[i] = 1;
@@ -222,9 +237,9 @@ export function applyGrants(state: PersonaShard, demand: DemandBatch, grant: Gra
         events.emit(EventKind.SESSION_DEGRADED, ids[i], persona, app[i], Math.floor(share * 1000));
       }
     }
-    dataKilobytes[i] += Math.floor((demand.radioKbps[i] * tickSeconds) / 8);
-    if (demand.flowKind[i] !== 0 && grant.flowResult[i] !== FlowResult.NONE) itemsHeld[i]++;
-    itemsReceived[i] += grant.incomingItems[i];
+    dataKilobytes[i] += Math.floor((radioKbps[i] * tickSeconds) / 8);
+    if (flowKind[i] !== 0 && flowResult[i] !== FlowResult.NONE) itemsHeld[i]++;
+    itemsReceived[i] += incomingItems[i];
   }
   void tick;
 }
