@@ -71,6 +71,8 @@ COPY --from=build /app/proto proto
 COPY --from=build /app/packages/contracts/dist packages/contracts/dist
 COPY --from=build /app/packages/sim-core/dist packages/sim-core/dist
 COPY --from=build /app/packages/service-kit/dist packages/service-kit/dist
+# The outbox table's migrations, which policy-authority and telemetry apply in their schemas.
+COPY --from=build /app/packages/service-kit/migrations packages/service-kit/migrations
 COPY --from=build /out/ ./
 USER node
 # main.js requires services/<service>/dist/main.js; the exec form makes node PID 1, so it receives

@@ -6,6 +6,7 @@ import { TOPICS, TOPICS_TO_CREATE } from '@duet/contracts';
 import { loadHypervisorCoreConfig } from '@duet/hypervisor-core/dist/config';
 import { loadPersonaRuntimeConfig } from '@duet/persona-runtime/dist/config';
 import { loadPolicyAuthorityConfig } from '@duet/policy-authority/dist/config';
+import { loadTelemetryConfig } from '@duet/telemetry/dist/config';
 import { CONFIG_LOADERS, loadConfig } from './service-configs';
 
 // No Docker engine runs where the tests do, so nothing here starts a container: these tests read

@@ -27,7 +27,7 @@ import { isPidAlive } from '@duet/stack';
 import { lastJson, REPOSITORY_ROOT, runDuet, type DuetResult } from './support/duet-process';
 import { freePortRange } from './support/free-port-range';
 import { ONE_INSTANCE_EACH, type RunResult, type StackPart, type StackUp } from './support/stack-json';
-import { stopProcesses } from './support/stop-processes';
+import { stackDown } from './support/stop-processes';
 
 const SCENARIO = join(REPOSITORY_ROOT, 'scenarios', 'quickstart.yaml');
 const REDUCED = ['fleet.handsets=240', 'duration=4h', 'start=08:00', 'shards=16', 'pacing.mode=real-time', 'pacing.speedFactor=600'];
@@ -139,14 +139,7 @@ describe('the local stack scales out and survives the loss of any instance', () 
   }, STACK_UP_TIMEOUT_MS);
 
   afterAll(async () => {
-    let stillRunning: unknown[] | undefined;
-    try {
-      stillRunning = lastJson<{ stillRunning: unknown[] }>(
-        await runDuet(['stack', 'down', '--dir', dir, '--purge', '--json'], { timeoutMs: 120_000 }),
-      ).stillRunning;
-    } finally {
-      if (stillRunning === undefined || stillRunning.length > 0) await stopProcesses(started);
-    }
+    const stillRunning = await stackDown(dir, started);
     expect(stillRunning).toEqual([]);
     for (const part of started) expect(isPidAlive(part.pid ?? 0), `${part.name} (pid ${part.pid}) still alive`).toBe(false);
   }, 180_000);

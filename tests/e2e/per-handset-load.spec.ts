@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { goTool } from '../support/go-tool';
 import { lastJson, REPOSITORY_ROOT, runDuet, type DuetResult } from './support/duet-process';
 import { freePortRange } from './support/free-port-range';
-import { stopProcesses } from './support/stop-processes';
+import { stackDown } from './support/stop-processes';
 
 const SCENARIO = join(REPOSITORY_ROOT, 'scenarios', 'checkin-load.yaml');
 const STACK_PORT_COUNT = 11;
@@ -65,14 +65,8 @@ describe('per-handset traffic against the local stack’s policy-authority', () 
   }, STACK_UP_TIMEOUT_MS);
 
   afterAll(async () => {
-    let stillRunning: unknown[] | undefined;
-    try {
-      stillRunning = lastJson<{ stillRunning: unknown[] }>(
-        await runDuet(['stack', 'down', '--dir', dir, '--purge', '--json'], { timeoutMs: 120_000 }),
-      ).stillRunning;
-    } finally {
-      if (stillRunning === undefined || stillRunning.length > 0) await stopProcesses(up?.parts ?? []);
-    }
+    const stillRunning = await stackDown(dir, up?.parts ?? []);
+    expect(stillRunning).toEqual([]);
   }, 180_000);
 
   /** policy-authority's server-side RPC counts by method, from its own /metrics. */

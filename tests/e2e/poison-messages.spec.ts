@@ -23,7 +23,7 @@ import { isPidAlive } from '@duet/stack';
 import { lastJson, REPOSITORY_ROOT, runDuet } from './support/duet-process';
 import { freePortRange } from './support/free-port-range';
 import { readTopics } from './support/kafka-topics.reader';
-import { stopProcesses } from './support/stop-processes';
+import { stackDown } from './support/stop-processes';
 
 const SCENARIO = join(REPOSITORY_ROOT, 'scenarios', 'quickstart.yaml');
 const REDUCED = ['fleet.handsets=240', 'duration=4h', 'start=08:00', 'shards=4'];
@@ -159,14 +159,7 @@ describe('the local stack dead-letters poison messages, restarts what dies, and 
 
   afterAll(async () => {
     await producer?.disconnect();
-    let stillRunning: unknown[] | undefined;
-    try {
-      stillRunning = lastJson<{ stillRunning: unknown[] }>(
-        await runDuet(['stack', 'down', '--dir', dir, '--purge', '--json'], { timeoutMs: 120_000 }),
-      ).stillRunning;
-    } finally {
-      if (stillRunning === undefined || stillRunning.length > 0) await stopProcesses(started);
-    }
+    const stillRunning = await stackDown(dir, started);
     expect(stillRunning).toEqual([]);
     for (const part of started) {
       expect(isPidAlive(part.pid ?? 0), `${part.name} (pid ${part.pid}) still alive`).toBe(false);

@@ -10,28 +10,33 @@ import { duet, lastJsonLine } from '../cli/duet-cli';
 type Problems = { problems: { path: string; line: number; rule: string }[] };
 
 describe('ramp and fault validation', () => {
-  it('lists a bad ramp target, an unknown service, two fault kinds in one entry and a bad power loss, with lines', () => {
-    const run = duet(['scenario', 'validate', 'tests/scenarios/fixtures/fault-schema-problems.yaml', '--json']);
+  it.each([
+    {
+      what: 'a bad ramp target, an unknown service, two fault kinds in one entry and a bad power loss',
+      fixture: 'fault-schema-problems.yaml',
+      problems: [
+        ['ramp.0.target', 8, 'format'],
+        ['faults.0.serviceRestart.service', 10, 'enum'],
+        ['faults.1', 11, 'one-fault'],
+        ['faults.2.powerLoss.handsets', 13, 'min'],
+        ['faults.2.powerLoss.colour', 13, 'unknown-key'],
+      ],
+    },
+    {
+      what: 'a ramp beyond the fleet, unknown region and group, a percent above 100 and a batch larger than its region and group',
+      fixture: 'fault-problems.yaml',
+      problems: [
+        ['ramp.1.target', 11, 'range'],
+        ['faults.0.powerLoss.region', 13, 'enum'],
+        ['faults.1.powerLoss.group', 14, 'enum'],
+        ['faults.2.powerLoss.handsets', 15, 'range'],
+        ['faults.3.powerLoss.handsets', 16, 'max'],
+      ],
+    },
+  ])('lists $what, with lines', ({ fixture, problems }) => {
+    const run = duet(['scenario', 'validate', `tests/scenarios/fixtures/${fixture}`, '--json']);
     expect(run.status).toBe(2);
-    expect((lastJsonLine(run.stdout) as Problems).problems.map((problem) => [problem.path, problem.line, problem.rule])).toEqual([
-      ['ramp.0.target', 8, 'format'],
-      ['faults.0.serviceRestart.service', 10, 'enum'],
-      ['faults.1', 11, 'one-fault'],
-      ['faults.2.powerLoss.handsets', 13, 'min'],
-      ['faults.2.powerLoss.colour', 13, 'unknown-key'],
-    ]);
-  });
-
-  it('lists a ramp beyond the fleet, unknown region and group, a percent above 100 and a batch larger than its region and group', () => {
-    const run = duet(['scenario', 'validate', 'tests/scenarios/fixtures/fault-problems.yaml', '--json']);
-    expect(run.status).toBe(2);
-    expect((lastJsonLine(run.stdout) as Problems).problems.map((problem) => [problem.path, problem.line, problem.rule])).toEqual([
-      ['ramp.1.target', 11, 'range'],
-      ['faults.0.powerLoss.region', 13, 'enum'],
-      ['faults.1.powerLoss.group', 14, 'enum'],
-      ['faults.2.powerLoss.handsets', 15, 'range'],
-      ['faults.3.powerLoss.handsets', 16, 'max'],
-    ]);
+    expect((lastJsonLine(run.stdout) as Problems).problems.map((problem) => [problem.path, problem.line, problem.rule])).toEqual(problems);
   });
 
   function problemsOf(yaml: string) {

@@ -1,4 +1,6 @@
+import { hostname } from 'node:os';
 import { z } from 'zod';
+import { MIN_SERVICE_KEY_LENGTH } from './service-identity';
 
 /** A service's configuration is wrong; `problems` lists every one (conventions.md principle 5). */
 export class ConfigError extends Error {
@@ -41,6 +43,14 @@ export const environment = {
    * owner re-simulates at most this many ticks. Fewer costs more Kafka traffic per tick.
    */
   checkpointTicks: () => z.coerce.number().int().min(1, 'must be at least 1 tick').max(100_000).default(DEFAULT_CHECKPOINT_TICKS),
+  /** Names the instance in logs and Kafka client ids (the scaled roles take their shards from their consumer group, not from here). */
+  instanceId: () =>
+    z
+      .string()
+      .min(1)
+      .default(() => `${hostname()}-${process.pid}`),
+  /** The stack's service key, which service identities are signed with (optional: without it no caller has one). */
+  serviceIdentityKey: () => z.string().min(MIN_SERVICE_KEY_LENGTH).optional(),
 };
 
 export const DEFAULT_CHECKPOINT_TICKS = 30; // ticks between checkpoints: half a simulated hour at one-minute ticks

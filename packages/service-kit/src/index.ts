@@ -27,3 +27,4 @@ export * from './http-limits';
 export * from './quoted';
 export * from './service-identity';
 export * from './run-secrets';
+export * from './grpc-client';

@@ -1,7 +1,5 @@
 // The transactional outbox against a real PostgreSQL: messages go out if and only if their
 // transaction committed, in the order written, also when the bus refused them at first.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, INFRASTRUCTURE_TIMEOUT_MS } from '../../../tests/support/infrastructure';
 import { Database } from './database';
@@ -36,12 +34,7 @@ describe('Outbox', () => {
 
   beforeAll(async () => {
     database = new Database(await freshDatabase('outbox-spec'));
-    const migration = readFileSync(join(__dirname, '..', '..', '..', 'services', 'policy-authority', 'migrations', '0004_outbox.sql'), 'utf8');
-    await database.query(`CREATE SCHEMA ${SCHEMA}`);
-    await database.transaction(async (client) => {
-      await client.query(`SET LOCAL search_path TO ${SCHEMA}`);
-      await client.query(migration);
-    });
+    expect(await Outbox.migrate(database, SCHEMA)).toEqual(['0001_outbox-table.sql']);
   }, INFRASTRUCTURE_TIMEOUT_MS);
 
   afterAll(async () => {

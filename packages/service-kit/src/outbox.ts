@@ -9,7 +9,9 @@
 // again; every consumer is idempotent.
 import type { TopicName } from '@duet/contracts';
 import { Logger } from '@nestjs/common';
+import { join } from 'node:path';
 import type { Database, Queryable } from './database';
+import { migrate } from './migrations';
 import type { EventBus, OutgoingMessage } from './event-bus';
 import { isTransientError } from './transient-errors';
 
@@ -25,7 +27,15 @@ interface OutboxRow {
   value: Buffer;
 }
 
+/** The outbox table's migrations, applied in the schema of each service that uses an Outbox. */
+const OUTBOX_MIGRATIONS = join(__dirname, '..', 'migrations');
+
 export class Outbox {
+  /** Creates (or brings up to date) the outbox table in a service's schema. */
+  static migrate(database: Database, schema: string): Promise<string[]> {
+    return migrate(database, OUTBOX_MIGRATIONS, schema);
+  }
+
   private readonly logger = new Logger('outbox');
   private relaying: Promise<void> = Promise.resolve();
   private retry: NodeJS.Timeout | undefined;

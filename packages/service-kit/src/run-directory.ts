@@ -113,3 +113,22 @@ export class RunDirectory {
     }
   }
 }
+
+/**
+ * The run a consumed message names, when it is under way: a message of a run never started (within
+ * `waitMs`, its STARTED may travel on another topic) is rejected, one of a run that ended is skipped.
+ */
+export async function activeRunOf(
+  knownRun: (runId: string, waitMs: number) => Promise<KnownRun | undefined>,
+  runId: string,
+  message: IncomingMessage,
+  context: DeliveryContext,
+  waitMs: number,
+): Promise<KnownRun | undefined> {
+  const run = await knownRun(runId, waitMs);
+  if (run === undefined) {
+    context.reject(message, `run_id: no run "${runId}" was started`);
+    return undefined;
+  }
+  return run.ended === undefined ? run : undefined;
+}

@@ -1,6 +1,5 @@
-import { hostname } from 'node:os';
 import { z } from 'zod';
-import { MIN_SERVICE_KEY_LENGTH, environment, loadConfig } from '@duet/service-kit';
+import { environment, loadConfig } from '@duet/service-kit';
 
 const schema = z
   .object({
@@ -12,14 +11,10 @@ const schema = z
       .optional(),
     HOST: environment.host(),
     HTTP_PORT: environment.port(8082),
-    // Names the instance in logs and Kafka client ids; shards come from the consumer group, not from here.
-    INSTANCE_ID: z
-      .string()
-      .min(1)
-      .default(() => `${hostname()}-${process.pid}`),
+    INSTANCE_ID: environment.instanceId(),
     CHECKPOINT_TICKS: environment.checkpointTicks(),
     // The stack's service key: the business runtime shows policy-authority its persona-runtime identity, which may re-enroll handsets.
-    SERVICE_IDENTITY_KEY: z.string().min(MIN_SERVICE_KEY_LENGTH).optional(),
+    SERVICE_IDENTITY_KEY: environment.serviceIdentityKey(),
     // The stack's run-secrets key (32 bytes, base64url): opens the enrollment token a run's STARTED carries sealed.
     RUN_SECRETS_KEY: z
       .string()

@@ -119,8 +119,9 @@ export class PolicyAuthorityModule implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Applies policy-authority's migrations (schema policy_authority); returns the files applied. */
-  static migrate(database: Database): Promise<string[]> {
-    return migrate(database, MIGRATIONS_DIRECTORY, POLICY_AUTHORITY_SCHEMA);
+  static async migrate(database: Database): Promise<string[]> {
+    const applied = await migrate(database, MIGRATIONS_DIRECTORY, POLICY_AUTHORITY_SCHEMA);
+    return [...applied, ...(await Outbox.migrate(database, POLICY_AUTHORITY_SCHEMA))];
   }
 
   onModuleInit(): void {

@@ -26,8 +26,9 @@ export const TELEMETRY_SCHEMA = 'telemetry';
 const MIGRATIONS = join(__dirname, '..', 'migrations'); // from src/ (tests) and dist/ alike
 
 /** Applies telemetry's migrations to its schema; returns the files applied now. */
-export function migrateTelemetry(database: Database): Promise<string[]> {
-  return migrate(database, MIGRATIONS, TELEMETRY_SCHEMA);
+export async function migrateTelemetry(database: Database): Promise<string[]> {
+  const applied = await migrate(database, MIGRATIONS, TELEMETRY_SCHEMA);
+  return [...applied, ...(await Outbox.migrate(database, TELEMETRY_SCHEMA))];
 }
 
 export interface TelemetryModuleOptions {

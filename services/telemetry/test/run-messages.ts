@@ -32,17 +32,8 @@ export function tickPartMessage(runId: string, part: SimulatedTickPart): Outgoin
 }
 
 export function eventBatchMessage(runId: string, batch: SimulatedEventBatch): OutgoingMessage {
-  const message = events.HandsetEventBatch.fromPartial({
-    runId,
-    shard: batch.shard,
-    tick: batch.tick,
-    role: batch.role,
-    kind: batch.kind,
-    handsetId: batch.handsetId,
-    persona: batch.persona,
-    a: batch.a,
-    b: batch.b,
-  });
+  // The batch's fields are the message's, with the run id added.
+  const message = events.HandsetEventBatch.fromPartial({ ...batch, runId });
   return { key: String(batch.shard), value: HANDSET_EVENTS.payload.encode(message).finish() };
 }
 

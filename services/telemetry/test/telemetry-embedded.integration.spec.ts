@@ -29,6 +29,17 @@ describe('telemetry in the embedded mode (in-process bus, real PostgreSQL)', () 
     return NestFactory.createApplicationContext(TelemetryModule.register({ database, eventBus }), { logger: ['error'] });
   }
 
+  /** Runs `body` against a telemetry module on a fresh in-process bus, closed afterwards. */
+  async function withTelemetry(body: (eventBus: InProcessEventBus, app: INestApplicationContext) => Promise<void>): Promise<void> {
+    const eventBus = new InProcessEventBus();
+    const app = await start(eventBus);
+    try {
+      await body(eventBus, app);
+    } finally {
+      await app.close();
+    }
+  }
+
   it('completes a run with the in-process digest and summary and tells the bus', async () => {
     const eventBus = new InProcessEventBus();
     const app = await start(eventBus);
@@ -61,9 +72,7 @@ describe('telemetry in the embedded mode (in-process bus, real PostgreSQL)', () 
   });
 
   it("completes only once every role's event batch is counted, empty batches included", async () => {
-    const eventBus = new InProcessEventBus();
-    const app = await start(eventBus);
-    try {
+    await withTelemetry(async (eventBus, app) => {
       // Every tick part and final state, and every event batch but one empty one: not complete yet.
       const last = run.eventBatches.findLastIndex((batch) => batch.kind.length === 0);
       expect(last).toBeGreaterThanOrEqual(0);
@@ -87,9 +96,7 @@ describe('telemetry in the embedded mode (in-process bus, real PostgreSQL)', () 
       await eventBus.publish('duet.handset-events.v1', [eventBatchMessage('embedded-events', run.eventBatches[last])]);
       await eventBus.drain();
       expect(await sut.completedRun('embedded-events')).toEqual({ digest: run.digest, summary: run.summary });
-    } finally {
-      await app.close();
-    }
+    });
   });
 
   it('takes parts that arrived before STARTED, and continues after a restart from what it stored', async () => {
@@ -135,9 +142,7 @@ describe('telemetry in the embedded mode (in-process bus, real PostgreSQL)', () 
   });
 
   it('fails a run whose config is not valid, naming the field and rule, and skips a payload that is not protobuf', async () => {
-    const eventBus = new InProcessEventBus();
-    const app = await start(eventBus);
-    try {
+    await withTelemetry(async (eventBus, app) => {
       const config = { ...SMALL_RUN_CONFIG, fleet: { ...SMALL_RUN_CONFIG.fleet, models: [{ name: 'nexus-one', weight: 1 }] } };
       await eventBus.publish(TICK_KPIS.name, [{ key: '0', value: Uint8Array.from([0xff, 0xff, 0xff]) }]);
       await eventBus.publish(RUN_LIFECYCLE.name, [startedMessage('embedded-bad', { ...run, config })]);
@@ -148,8 +153,6 @@ describe('telemetry in the embedded mode (in-process bus, real PostgreSQL)', () 
       expect(failed.failure).toContain('config_json.fleet.models.0.name');
       expect(failed.failure).toContain('[enum]');
       expect(eventBus.healthy()).toBe(true);
-    } finally {
-      await app.close();
-    }
+    });
   });
 });

@@ -1,6 +1,7 @@
 // Last resort of a test's teardown: stops processes it knows the pids of when the command that
 // should have stopped them could not (SIGTERM, SIGKILL after a grace period; never by name).
 import { isPidAlive } from '@duet/stack';
+import { lastJson, runDuet } from './duet-process';
 
 const GRACE_MS = 15_000; // SIGTERM to exit before SIGKILL
 const POLL_MS = 100;
@@ -25,4 +26,21 @@ function signal(pid: number, name: NodeJS.Signals): void {
   } catch {
     // already gone
   }
+}
+
+/**
+ * A stack test's teardown: `duet stack down --purge` on its dir, then, when that left anything
+ * running (or failed), the parts it started stopped by pid. Returns what `down` reported still
+ * running (undefined when `down` failed), for the test to assert on.
+ */
+export async function stackDown(dir: string, started: readonly { name: string; pid?: number; supervisorPid?: number }[]): Promise<unknown[] | undefined> {
+  let stillRunning: unknown[] | undefined;
+  try {
+    stillRunning = lastJson<{ stillRunning: unknown[] }>(
+      await runDuet(['stack', 'down', '--dir', dir, '--purge', '--json'], { timeoutMs: 120_000 }),
+    ).stillRunning;
+  } finally {
+    if (stillRunning === undefined || stillRunning.length > 0) await stopProcesses(started);
+  }
+  return stillRunning;
 }

@@ -5,22 +5,16 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { GRPC_LOADER_OPTIONS, PROTO_ROOT, policy } from '@duet/contracts';
+import type { UnaryCall } from '@duet/service-kit';
 import type { PolicyAdmin } from './policy-admin';
 
 const ADMIN_DEADLINE_MS = 30_000; // one admin call; a back end slower than this is not ready for a load test
 const READY_DEADLINE_MS = 10_000; // to connect before the run
 
-type Unary<Request, Response> = (
-  request: Request,
-  metadata: grpc.Metadata,
-  options: grpc.CallOptions,
-  callback: (error: grpc.ServiceError | null, response: Response) => void,
-) => void;
-
 type AdminClient = grpc.Client & {
-  CreatePolicy: Unary<policy.CreatePolicyRequest, policy.CreatePolicyResponse>;
-  PublishPolicy: Unary<policy.PublishPolicyRequest, policy.PublishPolicyResponse>;
-  CreateEnrollmentToken: Unary<policy.CreateEnrollmentTokenRequest, policy.CreateEnrollmentTokenResponse>;
+  CreatePolicy: UnaryCall<policy.CreatePolicyRequest, policy.CreatePolicyResponse>;
+  PublishPolicy: UnaryCall<policy.PublishPolicyRequest, policy.PublishPolicyResponse>;
+  CreateEnrollmentToken: UnaryCall<policy.CreateEnrollmentTokenRequest, policy.CreateEnrollmentTokenResponse>;
 };
 
 export class GrpcPolicyAdmin implements PolicyAdmin {
@@ -63,7 +57,7 @@ export class GrpcPolicyAdmin implements PolicyAdmin {
     this.client.close();
   }
 
-  private call<Request, Response>(method: string, unary: Unary<Request, Response>, request: Request): Promise<Response> {
+  private call<Request, Response>(method: string, unary: UnaryCall<Request, Response>, request: Request): Promise<Response> {
     const metadata = new grpc.Metadata();
     metadata.set('authorization', `Bearer ${this.adminToken}`);
     return new Promise((resolve, reject) =>

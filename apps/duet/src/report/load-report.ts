@@ -4,28 +4,15 @@
 // achieved against the one the schedule asks for, whether the latency figures can be trusted (a
 // real-time run that kept pace) or only read as a closed loop, and where the server's answers
 // diverged from the reference model.
-import type { DivergenceFigures, PolicyLoadFigures, PolicyMethod } from '@duet/persona-runtime';
+import type { DivergenceFigures, LatencyPercentiles, PolicyLoadFigures, PolicyMethod, RpcFigures } from '@duet/persona-runtime';
 import type { LoadFigures } from '../thresholds/kpi-registry';
 import type { PacingReport } from './pacing-report';
 
-export interface RpcReport {
-  readonly calls: number;
-  readonly errors: number;
-  readonly errorRate: number;
-  /** Failed attempts by gRPC status name. */
-  readonly errorsByCode: Readonly<Record<string, number>>;
-  /** Attempts that repeated a failed one after a backoff. */
-  readonly retries: number;
-  /** Handsets the successful calls carried (rows of the batches, 1 per per-handset call). */
-  readonly handsets: number;
-  readonly p50Ms: number;
-  readonly p90Ms: number;
-  readonly p95Ms: number;
-  readonly p99Ms: number;
-  readonly maxMs: number;
+/** One method's figures in the report: the recorder's, without the mean, and the service time's p50, p99 and max. */
+export type RpcReport = Omit<RpcFigures, 'meanMs' | 'serviceTime'> & {
   /** Same call, timed from when it actually went out (no coordinated-omission correction). */
-  readonly serviceTime: { readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number };
-}
+  readonly serviceTime: Pick<LatencyPercentiles, 'p50Ms' | 'p99Ms' | 'maxMs'>;
+};
 
 export interface LoadReport {
   /** HOST:PORT of the policy authority under test, or "embedded". */

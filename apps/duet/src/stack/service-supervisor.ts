@@ -9,6 +9,7 @@
 // file it keeps: SupervisorState as JSON) and DUET_SUPERVISOR_URL (the service's HTTP base URL).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
+import { answersOk } from './http-probe';
 
 /** What the supervisor writes to its state file at every change; `duet stack status` reads it. */
 export interface SupervisorState {
@@ -86,7 +87,7 @@ function main(): void {
   const probe = async (): Promise<void> => {
     const service = child;
     if (service === undefined || stopping) return;
-    if (!everReady) everReady = await answers(`${baseUrl}/readyz`);
+    if (!everReady) everReady = await answersOk(`${baseUrl}/readyz`, PROBE_TIMEOUT_MS);
     const live = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) }).catch(() => undefined);
     await live?.body?.cancel();
     notLive = live?.status === 503 ? notLive + 1 : 0;
@@ -108,14 +109,5 @@ function main(): void {
   start();
 }
 
-async function answers(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
-    await response.body?.cancel();
-    return response.ok;
-  } catch {
-    return false;
-  }
-}
 
 if (require.main === module) main();

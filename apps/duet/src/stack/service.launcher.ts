@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isPidAlive, readPidFile, tailFile } from '@duet/stack';
+import { answersOk } from './http-probe';
 import type { StackLayout } from './stack-layout';
 import type { StackService } from './stack-services';
 import { SUPERVISOR_STATE_VARIABLE, SUPERVISOR_URL_VARIABLE, type SupervisorState } from './service-supervisor';
@@ -105,14 +106,8 @@ export async function spawnService(
 }
 
 /** Whether GET <url> answers 2xx within the probe timeout. */
-export async function answersReady(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(READY_REQUEST_TIMEOUT_MS) });
-    await response.body?.cancel();
-    return response.ok;
-  } catch {
-    return false;
-  }
+export function answersReady(url: string): Promise<boolean> {
+  return answersOk(url, READY_REQUEST_TIMEOUT_MS);
 }
 
 export class ServiceNotReadyError extends Error {

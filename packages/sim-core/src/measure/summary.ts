@@ -56,13 +56,11 @@ export function summarizeRun(inputs: SummaryInputs): RunSummary {
     personalItems += personalBusinessItems[id];
   }
   const enrolled = last[Kpi.enrolled];
+  // The run as its inputs name it, then what was measured.
+  const { handsets, ticks, shards, seed, tickSeconds, digest } = inputs;
+  const run = { handsets, ticks, shards, seed, tickSeconds, digest };
   return {
-    handsets: inputs.handsets,
-    ticks: inputs.ticks,
-    shards: inputs.shards,
-    seed: inputs.seed,
-    tickSeconds: inputs.tickSeconds,
-    digest: inputs.digest,
+    ...run,
     kpis: {
       complianceRate: enrolled === 0 ? 0 : round(last[Kpi.compliant] / enrolled, 4),
       enrolled,

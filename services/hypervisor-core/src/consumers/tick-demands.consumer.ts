@@ -7,6 +7,7 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { findTopic, type hypervisor } from '@duet/contracts';
 import {
+  activeRunOf,
   EventBus,
   ShardInput,
   decodeChecked,
@@ -63,12 +64,8 @@ export class TickDemandsConsumer implements OnModuleInit, OnModuleDestroy {
     );
     if (request?.demand === undefined) return undefined;
     const demand = request.demand;
-    const run = await this.runs.knownRun(demand.runId, RUN_WAIT_MS);
-    if (run === undefined) {
-      context.reject(message, `run_id: no run "${demand.runId}" was started`);
-      return undefined;
-    }
-    if (run.ended !== undefined) return undefined; // a late demand of a run that ended: nothing to fold it into
+    // A late demand of a run that ended has nothing to fold it into.
+    if ((await activeRunOf((runId, ms) => this.runs.knownRun(runId, ms), demand.runId, message, context, RUN_WAIT_MS)) === undefined) return undefined;
     try {
       await this.runs.shard(demand.runId, demand.shard);
     } catch (error) {

@@ -2,17 +2,11 @@
 // reachable now (UNAVAILABLE, a deadline, RESOURCE_EXHAUSTED) becomes PeerUnavailable, which the
 // shard runner retries with backoff; any other status is the caller's error.
 import * as grpc from '@grpc/grpc-js';
+import type { UnaryCall } from '@duet/service-kit';
 import { PeerUnavailable } from '../domain/ports';
 
 const CALL_DEADLINE_MS = 120_000; // a batch of a large shard may wait on a busy server
 const RETRYABLE = new Set([grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED, grpc.status.RESOURCE_EXHAUSTED]);
-
-export type UnaryCall<Request, Response> = (
-  request: Request,
-  metadata: grpc.Metadata,
-  options: grpc.CallOptions,
-  callback: (error: grpc.ServiceError | null, response: Response) => void,
-) => void;
 
 export function unary<Request, Response>(
   call: UnaryCall<Request, Response>,

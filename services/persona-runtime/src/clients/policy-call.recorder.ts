@@ -3,6 +3,7 @@
 // calls, retries and errors by gRPC status; and where the server's answers differ from the
 // reference model (divergences). Both the batch and the per-handset gateways record here.
 import { build, type Histogram } from 'hdr-histogram-js';
+import { PolicyGateway } from '../domain/ports';
 
 /** The batch RPCs (one call per shard and tick) and the per-handset ones (one call per agent). */
 export type PolicyMethod = 'EnrollBatch' | 'CheckInBatch' | 'Enroll' | 'CheckIn';
@@ -208,4 +209,26 @@ function percentiles(histogram: Histogram): LatencyPercentiles {
 /** Whole microseconds, at least 1 (an HDR histogram records positive integers). */
 function toMicroseconds(milliseconds: number): number {
   return Math.max(1, Math.round(milliseconds * MICROSECONDS_PER_MILLISECOND));
+}
+
+/**
+ * A PolicyGateway that records its calls (latency per method, errors, retries) and the divergences
+ * the runner reports, for the run's load report.
+ */
+export abstract class RecordedPolicyGateway extends PolicyGateway {
+  protected readonly recorder = new PolicyCallRecorder();
+
+  override diverged(runId: string, divergences: readonly Divergence[]): void {
+    this.recorder.diverged(runId, divergences);
+  }
+
+  /** The run's figures so far; undefined when it made no call through this gateway. */
+  figures(runId: string): PolicyLoadFigures | undefined {
+    return this.recorder.figures(runId);
+  }
+
+  /** Drops a run's histograms (the CLI calls it once it has read them). */
+  forget(runId: string): void {
+    this.recorder.forget(runId);
+  }
 }

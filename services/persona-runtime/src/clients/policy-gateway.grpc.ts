@@ -3,7 +3,8 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { GRPC_LOADER_OPTIONS, PROTO_ROOT, type policy } from '@duet/contracts';
 import { PolicyGateway } from '../domain/ports';
-import { unary, type UnaryCall } from './grpc-unary';
+import type { UnaryCall } from '@duet/service-kit';
+import { unary } from './grpc-unary';
 
 /** policy-authority over gRPC (duet.policy.v1.PolicyService), the batch calls the simulation uses. */
 export class GrpcPolicyGateway extends PolicyGateway {

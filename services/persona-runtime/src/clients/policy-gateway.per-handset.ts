@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { GRPC_LOADER_OPTIONS, PROTO_ROOT, type policy } from '@duet/contracts';
-import { PROCESS_METRICS, type Metrics } from '@duet/service-kit';
-import { PolicyGateway, type CheckInBatchAnswer, type EnrollBatchAnswer, type PolicyCallSchedule } from '../domain/ports';
-import { PolicyCallRecorder, type Divergence, type PolicyLoadFigures, type PolicyMethod } from './policy-call.recorder';
+import { PROCESS_METRICS, type Metrics, type UnaryCall } from '@duet/service-kit';
+import { type CheckInBatchAnswer, type EnrollBatchAnswer, type PolicyCallSchedule } from '../domain/ports';
+import { RecordedPolicyGateway, type PolicyMethod } from './policy-call.recorder';
 import { statusName } from './policy-gateway.measured';
 
 export interface PerHandsetSettings {
@@ -32,15 +32,9 @@ const BACKOFF_FIRST_MS = 50;
 const BACKOFF_MAX_MS = 5_000;
 const RETRYABLE = new Set([grpc.status.UNAVAILABLE, grpc.status.RESOURCE_EXHAUSTED, grpc.status.DEADLINE_EXCEEDED]);
 
-type Unary<Request, Response> = (
-  request: Request,
-  metadata: grpc.Metadata,
-  options: grpc.CallOptions,
-  callback: (error: grpc.ServiceError | null, response: Response) => void,
-) => void;
 type PolicyClient = grpc.Client & {
-  Enroll: Unary<policy.EnrollRequest, policy.EnrollResponse>;
-  CheckIn: Unary<policy.CheckInRequest, policy.CheckInResponse>;
+  Enroll: UnaryCall<policy.EnrollRequest, policy.EnrollResponse>;
+  CheckIn: UnaryCall<policy.CheckInRequest, policy.CheckInResponse>;
 };
 
 /** A call that got no answer to use: the status it ended with (refused, or still unreachable after the retries). */
@@ -48,12 +42,11 @@ class CallFailed {
   constructor(readonly status: string) {}
 }
 
-export class PerHandsetPolicyGateway extends PolicyGateway {
+export class PerHandsetPolicyGateway extends RecordedPolicyGateway {
   override readonly timesEachCall = true;
   private readonly clients: PolicyClient[];
   // Commands received and not yet acknowledged, by run and handset: only handsets that got some.
   private readonly executed = new Map<string, string[]>();
-  private readonly recorder = new PolicyCallRecorder();
 
   constructor(
     settings: PerHandsetSettings,
@@ -140,18 +133,6 @@ export class PerHandsetPolicyGateway extends PolicyGateway {
     return { assignedRevision, perHandset: { failed, commands } };
   }
 
-  override diverged(runId: string, divergences: readonly Divergence[]): void {
-    this.recorder.diverged(runId, divergences);
-  }
-
-  figures(runId: string): PolicyLoadFigures | undefined {
-    return this.recorder.figures(runId);
-  }
-
-  forget(runId: string): void {
-    this.recorder.forget(runId);
-  }
-
   close(): void {
     for (const client of this.clients) client.close();
   }
@@ -168,7 +149,7 @@ export class PerHandsetPolicyGateway extends PolicyGateway {
     tick: number,
     origin: number,
     schedule: PolicyCallSchedule | undefined,
-    bind: (client: PolicyClient) => Unary<Request, Response>,
+    bind: (client: PolicyClient) => UnaryCall<Request, Response>,
     request: Request,
   ): Promise<Response | CallFailed> {
     const client = bind(this.clients[handsetId % this.clients.length]);
@@ -209,7 +190,7 @@ function executedKey(runId: string, handsetId: number): string {
   return `${handsetId} ${runId}`;
 }
 
-function unary<Request, Response>(call: Unary<Request, Response>, request: Request): Promise<Response> {
+function unary<Request, Response>(call: UnaryCall<Request, Response>, request: Request): Promise<Response> {
   return new Promise((resolve, reject) =>
     call(request, new grpc.Metadata(), { deadline: Date.now() + CALL_DEADLINE_MS }, (error, response) => (error === null ? resolve(response) : reject(error))),
   );

@@ -7,6 +7,7 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { findTopic, type hypervisor } from '@duet/contracts';
 import {
+  activeRunOf,
   EventBus,
   ShardInput,
   decodeChecked,
@@ -63,12 +64,7 @@ export class TickGrantsConsumer implements OnModuleInit, OnModuleDestroy {
     );
     if (response?.grant === undefined) return undefined;
     const grant = response.grant;
-    const run = await this.runs.knownRun(grant.runId, RUN_WAIT_MS);
-    if (run === undefined) {
-      context.reject(message, `run_id: no run "${grant.runId}" was started`);
-      return undefined;
-    }
-    if (run.ended !== undefined) return undefined; // a late grant of a run that ended
+    if ((await activeRunOf((runId, ms) => this.runs.knownRun(runId, ms), grant.runId, message, context, RUN_WAIT_MS)) === undefined) return undefined;
     this.grants.deliver(grant.runId, grant.shard, grant.tick, response);
     return { runId: grant.runId, shard: grant.shard, tick: grant.tick };
   }
