@@ -109,5 +109,4 @@ function main(): void {
   start();
 }
 
-
 if (require.main === module) main();
