@@ -128,11 +128,16 @@ describe('the local stack dead-letters poison messages, restarts what dies, and 
   /** What was published: "topic/offset" → the kind of poison. */
   const published = new Map<string, string>();
 
+  /** What telemetry's query API asks for: the stack's read-only viewer token. */
+  function viewer(): Record<string, string> {
+    return { authorization: `Bearer ${environment.VIEWER_TOKEN}` };
+  }
+
   /** Waits until telemetry holds `ticks` final ticks of the run (or it ended); what it holds then. */
   async function waitForTicks(ticks: number): Promise<{ ticksCompleted: number; phase: string }> {
     const deadline = Date.now() + 120_000;
     for (;;) {
-      const response = await fetch(`${environment.TELEMETRY_URL}/v1/runs/${runId}`).catch(() => undefined);
+      const response = await fetch(`${environment.TELEMETRY_URL}/v1/runs/${runId}`, { headers: viewer() }).catch(() => undefined);
       const run = response?.ok ? ((await response.json()) as { ticksCompleted: number; phase: string }) : undefined;
       if (run !== undefined && (run.ticksCompleted >= ticks || run.phase !== 'STARTED')) return run;
       if (Date.now() > deadline) throw new Error(`run ${runId} did not reach tick ${ticks} within 120 s`);
@@ -295,7 +300,7 @@ describe('the local stack dead-letters poison messages, restarts what dies, and 
       await new Promise((resolveWait) => setTimeout(resolveWait, 1_500));
       expect(await prune('1s')).toContain(runId);
       expect(await orphanParts()).toBe(0);
-      expect((await fetch(`${environment.TELEMETRY_URL}/v1/runs/${runId}`)).status).toBe(404);
+      expect((await fetch(`${environment.TELEMETRY_URL}/v1/runs/${runId}`, { headers: viewer() })).status).toBe(404);
       for (const table of [
         'telemetry.series',
         'telemetry.tick_kpis',
