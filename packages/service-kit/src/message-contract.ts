@@ -4,6 +4,7 @@
 // bad message never stops a partition nor reaches PostgreSQL, where it would fail every retry.
 import { telemetry } from '@duet/contracts';
 import type { DeliveryContext, IncomingMessage } from './event-bus';
+import { quoted } from './quoted';
 
 /** Longest run id (or other id) a message may carry. */
 export const MAX_ID_LENGTH = 128;
@@ -27,8 +28,8 @@ export interface ReadPartition {
 export function identityViolation(identity: RunMessageIdentity, readFrom?: ReadPartition): string | undefined {
   const runId = identity.runId;
   if (runId === '') return 'run_id: required, got ""';
-  if (runId.length > MAX_ID_LENGTH) return `run_id: at most ${MAX_ID_LENGTH} characters, got ${runId.length} (${quote(runId)})`;
-  if (hasControlCharacter(runId)) return `run_id: no control characters (NUL among them), got ${quote(runId)}`;
+  if (runId.length > MAX_ID_LENGTH) return `run_id: at most ${MAX_ID_LENGTH} characters, got ${runId.length} (${quoted(runId)})`;
+  if (hasControlCharacter(runId)) return `run_id: no control characters (NUL among them), got ${quoted(runId)}`;
   for (const field of ['shard', 'tick'] as const) {
     const value = identity[field];
     if (value !== undefined && (!Number.isInteger(value) || value < 0 || value > MAX_INT32)) return `${field}: an integer in 0..${MAX_INT32}, got ${value}`;
@@ -68,11 +69,6 @@ export function decodeChecked<Payload>(
   if (violation === undefined) return payload;
   context.reject(message, violation);
   return undefined;
-}
-
-/** A value as text for a message: JSON-quoted, at most 64 characters of it. */
-export function quote(value: string): string {
-  return JSON.stringify(truncate(value));
 }
 
 function truncate(value: string): string {
