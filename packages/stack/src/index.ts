@@ -1,6 +1,8 @@
 // @duet/stack: starts the real infrastructure of the local stack and the integration tests without
 // Docker (docs/design.md#modes): Kafka from Maven Central jars, PostgreSQL from Debian; and Debian's Chromium
 // for the dashboard's browser tests.
+export { ensureStackCertificates, stackCertificateFiles } from './certificates';
+export type { CertificateOptions, StackCertificates } from './certificates';
 export { ensureChromiumInstalled, findChromium } from './chromium';
 export type { ChromiumInstallation } from './chromium';
 export { createTopics, ensureKafkaInstalled, kafkaAnswers, runningKafkaPid, startKafka, stopKafka } from './kafka';
