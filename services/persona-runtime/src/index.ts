@@ -3,15 +3,8 @@ export { PersonaRuntimeModule, type PersonaRuntimeModuleOptions } from './person
 export { HypervisorPeer, PeerUnavailable, PolicyGateway, type PolicyCallSchedule } from './domain/ports';
 export { MeasuredPolicyGateway } from './clients/policy-gateway.measured';
 export { PerHandsetPolicyGateway, type PerHandsetSettings } from './clients/policy-gateway.per-handset';
-export type {
-  Divergence,
-  DivergenceFigures,
-  DivergenceKind,
-  LatencyPercentiles,
-  PolicyLoadFigures,
-  PolicyMethod,
-  RpcFigures,
-} from './clients/policy-call.recorder';
+export type { Divergence, DivergenceFigures, DivergenceKind } from './domain/divergence';
+export type { LatencyPercentiles, PolicyLoadFigures, PolicyMethod, RpcFigures } from './clients/policy-call.recorder';
 export { KafkaHypervisorPeer } from './clients/hypervisor-peer.kafka';
 export { GrantInbox } from './domain/grant-inbox';
 export { GrpcPolicyGateway } from './clients/policy-gateway.grpc';

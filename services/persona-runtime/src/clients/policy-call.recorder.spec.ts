@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PolicyCallRecorder, type Divergence } from './policy-call.recorder';
+import type { Divergence } from '../domain/divergence';
+import { PolicyCallRecorder } from './policy-call.recorder';
 import { jitter } from './policy-gateway.per-handset';
 
 describe('PolicyCallRecorder', () => {

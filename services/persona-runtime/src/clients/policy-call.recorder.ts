@@ -3,6 +3,7 @@
 // calls, retries and errors by gRPC status; and where the server's answers differ from the
 // reference model (divergences). Both the batch and the per-handset gateways record here.
 import { build, type Histogram } from 'hdr-histogram-js';
+import type { Divergence, DivergenceFigures, DivergenceKind } from '../domain/divergence';
 import { PolicyGateway } from '../domain/ports';
 
 /** The batch RPCs (one call per shard and tick) and the per-handset ones (one call per agent). */
@@ -43,26 +44,6 @@ export interface RpcFigures extends LatencyPercentiles {
    * delays the schedule cannot hide its waits (coordinated omission, corrected as wrk2 and k6 do).
    */
   readonly serviceTime: LatencyPercentiles;
-}
-
-/** How the server's answer differed from the reference model's. */
-export type DivergenceKind = 'policy-revision' | 'command' | 'enrollment-refused' | 'check-in-refused';
-
-export interface Divergence {
-  readonly kind: DivergenceKind;
-  readonly tick: number;
-  readonly handsetId: number;
-  /** The answer's field (assigned_revision, commands, status). */
-  readonly field: string;
-  readonly expected: string;
-  readonly received: string;
-}
-
-export interface DivergenceFigures {
-  readonly total: number;
-  readonly byKind: Readonly<Partial<Record<DivergenceKind, number>>>;
-  /** The first ones in the order they were seen. */
-  readonly first: readonly Divergence[];
 }
 
 export interface PolicyLoadFigures {

@@ -2,7 +2,7 @@
 // (networked) and an in-process one (embedded). Messages are the contracts' generated types.
 import type { events, hypervisor, policy } from '@duet/contracts';
 import type { EventBuffer, StateColumns } from '@duet/sim-core';
-import type { Divergence } from '../clients/policy-call.recorder';
+import type { Divergence } from './divergence';
 
 /** A peer that is not reachable now but may be soon: the runner retries with backoff. */
 export class PeerUnavailable extends Error {

@@ -29,7 +29,7 @@ import {
 } from '@duet/sim-core';
 import { common, type events } from '@duet/contracts';
 import { PROCESS_METRICS, columnsOf, decodeGrant, encodeDemand, restoreColumns, type CheckpointState, type Metrics } from '@duet/service-kit';
-import type { Divergence, DivergenceKind } from '../clients/policy-call.recorder';
+import type { Divergence, DivergenceKind } from '../domain/divergence';
 import { PeerUnavailable, type HypervisorPeer, type PolicyCallSchedule, type PolicyGateway, type TickReports } from '../domain/ports';
 
 // Statuses that mean the server could not be reached, not that it answered otherwise.
