@@ -18,6 +18,7 @@ export * from './columnar.decoder';
 export * from './read-progress';
 export * from './shard-input';
 export * from './guarded-delivery';
+export * from './id-text';
 export * from './message-contract';
 export * from './transient-errors';
 export * from './outbox';

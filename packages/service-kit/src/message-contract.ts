@@ -4,10 +4,9 @@
 // bad message never stops a partition nor reaches PostgreSQL, where it would fail every retry.
 import { telemetry } from '@duet/contracts';
 import type { DeliveryContext, IncomingMessage } from './event-bus';
+import { hasControlCharacter, MAX_ID_LENGTH } from './id-text';
 import { quoted } from './quoted';
 
-/** Longest run id (or other id) a message may carry. */
-export const MAX_ID_LENGTH = 128;
 /** Largest shard or tick: PostgreSQL's integer, which stores them. */
 export const MAX_INT32 = 2 ** 31 - 1;
 
@@ -73,13 +72,4 @@ export function decodeChecked<Payload>(
 
 function truncate(value: string): string {
   return value.length > 64 ? `${value.slice(0, 64)}…` : value;
-}
-
-/** Control characters (NUL among them, which PostgreSQL text refuses) have no place in an id. */
-function hasControlCharacter(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const code = value.charCodeAt(i);
-    if (code < 0x20 || code === 0x7f) return true;
-  }
-  return false;
 }

@@ -1,11 +1,11 @@
 // Shape rules of the columnar batches (EnrollBatch, CheckInBatch): row i of every column describes
 // handset_ids[i], every column has the same length, a handset appears once, and a batch holds at
 // most MAX_BATCH_ROWS rows. Paths are proto field names, with [i] for a row.
+import { hasControlCharacter, MAX_ID_LENGTH } from '@duet/service-kit';
 import { NonComplianceReason } from '@duet/sim-core';
 import type { IssueList } from './request-error';
 
 export const MAX_BATCH_ROWS = 100_000; // rows per batch: the largest shard docs/design.md#scale-and-performance plans for
-export const MAX_RUN_ID_LENGTH = 128; // characters
 export const MAX_NAME_LENGTH = 200; // characters of a group or model name
 export const PERMILLE_MAX = 1000;
 /** Every bit a sim-core NonComplianceReason uses. */
@@ -13,7 +13,7 @@ export const KNOWN_COMPLIANCE_BITS = Object.values(NonComplianceReason).reduce((
 
 export function checkRunId(issues: IssueList, runId: string): void {
   if (runId === '') issues.add('run_id', 'required', 'is required');
-  else checkText(issues, 'run_id', runId, MAX_RUN_ID_LENGTH);
+  else checkText(issues, 'run_id', runId, MAX_ID_LENGTH);
 }
 
 /**
@@ -23,13 +23,6 @@ export function checkRunId(issues: IssueList, runId: string): void {
 export function checkText(issues: IssueList, path: string, value: string, maxLength: number): void {
   if (value.length > maxLength) issues.add(path, 'max', `must be at most ${maxLength} characters (got ${value.length})`);
   else if (hasControlCharacter(value)) issues.add(path, 'characters', 'must not hold control characters (NUL, line breaks, ...)');
-}
-
-// eslint-disable-next-line no-control-regex -- control characters are what it finds
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
-
-export function hasControlCharacter(value: string): boolean {
-  return CONTROL_CHARACTER.test(value);
 }
 
 /**

@@ -1,6 +1,6 @@
 // Opaque page tokens (AMAPI's nextPageToken): base64url of the position after the page's last row,
 // so a listing resumes by key, never by offset, and rows stored meanwhile do not shift pages.
-import { hasControlCharacter } from './columnar-batch';
+import { hasControlCharacter } from '@duet/service-kit';
 import { RequestError } from './request-error';
 
 const MAX_PAGE_TOKEN_LENGTH = 1024; // characters; the tokens this service makes are far shorter
