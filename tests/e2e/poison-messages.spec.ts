@@ -82,7 +82,7 @@ async function until(what: string, check: () => Promise<boolean>): Promise<void>
 function payload(topic: RegisteredTopic, identity: { runId: string; shard: number; tick: number }, extra: Record<string, unknown> = {}): Buffer {
   const persona = 1;
   if (topic.name === 'duet.tick-demands.v1')
-    return Buffer.from(hypervisor.ExchangeTickRequest.encode({ demand: { ...emptyDemand(), ...identity, persona } }).finish());
+    return Buffer.from(hypervisor.ExchangeTickRequest.encode({ demand: { ...emptyDemand(), ...identity, persona }, flowRequests: undefined }).finish());
   if (topic.name === 'duet.personal-grants.v1' || topic.name === 'duet.business-grants.v1') {
     return Buffer.from(hypervisor.ExchangeTickResponse.encode(hypervisor.ExchangeTickResponse.fromPartial({ grant: { ...identity, persona } })).finish());
   }

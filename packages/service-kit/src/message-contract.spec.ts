@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { events } from '@duet/contracts';
+import { events, type telemetry } from '@duet/contracts';
 import type { IncomingMessage } from './event-bus';
 import { decodeChecked, identityViolation, lifecycleViolation, MAX_INT32 } from './message-contract';
 
@@ -33,7 +33,7 @@ describe('message contract', () => {
     expect(decodeChecked(message(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f])), context, decode, lifecycleViolation)).toBeUndefined();
     expect(
       decodeChecked(
-        message(events.RunLifecycle.encode({ ...events.RunLifecycle.fromPartial({ runId: 'r' }), phase: 9 }).finish()),
+        message(events.RunLifecycle.encode({ ...events.RunLifecycle.fromPartial({ runId: 'r' }), phase: 9 as telemetry.RunPhase }).finish()),
         context,
         decode,
         lifecycleViolation,

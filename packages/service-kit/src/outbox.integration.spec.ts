@@ -1,13 +1,14 @@
 // The transactional outbox against a real PostgreSQL: messages go out if and only if their
 // transaction committed, in the order written, also when the bus refused them at first.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TopicName } from '@duet/contracts';
 import { freshDatabase, INFRASTRUCTURE_TIMEOUT_MS } from '../../../tests/support/infrastructure';
 import { Database } from './database';
 import type { OutgoingMessage } from './event-bus';
 import { InProcessEventBus } from './in-process.event-bus';
 import { Outbox } from './outbox';
 
-const TOPIC = 'duet.commands.v1';
+const TOPIC: TopicName = 'duet.commands.v1';
 const SCHEMA = 'outbox_spec';
 
 /** An in-process bus that refuses the next `failures` publishes, as Kafka does while it is down. */
@@ -15,7 +16,7 @@ class FlakyBus extends InProcessEventBus {
   failures = 0;
   readonly sent: string[] = [];
 
-  override async publish(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
+  override async publish(topic: TopicName, messages: readonly OutgoingMessage[]): Promise<void> {
     if (this.failures > 0) {
       this.failures--;
       throw Object.assign(new Error('Connection error: connect ECONNREFUSED'), { name: 'KafkaJSConnectionError' });

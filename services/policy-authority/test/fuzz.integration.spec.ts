@@ -40,7 +40,7 @@ const MESSAGES: Record<string, fc.Arbitrary<Uint8Array>> = {
       complianceMask: uint32,
       batteryPermille: uint32,
       tick: uint32,
-      executedCommandIds: column(fc.nat()),
+      executedCommandIds: column(fc.nat().map(String)),
     })
     .map((request) => policy.CheckInRequest.encode(policy.CheckInRequest.fromPartial(request)).finish()),
   CheckInBatch: fc

@@ -81,13 +81,21 @@ describe('policy-authority refuses hostile input cleanly', () => {
 
     it('refuses a long policy name over gRPC and HTTP alike, naming it, and a 1 MB one with a short reply', async () => {
       const long = `policies/${'x'.repeat(10_000)}`;
-      expectRefusal(await grpcError(clients.admin.createPolicy({ policy: { name: long } }, admin)), GrpcStatus.INVALID_ARGUMENT, 'name');
+      expectRefusal(
+        await grpcError(clients.admin.createPolicy({ policy: policy.Policy.fromPartial({ name: long }) }, admin)),
+        GrpcStatus.INVALID_ARGUMENT,
+        'name',
+      );
       const response = await http('POST', '/v1/policies', JSON.stringify({ name: long }));
       expect(response.status).toBe(400);
       expect(response.body.issues).toEqual([expect.objectContaining({ path: 'name', rule: 'max' })]);
 
       const huge = `policies/${MEGABYTE}`;
-      expectRefusal(await grpcError(clients.admin.createPolicy({ policy: { name: huge } }, admin)), GrpcStatus.INVALID_ARGUMENT, 'max-bytes');
+      expectRefusal(
+        await grpcError(clients.admin.createPolicy({ policy: policy.Policy.fromPartial({ name: huge }) }, admin)),
+        GrpcStatus.INVALID_ARGUMENT,
+        'max-bytes',
+      );
       expectRefusal(await grpcError(clients.admin.getPolicy({ name: huge }, admin)), GrpcStatus.INVALID_ARGUMENT, 'name');
     });
 
@@ -119,7 +127,12 @@ describe('policy-authority refuses hostile input cleanly', () => {
     });
 
     it('refuses check_in_interval_minutes 0 over gRPC, as over HTTP', async () => {
-      const request = { policy: { name: 'policies/zero-interval', duet: { checkInIntervalMinutes: 0, minimumHypervisorVersion: '', guestMemoryMb: 128 } } };
+      const request = {
+        policy: policy.Policy.fromPartial({
+          name: 'policies/zero-interval',
+          duet: { checkInIntervalMinutes: 0, minimumHypervisorVersion: '', guestMemoryMb: 128 },
+        }),
+      };
       expectRefusal(await grpcError(clients.admin.createPolicy(request, admin)), GrpcStatus.INVALID_ARGUMENT, 'check_in_interval_minutes');
       const response = await http('POST', '/v1/policies', JSON.stringify({ name: 'policies/zero-interval', duet: { checkInIntervalMinutes: 0 } }));
       expect(response.status).toBe(400);

@@ -29,7 +29,7 @@ export async function startNetworkedPolicyAuthority(
   await PolicyAuthorityModule.migrate(database);
   await createTopics(
     kafkaBrokers,
-    ['duet.policy-changed.v1', 'duet.commands.v1'].map((topic) => ({ topic, partitions: findTopic(topic).partitions })),
+    (['duet.policy-changed.v1', 'duet.commands.v1'] as const).map((topic) => ({ topic, partitions: findTopic(topic).partitions })),
   );
   const eventBus = new KafkaEventBus({ brokers: kafkaBrokers, clientId: `${name}-test` });
   const grpcAddress = `127.0.0.1:${await freePort()}`;

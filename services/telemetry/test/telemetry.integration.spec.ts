@@ -341,7 +341,7 @@ describe('telemetry over Kafka, with its HTTP and gRPC query APIs', () => {
 
   it('answers only callers with the viewer token: 401 over HTTP, UNAUTHENTICATED over gRPC, the dashboard through its cookie', async () => {
     for (const path of ['/v1/runs', `/v1/runs/${RUN_ID}`, '/v1/dashboard/runs', '/dashboard']) {
-      for (const headers of [{}, { authorization: 'Bearer not-the-viewer-token' }, { authorization: `Bearer ${VIEWER_TOKEN}x` }]) {
+      for (const headers of [{} as Record<string, string>, { authorization: 'Bearer not-the-viewer-token' }, { authorization: `Bearer ${VIEWER_TOKEN}x` }]) {
         const response = await fetch(`${http}${path}`, { headers });
         expect(response.status, `${path} ${JSON.stringify(headers)}`).toBe(401);
         expect(response.headers.get('www-authenticate')).toBe('Bearer');
