@@ -107,6 +107,9 @@ describe('duet run --fork-from', () => {
     const run = duet(['run', FORK, '--fork-from', sparse, '--at', '1h']);
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/the run kept no checkpoints \(180 ticks, one every 500\)/);
+    // A run without checkpoints leaves none of an earlier run's beside its report.
+    expect(duet(['run', FORK, '--target', 'core', '--out', sparse, '--checkpoint-every', '0']).status).toBe(0);
+    expect(duet(['run', FORK, '--fork-from', sparse, '--at', '1h']).stderr).toMatch(/no checkpointed run there/);
   });
 });
 

@@ -166,7 +166,7 @@ async function run(file: string, options: RunOptions): Promise<number> {
       `forked from  ${forked.dir} (run ${forked.runId}) at ${forked.atTime} (tick ${forked.atTick}), from its checkpoint at tick ${forked.checkpointTick}`,
     );
   const checkpointing = options.out !== undefined && options.checkpointEvery > 0;
-  if (checkpointing) clearCheckpoints(options.out!);
+  if (options.out !== undefined) clearCheckpoints(options.out, checkpointing);
 
   // Reports and series KPIs come from the core's measurement of the run (report/run-measurement.ts);
   // on a service target it runs beside the services and must reproduce their digest.

@@ -38,10 +38,13 @@ export function checkpointsOf(dir: string): string {
   return join(dir, 'checkpoints');
 }
 
-/** Empties DIR/checkpoints before a run writes its own (a run directory holds one run's). */
-export function clearCheckpoints(dir: string): void {
+/**
+ * Empties DIR/checkpoints before a run writes its own, or removes it when the run keeps none: a
+ * run directory holds its own run's checkpoints or none, never an earlier run's beside its report.
+ */
+export function clearCheckpoints(dir: string, keeping = true): void {
   rmSync(checkpointsOf(dir), { recursive: true, force: true });
-  mkdirSync(checkpointsOf(dir), { recursive: true });
+  if (keeping) mkdirSync(checkpointsOf(dir), { recursive: true });
 }
 
 /** Writes each checkpoint into DIR/checkpoints as it comes (on whichever thread measures the run). */
