@@ -3,8 +3,10 @@
 // its type and byte length, followed by the parts' bytes in header order; the typed arrays' bytes
 // are copied as they are (little-endian, as on every platform the services run on).
 import { deflateRawSync, inflateRawSync, constants } from 'node:zlib';
+import type { TypedColumn } from '@duet/sim-core';
 
-export type TypedColumn = Uint8Array | Uint16Array | Uint32Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
+// The column helpers live with the model classes they read (sim-core); the services reach them here.
+export { columnsOf, restoreColumns, type TypedColumn } from '@duet/sim-core';
 export type CheckpointValue = TypedColumn | number | readonly string[];
 export type CheckpointState = Record<string, CheckpointValue>;
 
@@ -65,32 +67,4 @@ export function decodeCheckpointState(bytes: Uint8Array): CheckpointState {
     }
   }
   return state;
-}
-
-/** Every typed column an object holds as an own property, under `prefix.name`. */
-export function columnsOf(prefix: string, holder: object): CheckpointState {
-  const columns: CheckpointState = {};
-  for (const [name, value] of Object.entries(holder))
-    if (ArrayBuffer.isView(value) && !(value instanceof DataView)) columns[`${prefix}.${name}`] = value as TypedColumn;
-  return columns;
-}
-
-/**
- * Copies the checkpoint's columns `prefix.name` into the same-named columns of `holder` (the
- * model's classes allocate their columns once and keep them), checking that each one is there
- * with the same length: a checkpoint of another shard or layout is refused, not half applied.
- */
-export function restoreColumns(prefix: string, holder: object, state: CheckpointState): void {
-  for (const [name, target] of Object.entries(holder)) {
-    if (!ArrayBuffer.isView(target) || target instanceof DataView) continue;
-    const stored = state[`${prefix}.${name}`];
-    const column = target as TypedColumn;
-    if (stored === undefined || typeof stored === 'number' || !ArrayBuffer.isView(stored)) throw new RangeError(`checkpoint lacks column ${prefix}.${name}`);
-    if (stored.length !== column.length || stored.constructor !== column.constructor) {
-      throw new RangeError(
-        `checkpoint column ${prefix}.${name} has ${stored.length} ${stored.constructor.name} values, the shard ${column.length} ${column.constructor.name}`,
-      );
-    }
-    column.set(stored as never);
-  }
 }

@@ -6,6 +6,7 @@ export * from './engine/shard';
 export * from './engine/pacing';
 export * from './engine/digest';
 export * from './engine/permutation';
+export * from './engine/columns';
 export * from './model/enums';
 export * from './model/calibration';
 export * from './model/catalogue';

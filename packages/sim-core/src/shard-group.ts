@@ -3,6 +3,7 @@
 // group of every shard; a parallel run (apps/duet) gives each worker thread a group of its own.
 // Shards never read each other's state within a tick and every KPI is an integer sum, so the
 // grouping changes neither the KPIs nor the digest (docs/design.md#time-shards-and-determinism).
+import { columnsOf, holdsColumns, restoreColumns, type ColumnState } from './engine/columns';
 import { CounterRandom } from './engine/random';
 import { shardOf } from './engine/shard';
 import { AgentShard, TimelineAnswers, stepAgent, type AgentContext } from './model/agent';
@@ -17,6 +18,13 @@ import { PersonaShard, applyGrants, computeDemands, type AgentView, type Workloa
 import { agentFinalState, hypervisorFinalState, personaFinalState, scatterState } from './measure/final-state';
 import { measureShard } from './measure/tick-kpis';
 import type { PreparedRun } from './simulation';
+
+/**
+ * Parts of a shard that a snapshot leaves out: the fleet is derived from the config and the seed,
+ * the event buffer is cleared every tick, the agent view aliases the agent's own columns. Every
+ * other part that holds typed columns is the shard's state, carried by snapshot() as it is.
+ */
+const DERIVED_PARTS: ReadonlySet<string> = new Set(['fleet', 'events', 'agentView']);
 
 /** One shard: its handsets and the state of every role that owns a part of them. */
 export class ShardSimulation {
@@ -61,6 +69,27 @@ export class ShardSimulation {
       else high = middle - 1;
     }
     return -1;
+  }
+
+  /** The parts whose columns are the shard's state between two ticks, by name. */
+  stateParts(): [string, object][] {
+    return Object.entries(this).filter((entry): entry is [string, object] => !DERIVED_PARTS.has(entry[0]) && holdsColumns(entry[1]));
+  }
+
+  /** Every state column of the shard between two ticks (copies: the shard goes on stepping). */
+  snapshot(): ColumnState {
+    const state: ColumnState = {};
+    for (const [name, part] of this.stateParts()) for (const [key, column] of Object.entries(columnsOf(name, part))) state[key] = column.slice();
+    return state;
+  }
+
+  /**
+   * Takes over a snapshot taken before `tick` by a shard of the same run layout. The commands
+   * scheduled from the config for earlier ticks were carried out before the snapshot: dropped.
+   */
+  restore(state: ColumnState, tick: number): void {
+    for (const [name, part] of this.stateParts()) restoreColumns(name, part, state);
+    for (const scheduled of [...this.commandsByTick.keys()]) if (scheduled < tick) this.commandsByTick.delete(scheduled);
   }
 
   step(tick: number, workload: WorkloadContext, hypervisor: HypervisorContext, agent: AgentContext): void {

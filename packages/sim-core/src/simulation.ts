@@ -3,6 +3,7 @@
 // run. Used by the embedded mode, `duet bench core` and the golden tests.
 import type { Pacing } from './engine/pacing';
 import { CounterRandom } from './engine/random';
+import type { ColumnState } from './engine/columns';
 import { ValidationError, type ValidationIssue } from './errors';
 import { DEFAULT_TICK_SECONDS } from './model/calibration';
 import { commandTypeByName } from './model/commands';
@@ -63,6 +64,17 @@ export interface SimulationConfig {
    * model, so it changes neither the KPIs nor the digest.
    */
   readonly pacing?: Pacing;
+}
+
+/**
+ * A run's state between two ticks: every shard's columns. The KPIs of the ticks before it are not
+ * part of it (the caller keeps them as its series): restore() replays them into the digest.
+ */
+export interface SimulationSnapshot {
+  /** The next tick to process. */
+  readonly tick: number;
+  /** Per shard, in shard order. */
+  readonly shards: readonly ColumnState[];
 }
 
 const MAX_SHARDS = 1024;
@@ -145,6 +157,32 @@ export class Simulation {
     for (let k = 0; k < KPI_COUNT; k++) this.totals[k] += values[k];
     this.last = { tick, values };
     return this.last;
+  }
+
+  /** The state between the last tick processed and the next (copies). */
+  snapshot(): SimulationSnapshot {
+    return { tick: this.tick, shards: this.shards.map((shard) => shard.snapshot()) };
+  }
+
+  /**
+   * Continues from a snapshot of a run whose config equals this one up to `snapshot.tick`;
+   * `history` holds that run's fleet KPIs of every earlier tick, which the digest and the totals
+   * take in as if this simulation had processed them. Only on a simulation that has not started.
+   */
+  restore(snapshot: SimulationSnapshot, history: readonly ArrayLike<number>[]): void {
+    if (this.tick !== 0) throw new RangeError(`restore needs a simulation that has not started; this one is at tick ${this.tick}`);
+    if (snapshot.shards.length !== this.shards.length) throw new RangeError(`the snapshot has ${snapshot.shards.length} shards, the run ${this.shards.length}`);
+    if (history.length !== snapshot.tick) throw new RangeError(`the snapshot is at tick ${snapshot.tick} but ${history.length} ticks of KPIs came with it`);
+    if (snapshot.tick > this.config.ticks) throw new RangeError(`the snapshot is at tick ${snapshot.tick}, beyond the run's ${this.config.ticks} ticks`);
+    this.shards.forEach((shard, s) => shard.restore(snapshot.shards[s], snapshot.tick));
+    history.forEach((row, tick) => {
+      if (row.length !== KPI_COUNT) throw new RangeError(`tick ${tick} has ${row.length} KPIs, expected ${KPI_COUNT}`);
+      const values = Float64Array.from(row);
+      this.runDigest.addTick(tick, values);
+      for (let k = 0; k < KPI_COUNT; k++) this.totals[k] += values[k];
+      this.last = { tick, values };
+    });
+    this.tick = snapshot.tick;
   }
 
   /** Runs the remaining ticks; `onTick` sees each tick's KPIs (progress, series). */

@@ -65,6 +65,17 @@ async function compare(referenceA: string, referenceB: string, options: CompareO
   output.line(`A  ${describe(a)}`);
   output.line(`B  ${describe(b)}`);
   if (a.digest === b.digest) output.line('   same digest: the two runs are the same simulation');
+  const parting = comparison.parting;
+  if (parting?.forkPoint !== undefined)
+    output.line(
+      `fork point   ${parting.forkPoint.forked} is forked from ${parting.forkPoint.forked === 'B' ? 'A' : 'B'} at ${parting.forkPoint.time} (tick ${parting.forkPoint.tick})`,
+    );
+  if (parting !== undefined)
+    output.line(
+      parting.tick === null
+        ? `parting      none: the series are the same over ${parting.comparedTicks} ticks`
+        : `parting      at ${parting.time} (tick ${parting.tick}): ${parting.kpis.join(', ')} differ first`,
+    );
   output.line();
   const kpiRows = comparison.kpis.map((row) => {
     const { delta, relative } = formatDelta(row.unit, row.a, row.b);

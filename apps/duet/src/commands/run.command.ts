@@ -15,6 +15,9 @@ import { startMeasurementThread, type MeasurementThread } from '../report/measur
 import { measureRun, type RunMeasurement } from '../report/run-measurement';
 import { buildRunReport, writeRunReport } from '../report/run-report';
 import { thresholdTableLines } from '../report/threshold-table';
+import { DEFAULT_CHECKPOINT_EVERY, ForkError, clearCheckpoints, fileCheckpointSink, recordCheckpointedRun } from '../fork/checkpoint-directory';
+import { forkedFrom, planFork, type ForkPlan } from '../fork/fork-plan';
+import type { CheckpointSink } from '../fork/run-checkpoint';
 import { EmbeddedTarget, type LoadTestTarget } from '../run/embedded.target';
 import { LocalTarget } from '../run/local.target';
 import { runScenario } from '../run/run-scenario';
@@ -39,6 +42,9 @@ interface RunOptions {
   summaryExport?: string;
   httpPort?: number;
   serve: boolean;
+  checkpointEvery: number;
+  forkFrom?: string;
+  at?: string;
 }
 
 /** What a run on the services gives besides its summary: wall-time figures the digest leaves out. */
@@ -62,9 +68,10 @@ export function runCommand(setExitCode: (code: number) => void): Command {
     .option('--set <path=value...>', 'override a scenario value, e.g. --set fleet.handsets=500 (repeatable)', [])
     .option('--json', 'no progress or text; one JSON object on the last line', false)
     .addOption(
-      new Option('--target <target>', 'where it runs: the services embedded here, the local stack, or the pure core alone (same digest, fastest)')
-        .choices(['embedded', 'local', 'core'])
-        .default('embedded'),
+      new Option(
+        '--target <target>',
+        'where it runs: the services embedded here, the local stack, or the pure core alone (same digest, fastest); default: embedded, core with --fork-from',
+      ).choices(['embedded', 'local', 'core']),
     )
     .option('--run-id <id>', 'id of the run (default: a new UUID)')
     .option('--data-dir <dir>', 'where the embedded PostgreSQL keeps its data', join(process.cwd(), '.duet', 'embedded'))
@@ -91,9 +98,26 @@ export function runCommand(setExitCode: (code: number) => void): Command {
       integerOption('--http-port', 1, 65_535),
     )
     .option('--summary-export <file>', 'also write the end-of-test summary (load figures, divergences, thresholds) as JSON to this file')
+    .option(
+      '--checkpoint-every <ticks>',
+      `with --out: keep a checkpoint of the run every TICKS ticks in DIR/checkpoints, to fork from (0: none)`,
+      integerOption('--checkpoint-every', 0),
+      DEFAULT_CHECKPOINT_EVERY,
+    )
+    .option('--fork-from <dir>', 'start from the checkpoints of an earlier run (its --out DIR) instead of tick 0: needs --at; runs on the core')
+    .option(
+      '--at <time>',
+      'with --fork-from: the fork point, a time of day (08:00), a duration from the start (8h) or a tick; the scenario must equal the earlier run’s until then',
+    )
     .option('--serve', 'on a terminal, keep the embedded services and their dashboard up after the run until Ctrl-C', false)
-    .action(async (file: string, options: RunOptions) =>
-      setExitCode(await run(file, { ...options, adminToken: options.adminToken ?? process.env.ADMIN_TOKEN })),
+    .action(async (file: string, options: Omit<RunOptions, 'target'> & { target?: TargetName }) =>
+      setExitCode(
+        await run(file, {
+          ...options,
+          target: options.target ?? (options.forkFrom === undefined ? 'embedded' : 'core'),
+          adminToken: options.adminToken ?? process.env.ADMIN_TOKEN,
+        }),
+      ),
     );
 }
 
@@ -108,10 +132,20 @@ async function run(file: string, options: RunOptions): Promise<number> {
     return ExitCode.BAD_INPUT;
   }
   const { scenario, config } = loaded;
-  const problem = targetProblem(loaded, options);
+  const problem = targetProblem(loaded, options) ?? forkProblem(options);
   if (problem !== undefined) {
     output.error(`duet: ${problem}`);
     return ExitCode.BAD_INPUT;
+  }
+  let fork: ForkPlan | undefined;
+  if (options.forkFrom !== undefined) {
+    try {
+      fork = planFork(options.forkFrom, options.at!, config);
+    } catch (error) {
+      if (!(error instanceof ForkError)) throw error;
+      output.error(`duet: ${error.message}`);
+      return ExitCode.BAD_INPUT;
+    }
   }
   if (options.out !== undefined) {
     try {
@@ -126,6 +160,13 @@ async function run(file: string, options: RunOptions): Promise<number> {
   output.line(
     `run ${runId}: ${scenario.name}, ${config.fleet.handsets.toLocaleString('en-US')} handsets, ${config.ticks} ticks, ${config.shards} shards, target ${options.target}`,
   );
+  const forked = fork === undefined ? undefined : forkedFrom(fork, config);
+  if (forked !== undefined)
+    output.line(
+      `forked from  ${forked.dir} (run ${forked.runId}) at ${forked.atTime} (tick ${forked.atTick}), from its checkpoint at tick ${forked.checkpointTick}`,
+    );
+  const checkpointing = options.out !== undefined && options.checkpointEvery > 0;
+  if (options.out !== undefined) clearCheckpoints(options.out, checkpointing);
 
   // Reports and series KPIs come from the core's measurement of the run (report/run-measurement.ts);
   // on a service target it runs beside the services and must reproduce their digest.
@@ -136,12 +177,15 @@ async function run(file: string, options: RunOptions): Promise<number> {
   let load: LoadReport | undefined;
   let serving: RunTarget | undefined;
   if (options.target === 'core') {
-    measurement = measureWithProgress(output, loaded, scenario.name);
+    const checkpoints = checkpointing ? fileCheckpointSink(options.out!, options.checkpointEvery) : undefined;
+    measurement = measureWithProgress(output, loaded, scenario.name, checkpoints, fork);
     summary = measurement.summary;
   } else {
     // The measurement runs on a worker thread while the services run: they are independent until
     // their digests are compared.
-    const measuring = needsMeasurement ? startMeasurementThread(config) : undefined;
+    const measuring = needsMeasurement
+      ? startMeasurementThread(config, checkpointing ? { dir: options.out!, every: options.checkpointEvery } : undefined)
+      : undefined;
     const outcome = await runOnServices(output, loaded, runId, options);
     if (typeof outcome === 'number') {
       await measuring?.cancel();
@@ -181,7 +225,10 @@ async function run(file: string, options: RunOptions): Promise<number> {
     measurement,
     pacing,
     load,
+    forkedFrom: forked,
   });
+  if (checkpointing && measurement !== undefined)
+    recordCheckpointedRun(options.out!, { runId, scenario: scenario.name, digest: summary.digest, every: options.checkpointEvery, config });
   printSummary(output, summary);
   output.line(`wall time    ${wallSeconds.toFixed(1)} s`);
   if (pacing?.mode === 'real-time')
@@ -216,6 +263,7 @@ async function run(file: string, options: RunOptions): Promise<number> {
     pacing,
     load,
     divergences: load?.divergences,
+    forkedFrom: forked,
     report: paths,
   });
   if (serving !== undefined) await serveUntilInterrupted(output, serving);
@@ -274,6 +322,18 @@ function targetProblem(loaded: LoadedScenario, options: RunOptions): string | un
     if (!HOST_PORT.test(options.policyAuthority)) return `--policy-authority ${options.policyAuthority}: must be HOST:PORT, e.g. 127.0.0.1:50053`;
     if (!options.adminToken) return '--policy-authority needs the server’s admin token: --admin-token TOKEN or ADMIN_TOKEN in the environment';
   }
+  return undefined;
+}
+
+/** Why --fork-from, --at or --checkpoint-every cannot go as asked; undefined when they can. */
+function forkProblem(options: RunOptions): string | undefined {
+  if ((options.forkFrom === undefined) !== (options.at === undefined))
+    return options.forkFrom === undefined ? '--at needs --fork-from DIR (the run to fork)' : '--fork-from needs --at TIME (the fork point, e.g. 08:00 or 8h)';
+  if (options.forkFrom === undefined) return undefined;
+  if (options.target !== 'core')
+    return `--fork-from continues the core's state from a checkpoint; the ${options.target} target's services start at tick 0: drop --target or use --target core`;
+  if (options.out !== undefined && resolve(options.out) === resolve(options.forkFrom))
+    return `--out ${options.out}: must differ from --fork-from (the fork would replace the checkpoints it starts from)`;
   return undefined;
 }
 
@@ -356,19 +416,24 @@ async function awaitMeasurement(output: Output, measuring: MeasurementThread, ti
   }
 }
 
-function measureWithProgress(output: Output, loaded: LoadedScenario, label: string): RunMeasurement {
+function measureWithProgress(output: Output, loaded: LoadedScenario, label: string, checkpoints?: CheckpointSink, fork?: ForkPlan): RunMeasurement {
   const { config } = loaded;
   const progress = output.progress(config.ticks, label);
   const startedAt = performance.now();
   let lastUpdate = 0;
   try {
-    return measureRun(config, (kpis) => {
-      const now = performance.now();
-      if (now - lastUpdate < 200 && kpis.tick !== config.ticks - 1) return;
-      lastUpdate = now;
-      const rate = ((kpis.tick + 1) * config.fleet.handsets) / Math.max((now - startedAt) / 1000, 0.001);
-      progress.update(kpis.tick + 1, { rate: `${(rate / 1e6).toFixed(2)}M handset-ticks/s` });
-    });
+    const firstTick = fork?.checkpointTick ?? 0;
+    return measureRun(
+      config,
+      (kpis) => {
+        const now = performance.now();
+        if (now - lastUpdate < 200 && kpis.tick !== config.ticks - 1) return;
+        lastUpdate = now;
+        const rate = ((kpis.tick + 1 - firstTick) * config.fleet.handsets) / Math.max((now - startedAt) / 1000, 0.001);
+        progress.update(kpis.tick + 1, { rate: `${(rate / 1e6).toFixed(2)}M handset-ticks/s` });
+      },
+      { checkpoints, resume: fork?.resume },
+    );
   } finally {
     progress.stop();
   }

@@ -1,5 +1,6 @@
-import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { ExitCode } from '../exit-codes';
 import { integerOption } from '../options';
@@ -11,6 +12,7 @@ import { SweepParameterError, parseSweepParameters, sweepCombinations } from '..
 import type { SweepJob } from '../sweep/sweep-job';
 import { buildSweepReport, combinationDirectory, writeSweepReport } from '../sweep/sweep-report';
 import { runSweepJobs } from '../sweep/sweep-runner';
+import { prefixDirectory, runSharedPrefix, sharedPrefix, sharedPrefixTicks, type SharedPrefix } from '../sweep/shared-prefix';
 import { KPI_BY_NAME, KPI_REGISTRY_NAMES } from '../thresholds/kpi-registry';
 
 interface SweepOptions {
@@ -77,17 +79,31 @@ async function sweep(file: string, options: SweepOptions): Promise<number> {
   const scenario = loaded[0].scenario;
   const columns = options.kpi ?? [...new Set([...Object.keys(scenario.thresholds), ...DEFAULT_COLUMNS])];
   const out = options.out === undefined ? undefined : resolve(options.out);
+  const workers = Math.min(options.parallel, combinations.length);
+  output.line(
+    `sweep of ${scenario.name}: ${combinations.length} combination(s) of ${parameters.map((parameter) => parameter.path).join(' × ')}, ${workers} worker(s)`,
+  );
+  const startedAt = performance.now();
+  // Combinations that run alike up to some tick share that prefix: simulated once, forked from.
+  const prefixTicks = sharedPrefixTicks(loaded.map((combination) => combination.config));
+  const scratch = prefixTicks > 0 && out === undefined ? mkdtempSync(join(tmpdir(), 'duet-sweep-prefix-')) : undefined;
+  const prefixDir = prefixTicks > 0 ? prefixDirectory(out, scratch!) : undefined;
+  let prefix: SharedPrefix | undefined;
+  if (prefixDir !== undefined) {
+    prefix = sharedPrefix(prefixTicks, loaded[0].config, out);
+    const prefixStartedAt = performance.now();
+    runSharedPrefix(loaded[0].config, prefixTicks, prefixDir);
+    output.line(
+      `shared prefix ticks 0..${prefixTicks - 1} (until ${prefix.time}) are the same in every combination: simulated once in ${((performance.now() - prefixStartedAt) / 1000).toFixed(1)} s, each combination forks from it`,
+    );
+  }
   const jobs: SweepJob[] = combinations.map((combination) => ({
     index: combination.index,
     file,
     overrides: [...options.set, ...combination.overrides],
     out: out === undefined ? undefined : combinationDirectory(out, combination.index),
+    prefix: prefixDir === undefined ? undefined : { dir: prefixDir, tick: prefixTicks },
   }));
-  const workers = Math.min(options.parallel, jobs.length);
-  output.line(
-    `sweep of ${scenario.name}: ${combinations.length} combination(s) of ${parameters.map((parameter) => parameter.path).join(' × ')}, ${workers} worker(s)`,
-  );
-  const startedAt = performance.now();
   let results;
   try {
     // Progress goes to stderr in the order combinations finish; stdout stays in grid order.
@@ -100,8 +116,10 @@ async function sweep(file: string, options: SweepOptions): Promise<number> {
   } catch (error) {
     output.error(`duet: sweep failed: ${(error as Error).message}`);
     return ExitCode.BAD_INPUT;
+  } finally {
+    if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
   }
-  const report = buildSweepReport({ name: scenario.name, file, overrides: options.set }, parameters, columns, combinations, results, out);
+  const report = buildSweepReport({ name: scenario.name, file, overrides: options.set }, parameters, columns, combinations, results, out, prefix);
   const paths = parameters.map((parameter) => parameter.path);
   const rows = report.combinations.map((combination) => [
     String(combination.index),

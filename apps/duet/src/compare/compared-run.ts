@@ -1,5 +1,6 @@
 // A run as `duet compare` sees it: where it came from, its KPI values and the thresholds it was
 // judged by. Read from a report file or, by id, from telemetry (which keeps summaries, not series).
+import type { ForkedFrom } from '../fork/fork-plan';
 import type { ThresholdResult } from '../thresholds/threshold';
 
 export interface ComparedRun {
@@ -16,6 +17,13 @@ export interface ComparedRun {
   readonly measured: boolean;
   /** The thresholds its scenario set, as judged in the run. */
   readonly thresholds: readonly ThresholdResult[];
+  /** The run's id, where known. */
+  readonly runId?: string;
+  /** Fleet KPIs per tick (reports only), with the clock to read ticks by. */
+  readonly series?: Readonly<Record<string, readonly number[]>>;
+  readonly timing?: { readonly tickSeconds: number; readonly startMinuteOfDay: number };
+  /** The earlier run this one was forked from. */
+  readonly forkedFrom?: ForkedFrom;
 }
 
 export class CompareInputError extends Error {

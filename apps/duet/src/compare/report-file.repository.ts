@@ -30,6 +30,10 @@ export class ReportFileRepository {
       kpis: report.kpis,
       measured: report.series !== undefined,
       thresholds: report.thresholds,
+      runId: report.run.id,
+      series: report.series,
+      timing: { tickSeconds: report.tickSeconds, startMinuteOfDay: report.startMinuteOfDay },
+      forkedFrom: report.forkedFrom,
     };
   }
 }

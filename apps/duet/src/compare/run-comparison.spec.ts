@@ -37,4 +37,21 @@ describe('compareRuns', () => {
       [true, null, false, false],
     ]);
   });
+
+  it('gives the first tick where the series part, which ones, and the fork point of a fork', () => {
+    const timing = { tickSeconds: 60, startMinuteOfDay: 8 * 60 };
+    const a = { ...run('a', {}), runId: 'run-a', timing, series: { enrolled: [1, 2, 3, 4], compliant: [0, 1, 2, 3] } };
+    const forkedFrom = { dir: 'out/a', runId: 'run-a', digest: 'a', atTick: 2, atTime: '08:02', checkpointTick: 0 };
+    const b = { ...run('b', {}), runId: 'run-b', timing, forkedFrom, series: { enrolled: [1, 2, 3, 5, 6], compliant: [0, 1, 2, 2, 2] } };
+    expect(compareRuns(a, b).parting).toEqual({
+      tick: 3,
+      time: '08:03',
+      kpis: ['enrolled', 'compliant'],
+      comparedTicks: 4,
+      forkPoint: { forked: 'B', tick: 2, time: '08:02' },
+    });
+    expect(compareRuns(b, a).parting?.forkPoint?.forked).toBe('A');
+    expect(compareRuns(a, { ...a, label: 'a2' }).parting).toMatchObject({ tick: null, kpis: [], comparedTicks: 4, forkPoint: undefined });
+    expect(compareRuns(a, run('t', {}, [], false)).parting).toBeUndefined();
+  });
 });

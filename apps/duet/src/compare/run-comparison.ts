@@ -3,6 +3,7 @@
 import { KPI_BY_NAME, KPI_REGISTRY, type KpiUnit } from '../thresholds/kpi-registry';
 import { evaluateThresholds, type ThresholdSpec } from '../thresholds/threshold';
 import type { ComparedRun } from './compared-run';
+import { partingOf, type RunParting } from './run-parting';
 
 export interface KpiComparison {
   readonly kpi: string;
@@ -30,6 +31,8 @@ export interface ThresholdComparison {
 export interface RunComparison {
   readonly kpis: readonly KpiComparison[];
   readonly thresholds: readonly ThresholdComparison[];
+  /** Where the runs' series part; undefined when either has none. */
+  readonly parting?: RunParting;
 }
 
 /**
@@ -67,7 +70,7 @@ export function compareRuns(a: ComparedRun, b: ComparedRun, spec?: ThresholdSpec
       const flipped = onA[i].passed !== null && onB[i].passed !== null && onA[i].passed !== onB[i].passed;
       return { ...threshold, a: onA[i], b: onB[i], flipped, regressed: flipped && onA[i].passed === true };
     });
-  return { kpis, thresholds };
+  return { kpis, thresholds, parting: partingOf(a, b) };
 }
 
 // Differences of rounded figures: keep them free of binary noise (0.1 − 0.3 = −0.19999999999999998).

@@ -22,8 +22,14 @@ export interface MeasurementThread {
   cancel(): Promise<void>;
 }
 
-export function startMeasurementThread(config: SimulationConfig): MeasurementThread {
-  const worker = new Worker(join(__dirname, 'measurement.worker.js'), { workerData: config });
+/** What a measurement thread is given: the run, and where it keeps checkpoints if anywhere. */
+export interface MeasurementJob {
+  readonly config: SimulationConfig;
+  readonly checkpoints?: { readonly dir: string; readonly every: number };
+}
+
+export function startMeasurementThread(config: SimulationConfig, checkpoints?: MeasurementJob['checkpoints']): MeasurementThread {
+  const worker = new Worker(join(__dirname, 'measurement.worker.js'), { workerData: { config, checkpoints } satisfies MeasurementJob });
   let ticks = 0;
   let listener: (ticks: number) => void = () => undefined;
   const result = new Promise<RunMeasurement>((resolve, reject) => {

@@ -1,22 +1,26 @@
 // Entry of a measurement worker thread (started by measurement-thread.ts): measures one run on the
 // pure core and posts its progress and then the measurement, or the error that stopped it.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { SimulationConfig } from '@duet/sim-core';
+import { fileCheckpointSink } from '../fork/checkpoint-directory';
 import { measureRun } from './run-measurement';
-import type { MeasurementMessage } from './measurement-thread';
+import type { MeasurementJob, MeasurementMessage } from './measurement-thread';
 
 const PROGRESS_EVERY_MS = 200;
 
 const port = parentPort!;
-const config = workerData as SimulationConfig;
+const { config, checkpoints } = workerData as MeasurementJob;
 let lastProgress = 0;
 try {
-  const measurement = measureRun(config, (kpis) => {
-    const now = performance.now();
-    if (now - lastProgress < PROGRESS_EVERY_MS) return;
-    lastProgress = now;
-    port.postMessage({ type: 'progress', ticks: kpis.tick + 1 } satisfies MeasurementMessage);
-  });
+  const measurement = measureRun(
+    config,
+    (kpis) => {
+      const now = performance.now();
+      if (now - lastProgress < PROGRESS_EVERY_MS) return;
+      lastProgress = now;
+      port.postMessage({ type: 'progress', ticks: kpis.tick + 1 } satisfies MeasurementMessage);
+    },
+    { checkpoints: checkpoints === undefined ? undefined : fileCheckpointSink(checkpoints.dir, checkpoints.every) },
+  );
   port.postMessage({ type: 'done', measurement } satisfies MeasurementMessage);
 } catch (error) {
   port.postMessage({ type: 'failed', message: error instanceof Error ? error.message : String(error) } satisfies MeasurementMessage);

@@ -22,6 +22,8 @@ import {
   type SimulationConfig,
   type TickKpis,
 } from '@duet/sim-core';
+import type { CheckpointState } from '@duet/service-kit';
+import { columnOf, numberOf, seriesOf, simulationSnapshot, simulationState, type CheckpointSink, type ResumePoint } from '../fork/run-checkpoint';
 import type { SeriesFigures } from '../thresholds/kpi-registry';
 
 export const DIMENSIONS = ['model', 'region', 'group'] as const;
@@ -100,8 +102,18 @@ export interface RunMeasurement {
 const RECOVERED_SHARE = 0.99; // of a region's enrolled handsets checked in again after its outage
 const ROLLOUT_SHARES = { p50: 0.5, p90: 0.9, p95: 0.95, p99: 0.99 } as const;
 
-/** Runs `config` on the pure core and measures it; `onTick` sees each tick's fleet KPIs (progress). */
-export function measureRun(config: SimulationConfig, onTick?: (kpis: TickKpis) => void): RunMeasurement {
+/** Checkpoints of a measured run, and where it continues from when it is a fork. */
+export interface MeasureOptions {
+  readonly checkpoints?: CheckpointSink;
+  /** A checkpoint of an earlier run whose config equals this one up to its tick (fork/scenario-prefix.ts). */
+  readonly resume?: ResumePoint;
+}
+
+/**
+ * Runs `config` on the pure core and measures it; `onTick` sees each tick's fleet KPIs (progress).
+ * From a resume point, the run starts from its state: the ticks before it are the earlier run's.
+ */
+export function measureRun(config: SimulationConfig, onTick?: (kpis: TickKpis) => void, options: MeasureOptions = {}): RunMeasurement {
   const events = new EventCounters();
   const simulation = new Simulation(config, { sinks: [events] });
   const handsets = simulation.fleet.handsets;
@@ -144,6 +156,33 @@ export function measureRun(config: SimulationConfig, onTick?: (kpis: TickKpis) =
     ]),
   ) as Record<Dimension, Partial<Record<DimensionMeasure, number[]>>[]>;
 
+  // What a checkpoint holds besides the simulation: every accumulator of the measurement.
+  const measurementParts = (state: CheckpointState, ticks: number) => {
+    KPI_NAMES.forEach((name) => (state[`series.${name}`] = Float64Array.from(series[name])));
+    for (const dimension of DIMENSIONS)
+      dimensionSeries[dimension].forEach((measures, value) => {
+        for (const [measure, values] of Object.entries(measures)) state[`dimension.${dimension}.${value}.${measure}`] = Float64Array.from(values);
+      });
+    events.save(state);
+    rollout?.save(state);
+    outages.forEach((outage, i) => outage.save(state, i));
+    state.measuredTicks = ticks;
+  };
+  if (options.resume !== undefined) {
+    const { tick, state } = options.resume;
+    KPI_NAMES.forEach((name) => (series[name] = seriesOf(state, `series.${name}`, tick)));
+    for (const dimension of DIMENSIONS)
+      dimensionSeries[dimension].forEach((measures, value) => {
+        for (const measure of Object.keys(measures) as DimensionMeasure[])
+          measures[measure] = seriesOf(state, `dimension.${dimension}.${value}.${measure}`, tick);
+      });
+    events.restore(state);
+    rollout?.restore(state, tick);
+    outages.forEach((outage, i) => outage.restore(state, i));
+    const history = Array.from({ length: tick }, (_, t) => KPI_NAMES.map((name) => series[name][t]));
+    simulation.restore(simulationSnapshot(state), history);
+  }
+
   while (!simulation.done) {
     const kpis = simulation.step();
     const tick = kpis.tick;
@@ -179,6 +218,12 @@ export function measureRun(config: SimulationConfig, onTick?: (kpis: TickKpis) =
     rollout?.endTick(tick);
     for (const outage of outages) outage.endTick(tick, simulation, events.lastReachedTick);
     events.endTick();
+    const checkpoints = options.checkpoints;
+    if (checkpoints !== undefined && checkpoints.every > 0 && (tick + 1) % checkpoints.every === 0) {
+      const state = simulationState(simulation.snapshot());
+      measurementParts(state, tick + 1);
+      checkpoints.write(tick + 1, state);
+    }
     onTick?.(kpis);
   }
   const summary = simulation.summary();
@@ -279,13 +324,32 @@ class EventCounters implements EventSink {
     this.checkIns.fill(0);
     this.unreachable.fill(0);
   }
+
+  save(state: CheckpointState): void {
+    state['events.lastReachedTick'] = this.lastReachedTick.slice();
+  }
+
+  restore(state: CheckpointState): void {
+    this.lastReachedTick.set(columnOf(state, 'events.lastReachedTick') as Int32Array);
+  }
+}
+
+/** The push whose rollout a run's measurement tracks: the one with the latest tick (the later one in the file on a tie). */
+export function lastPolicyPush(config: SimulationConfig): { readonly index: number; readonly tick: number } | undefined {
+  const policies = config.policies ?? [];
+  if (policies.length === 0) return undefined;
+  let index = 0;
+  policies.forEach((entry, i) => {
+    if (entry.tick >= policies[index].tick) index = i;
+  });
+  return { index, tick: policies[index].tick };
 }
 
 /** Who applied the scenario's last policy push, and when. */
 class RolloutTracker {
   private readonly firstApplied: Int32Array;
   private applied = 0;
-  private readonly appliedByTick: number[] = [];
+  private appliedByTick: number[] = [];
 
   private constructor(
     private readonly policy: string,
@@ -302,13 +366,10 @@ class RolloutTracker {
 
   /** The push with the latest tick (the later one in the file on a tie); undefined without policies. */
   static of(simulation: Simulation, handsets: number): RolloutTracker | undefined {
-    const policies = simulation.config.policies ?? [];
-    if (policies.length === 0) return undefined;
-    let index = 0;
-    policies.forEach((entry, i) => {
-      if (entry.tick >= policies[index].tick) index = i;
-    });
-    const entry = policies[index];
+    const push = lastPolicyPush(simulation.config);
+    if (push === undefined) return undefined;
+    const index = push.index;
+    const entry = simulation.config.policies![index];
     const groupNames = simulation.fleet.groupNames;
     const targetGroups = new Uint8Array(groupNames.length);
     groupNames.forEach((name, code) => (targetGroups[code] = entry.groups === undefined || entry.groups.includes(name) ? 1 : 0));
@@ -317,6 +378,29 @@ class RolloutTracker {
     const name = String((entry.policy as { name?: unknown }).name ?? `policies.${index}`);
     // The core registers the timeline's policies in file order after the defaults (index 0).
     return new RolloutTracker(name, index, index + 1, entry.tick, entry.groups, targetGroups, targetHandsets, handsets);
+  }
+
+  save(state: CheckpointState): void {
+    state['rollout.index'] = this.index;
+    state['rollout.tick'] = this.tick;
+    state['rollout.applied'] = this.applied;
+    state['rollout.firstApplied'] = this.firstApplied.slice();
+    state['rollout.appliedByTick'] = Float64Array.from(this.appliedByTick);
+  }
+
+  /**
+   * Takes over the tracking of the same push; a push the checkpoint did not track has not started
+   * by its tick (fork/fork-plan.ts picks the checkpoint so), and starts from nothing.
+   */
+  restore(state: CheckpointState, tick: number): void {
+    const sameIndex = state['rollout.index'] === this.index && state['rollout.tick'] === this.tick;
+    if (!sameIndex) {
+      if (this.tick >= tick) return;
+      throw new RangeError(`the checkpoint at tick ${tick} tracked another policy push than policies.${this.index} at tick ${this.tick}`);
+    }
+    this.applied = numberOf(state, 'rollout.applied');
+    this.firstApplied.set(columnOf(state, 'rollout.firstApplied') as Int32Array);
+    this.appliedByTick = Array.from(columnOf(state, 'rollout.appliedByTick'));
   }
 
   observe(shard: Simulation['shards'][number], tick: number): void {
@@ -390,6 +474,20 @@ class OutageTracker {
     let reached = 0;
     for (const id of this.members) if (lastReachedTick[id] >= this.toTick) reached++;
     if (reached >= Math.ceil(RECOVERED_SHARE * this.members.length)) this.recoveredTick = tick;
+  }
+
+  save(state: CheckpointState, i: number): void {
+    if (this.members !== undefined) state[`outage.${i}.members`] = Int32Array.from(this.members);
+    state[`outage.${i}.recoveredTick`] = this.recoveredTick ?? -1;
+  }
+
+  /** An outage that had ended by the checkpoint (its members taken) is the same in both runs; a later one starts from nothing. */
+  restore(state: CheckpointState, i: number): void {
+    const members = state[`outage.${i}.members`];
+    if (members === undefined) return;
+    this.members = Array.from(columnOf(state, `outage.${i}.members`));
+    const recovered = numberOf(state, `outage.${i}.recoveredTick`);
+    this.recoveredTick = recovered < 0 ? null : recovered;
   }
 
   result(minutesPerTick: number): OutageMeasurement {

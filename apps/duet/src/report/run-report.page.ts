@@ -38,7 +38,11 @@ ${report.scenario.description ? `<p>${escapeHtml(report.scenario.description)}</
 <p class="meta">${formatInteger(report.handsets)} handsets over ${report.shards} shard(s), seed ${report.seed}; ${report.ticks} ticks of ${report.tickSeconds} s (${formatNumber(hours)} simulated hours)<br>
 scenario <code>${escapeHtml(report.scenario.file)}</code>, overrides ${overrides}<br>
 digest <code>${report.digest}</code><br>
-run <code>${escapeHtml(report.run.id)}</code> on the ${escapeHtml(report.run.target)} target, ${formatNumber(report.run.wallSeconds)} s wall time</p>`;
+${
+  report.forkedFrom === undefined
+    ? ''
+    : `forked from <code>${escapeHtml(report.forkedFrom.dir)}</code> (run <code>${escapeHtml(report.forkedFrom.runId)}</code>) at ${escapeHtml(report.forkedFrom.atTime)} (tick ${report.forkedFrom.atTick}), from its checkpoint at tick ${report.forkedFrom.checkpointTick}<br>`
+}run <code>${escapeHtml(report.run.id)}</code> on the ${escapeHtml(report.run.target)} target, ${formatNumber(report.run.wallSeconds)} s wall time</p>`;
 }
 
 function thresholdSection(report: RunReport): string {

@@ -7,6 +7,7 @@ import type { RunSummary, SimulationConfig } from '@duet/sim-core';
 import { kpiValues } from '../thresholds/kpi-registry';
 import { allPassed, evaluateThresholds, type ThresholdResult, type ThresholdSpec } from '../thresholds/threshold';
 import { loadKpiFigures, type LoadReport } from './load-report';
+import type { ForkedFrom } from '../fork/fork-plan';
 import type { PacingReport } from './pacing-report';
 import { renderRunReportHtml } from './run-report.page';
 import type { BreakdownRow, Dimension, DimensionMeasure, OutageMeasurement, RolloutMeasurement, RunMeasurement } from './run-measurement';
@@ -42,6 +43,8 @@ export interface RunReport {
   readonly load?: LoadReport;
   /** Where the policy authority's answers differed from the reference model (load.divergences). */
   readonly divergences?: LoadReport['divergences'];
+  /** The earlier run this one continues from a checkpoint of (`duet run --fork-from DIR --at TIME`). */
+  readonly forkedFrom?: ForkedFrom;
 }
 
 export interface RunReportInputs {
@@ -54,6 +57,7 @@ export interface RunReportInputs {
   readonly measurement?: RunMeasurement;
   readonly pacing?: PacingReport;
   readonly load?: LoadReport;
+  readonly forkedFrom?: ForkedFrom;
 }
 
 /** Evaluates the KPIs and thresholds of a run and assembles its report. */
@@ -84,6 +88,7 @@ export function buildRunReport(inputs: RunReportInputs): RunReport {
     pacing: inputs.pacing,
     load: inputs.load,
     divergences: inputs.load?.divergences,
+    forkedFrom: inputs.forkedFrom,
   };
 }
 

@@ -1,5 +1,7 @@
 // One combination of a sweep: the scenario with its overrides, run and measured on the pure core,
 // its thresholds judged, and its report written when the sweep has an --out directory.
+import { relative } from 'node:path';
+import { forkedFrom, planFork } from '../fork/fork-plan';
 import { measureRun } from '../report/run-measurement';
 import { buildRunReport, writeRunReport } from '../report/run-report';
 import { loadScenario } from '../scenario/scenario.loader';
@@ -12,6 +14,8 @@ export interface SweepJob {
   readonly overrides: readonly string[];
   /** Where to write this combination's report.json and report.html, if anywhere. */
   readonly out?: string;
+  /** The sweep's shared prefix: the directory of its checkpoint, and its tick, to fork from. */
+  readonly prefix?: { readonly dir: string; readonly tick: number };
 }
 
 export interface SweepJobResult {
@@ -29,7 +33,10 @@ export interface SweepJobResult {
 export function runSweepJob(job: SweepJob): SweepJobResult {
   const startedAt = performance.now();
   const { scenario, config } = loadScenario(job.file, job.overrides);
-  const measurement = measureRun(config);
+  // Forked from the shared prefix with the checks of `duet run --fork-from` (the same scenario up to it).
+  const fork = job.prefix === undefined ? undefined : planFork(job.prefix.dir, String(job.prefix.tick), config);
+  const measurement = measureRun(config, undefined, { resume: fork?.resume });
+  const forked = fork === undefined ? undefined : forkedFrom(fork, config);
   const seconds = Math.round(performance.now() - startedAt) / 1000;
   const report = buildRunReport({
     scenario: { name: scenario.name, description: scenario.description, file: job.file, overrides: job.overrides },
@@ -39,6 +46,8 @@ export function runSweepJob(job: SweepJob): SweepJobResult {
     thresholds: scenario.thresholds,
     summary: measurement.summary,
     measurement,
+    // Relative to the combination's report, so that the same sweep writes the same reports anywhere.
+    forkedFrom: forked === undefined ? undefined : { ...forked, dir: job.out === undefined ? forked.dir : relative(job.out, forked.dir) },
   });
   return {
     index: job.index,

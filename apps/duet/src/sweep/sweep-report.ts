@@ -9,6 +9,7 @@ import { KPI_BY_NAME } from '../thresholds/kpi-registry';
 import type { ThresholdResult } from '../thresholds/threshold';
 import type { SweepCombination, SweepParameter } from './sweep-grid';
 import type { SweepJobResult } from './sweep-job';
+import type { SharedPrefix } from './shared-prefix';
 
 export const SWEEP_REPORT_FORMAT = 'duet-sweep-report/1';
 
@@ -19,6 +20,8 @@ export interface SweepReport {
   /** The KPIs the table shows, in order. */
   readonly columns: readonly string[];
   readonly passed: boolean;
+  /** The prefix every combination shares, simulated once and forked from (absent when they share none). */
+  readonly sharedPrefix?: SharedPrefix;
   readonly combinations: readonly {
     readonly index: number;
     readonly parameters: Readonly<Record<string, string>>;
@@ -38,6 +41,7 @@ export function buildSweepReport(
   combinations: readonly SweepCombination[],
   results: readonly SweepJobResult[],
   directory?: string,
+  prefix?: SharedPrefix,
 ): SweepReport {
   return {
     format: SWEEP_REPORT_FORMAT,
@@ -45,6 +49,7 @@ export function buildSweepReport(
     parameters,
     columns,
     passed: results.every((result) => result.passed),
+    sharedPrefix: prefix,
     combinations: combinations.map((combination) => {
       const result = results[combination.index];
       return {

@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+// Benchmark of issue #16's fork: the wall time of a what-if forked at the middle of a day against
+// the same what-if run in full. Runs `duet run` as separate processes on the core target:
+//   1. the earlier run, VPN mandate at 16:00, with checkpoints (--out, --checkpoint-every);
+//   2. the what-if from scratch, the mandate at 14:00 instead (its report written, no checkpoints);
+//   3. the same what-if forked from run 1 at --at (default 12:00): it restores the last checkpoint
+//      at or before 12:00 and simulates the rest of the day.
+// Prints wall and CPU time of each; the fork's digest must equal the run from scratch.
+// Usage: node bench/fork.bench.js [--handsets 100000] [--duration 24h] [--at 12:00] [--shards 2]
+//        [--checkpoint-every 60] [--scenario scenarios/vpn-mandate.yaml]
+const { readFileSync } = require('node:fs');
+const { spawnSync } = require('node:child_process');
+const { join } = require('node:path');
+const { performance } = require('node:perf_hooks');
+const { benchFlags, DUET_BIN, REPOSITORY_ROOT } = require('./support');
+
+const values = benchFlags({
+  scenario: 'scenarios/vpn-mandate.yaml',
+  handsets: '100000',
+  duration: '24h',
+  at: '12:00',
+  shards: '2',
+  'checkpoint-every': '60',
+});
+const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ of /proc/<pid>/stat on Linux
+
+const base = [`fleet.handsets=${values.handsets}`, `duration=${values.duration}`, `shards=${values.shards}`, 'thresholds={}'];
+const earlierDir = join(REPOSITORY_ROOT, '.duet', 'bench-fork-earlier');
+const steps = [
+  { name: 'earlier', overrides: ['policies.1.at=16h'], flags: ['--out', earlierDir, '--checkpoint-every', values['checkpoint-every']] },
+  { name: 'scratch', overrides: ['policies.1.at=14h'], flags: ['--out', join(REPOSITORY_ROOT, '.duet', 'bench-fork-scratch'), '--checkpoint-every', '0'] },
+  {
+    name: 'fork',
+    overrides: ['policies.1.at=14h'],
+    flags: ['--out', join(REPOSITORY_ROOT, '.duet', 'bench-fork-fork'), '--checkpoint-every', '0', '--fork-from', earlierDir, '--at', values.at],
+  },
+];
+
+const results = {};
+for (const step of steps) {
+  const args = [DUET_BIN, 'run', values.scenario, '--target', 'core', '--json', ...[...base, ...step.overrides].flatMap((o) => ['--set', o]), ...step.flags];
+  const cpuBefore = childrenCpuSeconds();
+  const startedAt = performance.now();
+  const child = spawnSync(process.execPath, args, { cwd: REPOSITORY_ROOT, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const wallSeconds = (performance.now() - startedAt) / 1000;
+  const cpuSeconds = childrenCpuSeconds() - cpuBefore;
+  if (child.status !== 0) {
+    process.stderr.write(child.stderr);
+    process.exit(child.status ?? 2);
+  }
+  const result = JSON.parse(child.stdout.trim().split('\n').pop());
+  results[step.name] = { wallSeconds, cpuSeconds, digest: result.digest, forkedFrom: result.forkedFrom };
+  const fork = result.forkedFrom ? `, from the checkpoint at tick ${result.forkedFrom.checkpointTick} (fork point ${result.forkedFrom.atTime})` : '';
+  console.log(
+    `${step.name.padEnd(8)} ${wallSeconds.toFixed(1)} s wall, ${cpuSeconds.toFixed(1)} s CPU, ${result.handsets.toLocaleString('en-US')} handsets × ${result.ticks} ticks, digest ${result.digest.slice(0, 16)}…${fork}`,
+  );
+}
+const same = results.fork.digest === results.scratch.digest;
+console.log(`digest   fork ${same ? '=' : '≠'} from scratch`);
+console.log(
+  `ratio    fork / from scratch: wall ${(results.fork.wallSeconds / results.scratch.wallSeconds).toFixed(2)}, CPU ${(results.fork.cpuSeconds / results.scratch.cpuSeconds).toFixed(2)}; ` +
+    `checkpoints cost the earlier run ${(results.earlier.wallSeconds / results.scratch.wallSeconds).toFixed(2)}× the wall of a run without`,
+);
+process.exitCode = same ? 0 : 1;
+
+// CPU seconds of this process's reaped children (and theirs): /proc/self/stat cutime + cstime.
+function childrenCpuSeconds() {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS_PER_SECOND;
+}
