@@ -118,5 +118,9 @@ export function checkCadence(spec: AgentCadenceSpec, issues: ValidationIssue[]):
   const first = spec.backoffFirstMinutes ?? RETRY_BACKOFF_FIRST_MINUTES;
   const max = spec.backoffMaxMinutes ?? RETRY_BACKOFF_MAX_MINUTES;
   if (first > 0 && first <= MINUTES_PER_DAY && max > 0 && max < first)
-    issues.push({ path: 'agents.backoffMaxMinutes', rule: 'at-least-first', message: `must be at least backoffFirstMinutes (${first}), got ${max}` });
+    issues.push({
+      path: 'agents.backoffMaxMinutes',
+      rule: 'at-least-first',
+      message: `must be at least the first backoff wait (${first} min), got ${max} min`,
+    });
 }
