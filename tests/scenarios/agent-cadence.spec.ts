@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { duet, lastJsonLine } from '../cli/duet-cli';
+import { REPOSITORY_ROOT, duet, lastJsonLine } from '../cli/duet-cli';
 
 // Agents that behave like real agents, through the CLI: enrollment retries and check-in backoff in
 // a fault window, the enrollment phases, their KPIs in report.json, and the scenario's `agents`
@@ -57,6 +57,14 @@ describe('duet run: agents through a fault window', () => {
   it('gives the same digest on 3 shards', () => {
     expect(runReport(['--set', 'shards=3']).digest).toBe(report.digest);
   });
+
+  it('gives the same digest through the embedded services, whose persona runtime asks the policy authority for exactly the due calls', () => {
+    const run = duet(['run', SCENARIO, '--json', '--data-dir', join(REPOSITORY_ROOT, '.duet', 'test-embedded-cadence')], 240_000);
+    expect(run.status, run.stderr).toBe(0);
+    const result = lastJsonLine(run.stdout) as { target: string; digest: string };
+    expect(result.target).toBe('embedded');
+    expect(result.digest).toBe(report.digest);
+  }, 300_000);
 });
 
 describe('duet run: the agents settings', () => {
