@@ -32,7 +32,6 @@ const MAX_JITTER_PERCENT = 50; // beyond it a wait could shrink to nothing
 const MAX_DOUBLINGS = 30; // 2^30 × any first wait is past every cap
 
 export class CheckInCadence {
-  private readonly tickSeconds: number;
   private readonly phaseEndSeconds: Float64Array; // from the enrollment, cumulative
   private readonly phaseEverySeconds: Float64Array;
   private readonly jitter: number; // share, 0..0.5
@@ -41,12 +40,11 @@ export class CheckInCadence {
 
   /** Resolves a validated spec (see {@link checkCadence}). */
   constructor(
-    readonly spec: AgentCadenceSpec,
-    clock: SimulationClock,
+    spec: AgentCadenceSpec,
+    private readonly clock: SimulationClock,
     private readonly random: CounterRandom,
   ) {
     const phases = spec.checkInPhases ?? ENROLLMENT_CHECK_IN_PHASES;
-    this.tickSeconds = clock.tickSeconds;
     this.phaseEndSeconds = new Float64Array(phases.length);
     this.phaseEverySeconds = new Float64Array(phases.length);
     let end = 0;
@@ -66,7 +64,7 @@ export class CheckInCadence {
    * speeds check-ins up: a policy asking for a shorter interval keeps it during the phases too.
    */
   intervalSeconds(tick: number, enrolledTick: number, steadyMinutes: number): number {
-    const age = (tick - enrolledTick) * this.tickSeconds;
+    const age = (tick - enrolledTick) * this.clock.tickSeconds;
     const steady = steadyMinutes * 60;
     const ends = this.phaseEndSeconds;
     for (let k = 0; k < ends.length; k++) if (age < ends[k]) return Math.min(this.phaseEverySeconds[k], steady);
@@ -90,7 +88,7 @@ export class CheckInCadence {
 
   private jittered(seconds: number, handsetId: number, stream: number, tick: number): number {
     const spread = this.jitter === 0 ? 1 : 1 + this.jitter * (2 * this.random.uniform(handsetId, Persona.BUSINESS, stream, tick) - 1);
-    return Math.max(1, Math.round((seconds * spread) / this.tickSeconds));
+    return this.clock.ticksFor((seconds * spread) / 60);
   }
 }
 
