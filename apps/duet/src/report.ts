@@ -16,7 +16,10 @@ export function printSummary(output: Output, summary: RunSummary): void {
   output.line(
     `flows        ${k.flowsAllowed.toLocaleString('en-US')} allowed, ${k.flowsBlocked.toLocaleString('en-US')} blocked; ${k.businessItemsInPersonal} business items reached personal`,
   );
-  output.line(`check-ins    ${k.checkIns.toLocaleString('en-US')}; ${k.policiesApplied} policies applied; ${k.commandsExecuted} commands`);
+  const t = summary.totals;
+  output.line(
+    `check-ins    ${k.checkIns.toLocaleString('en-US')} (${t.checkInsUnreachable.toLocaleString('en-US')} failed); ${t.enrollmentFailures.toLocaleString('en-US')} enrollments failed; ${k.policiesApplied} policies applied; ${k.commandsExecuted} commands`,
+  );
   output.line(`digest       ${summary.digest}`);
 }
 

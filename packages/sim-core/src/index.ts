@@ -23,6 +23,7 @@ export * from './model/cross-persona';
 export * from './model/workload';
 export * from './model/hypervisor';
 export * from './model/agent';
+export * from './model/check-in-cadence';
 export * from './measure/tick-kpis';
 export * from './measure/final-state';
 export * from './measure/run-digest';

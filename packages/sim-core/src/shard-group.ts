@@ -128,7 +128,7 @@ export class ShardGroup {
     readonly prepared: PreparedRun,
     numbers: readonly number[],
   ) {
-    const { config, fleet, clock, random, registry, timeline } = prepared;
+    const { config, fleet, clock, random, registry, timeline, cadence } = prepared;
     this.numbers = [...numbers].sort((a, b) => a - b);
     this.positionOf = new Int32Array(config.shards).fill(-1);
     for (const shard of this.numbers) {
@@ -140,7 +140,7 @@ export class ShardGroup {
     for (const command of prepared.commands) this.scheduleCommand([command.handsetId], command.type, command.tick);
     this.workloadContext = { random, clock, personalIntensity: fleet.personalIntensity, businessIntensity: fleet.businessIntensity };
     this.hypervisorContext = { random, clock, policies: registry.effective };
-    this.agentContext = { random, clock, policies: registry.effective };
+    this.agentContext = { random, clock, policies: registry.effective, cadence };
   }
 
   /** Schedules a command code for the handsets this group owns; the others are left to their groups. */

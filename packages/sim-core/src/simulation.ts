@@ -6,6 +6,7 @@ import { CounterRandom } from './engine/random';
 import type { ColumnState } from './engine/columns';
 import { ValidationError, type ValidationIssue } from './errors';
 import { DEFAULT_TICK_SECONDS } from './model/calibration';
+import { CheckInCadence, checkCadence, type AgentCadenceSpec } from './model/check-in-cadence';
 import { commandTypeByName } from './model/commands';
 import type { EventSink } from './model/events';
 import { resolveFleet, type FleetSpec, type ResolvedFleet } from './model/fleet';
@@ -59,6 +60,8 @@ export interface SimulationConfig {
   readonly powerLosses?: readonly PowerLossSpec[];
   /** Restarts of hypervisor-core or policy-authority, as the fleet sees them (docs/architecture.md "Faults"). */
   readonly serviceRestarts?: readonly ServiceRestartSpec[];
+  /** When the agents call the policy authority: check-in phases after enrollment, jitter, backoff (defaults: calibration.ts). */
+  readonly agents?: AgentCadenceSpec;
   /**
    * How the services start ticks on the wall clock (default as fast as possible). Never read by the
    * model, so it changes neither the KPIs nor the digest.
@@ -231,6 +234,7 @@ export interface PreparedRun {
   readonly timeline: PolicyTimeline;
   /** Scheduled commands, one per handset, in config order. */
   readonly commands: readonly { readonly tick: number; readonly handsetId: number; readonly type: number }[];
+  readonly cadence: CheckInCadence;
 }
 
 export function prepareRun(config: SimulationConfig): PreparedRun {
@@ -287,6 +291,7 @@ export function prepareRun(config: SimulationConfig): PreparedRun {
         message: `must be greater than fromTick (${outage.fromTick}), got ${outage.toTick}`,
       });
   });
+  checkCadence(config.agents ?? {}, issues);
   if (fleet !== undefined && Number.isSafeInteger(config.seed)) {
     const schedule = FleetSchedule.resolve(fleet, new CounterRandom(config.seed), config, issues);
     fleet = { ...fleet, schedule };
@@ -305,5 +310,6 @@ export function prepareRun(config: SimulationConfig): PreparedRun {
   const commands = (config.commands ?? []).flatMap((command) =>
     command.handsets.map((handsetId) => ({ tick: command.tick, handsetId, type: commandTypeByName(command.type) })),
   );
-  return { config, fleet, clock, random: new CounterRandom(config.seed), registry, timeline, commands };
+  const random = new CounterRandom(config.seed);
+  return { config, fleet, clock, random, registry, timeline, commands, cadence: new CheckInCadence(config.agents ?? {}, clock, random) };
 }

@@ -71,7 +71,13 @@ const HYPERVISOR_EVENTS = new Set<number>([
   EventKind.GUEST_STATE_CHANGED,
   EventKind.COMMAND_EXECUTED,
 ]);
-const AGENT_EVENTS = new Set<number>([EventKind.CHECK_IN, EventKind.POLICY_APPLIED, EventKind.COMPLIANCE_CHANGED, EventKind.ENFORCEMENT_ACTION]);
+const AGENT_EVENTS = new Set<number>([
+  EventKind.CHECK_IN,
+  EventKind.ENROLLMENT_FAILED,
+  EventKind.POLICY_APPLIED,
+  EventKind.COMPLIANCE_CHANGED,
+  EventKind.ENFORCEMENT_ACTION,
+]);
 
 function roleOf(kind: number, persona: number): Role {
   if (HYPERVISOR_EVENTS.has(kind)) return Role.HYPERVISOR;

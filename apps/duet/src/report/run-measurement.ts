@@ -244,6 +244,7 @@ export function measureRun(config: SimulationConfig, onTick?: (kpis: TickKpis) =
     handsetsOnlineMin: extreme(series.handsetsOnline, Math.min),
     batteryLowHandsetsMax: extreme(series.batteryLow, Math.max),
     checkInsPeakPerMinute: round(extreme(series.checkIns, Math.max) / minutesPerTick, 2),
+    agentsBackingOffMax: extreme(series.agentsBackingOff, Math.max),
     rollout: rollout?.figures(minutesPerTick),
     outageRecoveryMinutes:
       outageResults.length === 0

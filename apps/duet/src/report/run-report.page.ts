@@ -104,7 +104,8 @@ function chartSection(report: RunReport): string {
     },
     { ...base, title: 'Sessions per tick', series: pick('sessionsStarted', 'sessionsDegraded', 'sessionsBlocked'), format: count },
     { ...base, title: 'Cross-persona flows per tick', series: pick('flowsAllowed', 'flowsBlocked', 'flowsToPersonalAllowed'), format: count },
-    { ...base, title: 'Check-ins per tick', series: pick('checkIns', 'checkInsUnreachable'), format: count },
+    { ...base, title: 'Check-ins per tick', series: pick('checkIns', 'checkInsUnreachable', 'enrollmentFailures'), format: count },
+    { ...base, title: 'Agents waiting out a backoff (handsets)', series: pick('agentsBackingOff'), format: count },
     {
       ...base,
       title: 'Policy, compliance and enforcement changes per tick',

@@ -10,6 +10,7 @@ import {
   type RampStageSpec,
   type ServiceRestartSpec,
   type SimulationConfig,
+  type AgentCadenceSpec,
 } from '@duet/sim-core';
 import { KPI_BY_NAME, KPI_REGISTRY_NAMES } from '../thresholds/kpi-registry';
 import { expressionProblem, parseThresholdExpression } from '../thresholds/threshold';
@@ -214,9 +215,22 @@ function toSimulationConfig(scenario: Scenario, problems: ScenarioProblem[], lin
     ramp: scenario.ramp?.map((stage, i) => rampStage(stage, i, fleet.handsets, ticks, problems, lineOf)),
     powerLosses,
     serviceRestarts,
+    agents: agentCadence(scenario.agents),
     pacing: scenario.pacing.mode === 'real-time' ? { mode: 'real-time', speedFactor: scenario.pacing.speedFactor } : { mode: 'as-fast-as-possible' },
   };
   return { config, sources };
+}
+
+/** The scenario's `agents` section in the core's minutes and percent; absent fields keep the core's defaults. */
+function agentCadence(agents: Scenario['agents']): AgentCadenceSpec | undefined {
+  if (agents === undefined) return undefined;
+  const minutes = (value: string | undefined) => (value === undefined ? undefined : durationSeconds(value)! / 60);
+  return {
+    checkInPhases: agents.checkInPhases?.map((phase) => ({ everyMinutes: minutes(phase.every)!, forMinutes: minutes(phase.for)! })),
+    jitterPercent: agents.jitter === undefined ? undefined : Number(agents.jitter.slice(0, -1)),
+    backoffFirstMinutes: minutes(agents.backoff?.first),
+    backoffMaxMinutes: minutes(agents.backoff?.max),
+  };
 }
 
 /** A ramp stage in ticks and handsets; a percent target is of fleet.handsets, rounded. */
@@ -248,6 +262,13 @@ interface ConfigSources {
 // Core field names that the scenario spells otherwise.
 const SCENARIO_FIELD: Record<string, string> = { fromTick: 'from', toTick: 'to', percent: 'handsets', tick: 'at', downTicks: 'downFor' };
 const RAMP_FIELD: Record<string, string> = { ticks: 'duration', handsets: 'target' };
+const AGENTS_PATH: Record<string, string[]> = {
+  everyMinutes: ['every'],
+  forMinutes: ['for'],
+  jitterPercent: ['jitter'],
+  backoffFirstMinutes: ['backoff', 'first'],
+  backoffMaxMinutes: ['backoff', 'max'],
+};
 
 /** Maps a core config path (fleet.models.0.name, policies.1.policy.x, outages.2.region, ramp.0.handsets) back to the scenario file's path. */
 function scenarioPathOf(corePath: string, sources: ConfigSources): (string | number)[] {
@@ -256,6 +277,7 @@ function scenarioPathOf(corePath: string, sources: ConfigSources): (string | num
   if (list !== undefined && list[parts[1] as number] !== undefined)
     return [...list[parts[1] as number], ...parts.slice(2).map((part) => SCENARIO_FIELD[part] ?? part)];
   if (parts[0] === 'ramp') return parts.map((part, k) => (k === 2 ? (RAMP_FIELD[part] ?? part) : part));
+  if (parts[0] === 'agents') return parts.flatMap((part) => AGENTS_PATH[part] ?? [part]);
   if (parts[0] === 'ticks') return ['duration'];
   if (parts[0] === 'tickSeconds') return ['tick'];
   return parts;

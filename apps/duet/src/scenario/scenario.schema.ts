@@ -105,6 +105,24 @@ export const scenarioSchema = z.strictObject({
     )
     .default([]),
   /**
+   * When the business agents call the policy authority (docs/architecture.md "Agent cadence"). After
+   * each enrollment they check in by `checkInPhases`, in order (default: every 3m for 15m, then every
+   * 15m for 2h, as Intune), then at the applied policy's duet.checkInIntervalMinutes (the steady
+   * interval, default 8h). Each wait is drawn within ± `jitter` of itself (default 10%). A refused or
+   * unreachable enrollment or check-in is retried after `backoff.first`, doubling per failure up to
+   * `backoff.max` (default 1m and 1h), never later than the next regular check-in; a success resets it.
+   */
+  agents: z
+    .strictObject({
+      checkInPhases: z
+        .array(z.strictObject({ every: duration, for: duration }))
+        .max(16)
+        .optional(),
+      jitter: percent.optional(),
+      backoff: z.strictObject({ first: duration.optional(), max: duration.optional() }).optional(),
+    })
+    .optional(),
+  /**
    * How ticks start on the wall clock: as fast as possible (what-if runs), or real time × speedFactor
    * (load tests: a tick of `tick` simulated seconds every tick / speedFactor wall seconds, and the run
    * reports its lag). Pacing changes neither the KPIs nor the digest.

@@ -16,6 +16,8 @@ export interface SeriesFigures {
   readonly handsetsOnlineMin: number;
   readonly batteryLowHandsetsMax: number;
   readonly checkInsPeakPerMinute: number;
+  /** Most agents waiting out a backoff after a failed enrollment or check-in, at any tick. */
+  readonly agentsBackingOffMax: number;
   /** The scenario's last policy push; undefined when it has no policy. */
   readonly rollout?: {
     readonly appliedRate: number;
@@ -123,6 +125,12 @@ export const KPI_REGISTRY: readonly KpiDefinition[] = [
   fromSummary('check_in_unreachable_rate', 'ratio', 'Share of check-ins that could not reach the policy authority', (s) =>
     s.kpis.checkIns === 0 ? 0 : Math.round((s.totals.checkInsUnreachable / s.kpis.checkIns) * 1e4) / 1e4,
   ),
+  fromSummary(
+    'enrollment_failures',
+    'count',
+    'Enrollments refused or out of reach of the policy authority; each is retried after a backoff',
+    (s) => s.totals.enrollmentFailures,
+  ),
   fromSummary('policies_applied', 'count', 'Policy versions applied by agents (enrollment included)', (s) => s.kpis.policiesApplied),
   fromSummary('enforcement_actions', 'count', 'Changes of enforcement (warn, suspend, wipe the business world, and back)', (s) => s.kpis.enforcementActions),
   fromSummary('commands_executed', 'count', 'Remote commands the hypervisor executed', (s) => s.kpis.commandsExecuted),
@@ -135,6 +143,12 @@ export const KPI_REGISTRY: readonly KpiDefinition[] = [
     'per-minute',
     'Highest check-in rate the policy authority sees, per simulated minute',
     (s) => s.checkInsPeakPerMinute,
+  ),
+  fromSeries(
+    'agents_backing_off_max',
+    'handsets',
+    'Most agents waiting out a backoff (their last enrollment or check-in failed) at any tick',
+    (s) => s.agentsBackingOffMax,
   ),
   fromSeries(
     'rollout_applied_rate',

@@ -52,6 +52,8 @@ export const Stream = {
   GUEST_BOOT: 60,
   GUEST_UNLOCK: 61,
   FAULT_POWER_LOSS: 70, // which handsets a power-loss fault takes down
+  AGENT_CHECK_IN_JITTER: 80, // the spread of each wait between check-ins
+  AGENT_RETRY_JITTER: 81, // the spread of each backoff after a failed enrollment or check-in
 } as const;
 
 export class CounterRandom {

@@ -29,6 +29,8 @@ export const KPI_NAMES = [
   'flowsToPersonalAllowed',
   'checkIns',
   'checkInsUnreachable',
+  'enrollmentFailures',
+  'agentsBackingOff',
   'policiesApplied',
   'complianceChanges',
   'enforcementActions',
@@ -109,11 +111,14 @@ export function measureHypervisor(into: Float64Array, hypervisor: HypervisorShar
   into[Kpi.guestWiped] += wiped;
 }
 
-/** Gauges of the business agents' state: enrollment and compliance. */
+/** Gauges of the business agents' state: enrollment, compliance, backoff. */
 export function measureAgent(into: Float64Array, agent: AgentShard): void {
   let enrolled = 0;
   let compliant = 0;
+  let backingOff = 0;
+  const failedAttempts = agent.failedAttempts;
   for (let i = 0; i < agent.fleet.size; i++) {
+    if (failedAttempts[i] !== 0) backingOff++;
     if (agent.enrolled[i] === 1) {
       enrolled++;
       if (agent.complianceMask[i] === 0) compliant++;
@@ -122,6 +127,7 @@ export function measureAgent(into: Float64Array, agent: AgentShard): void {
   into[Kpi.enrolled] += enrolled;
   into[Kpi.compliant] += compliant;
   into[Kpi.nonCompliant] += enrolled - compliant;
+  into[Kpi.agentsBackingOff] += backingOff;
 }
 
 export function countEvents(into: Float64Array, events: EventBuffer): void {
@@ -146,6 +152,9 @@ export function countEvents(into: Float64Array, events: EventBuffer): void {
       case EventKind.CHECK_IN:
         into[Kpi.checkIns]++;
         if (b[e] === 0) into[Kpi.checkInsUnreachable]++;
+        break;
+      case EventKind.ENROLLMENT_FAILED:
+        into[Kpi.enrollmentFailures]++;
         break;
       case EventKind.POLICY_APPLIED:
         into[Kpi.policiesApplied]++;

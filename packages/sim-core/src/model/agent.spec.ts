@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Stream } from '../engine/random';
 import { Simulation } from '../simulation';
-import { AgentShard, dueCheckIns, stepAgent, TimelineAnswers, type DueCheckIns } from './agent';
+import { AgentShard, dueCheckIns, stepAgent, TimelineAnswers, type AgentContext, type DueCheckIns } from './agent';
+import { CheckInCadence, type AgentCadenceSpec } from './check-in-cadence';
 import { GrantBatch, WorldRequest } from './batches';
 import { PASSCODE_FIX_PER_CHECK_IN } from './calibration';
 import { NonComplianceReason } from './compliance';
@@ -11,17 +12,22 @@ import { parsePolicy } from './policy';
 import { PolicyTimeline } from './policy-timeline';
 import { OPTIMUS_ONE, recordEvents, ShardFixture, type RecordedEvent } from './shard.fixture';
 
+/** A cadence without enrollment phases or jitter: check-ins exactly at the policy's interval. */
+const FIXED_CADENCE: AgentCadenceSpec = { checkInPhases: [], jitterPercent: 0 };
+
 /**
  * The MDM agents of one shard of optimus-one handsets, fed with a grant the test writes (powered,
  * guest state) and a policy timeline the test assigns to. Every handset starts powered with its
  * guest still BOOTING, and every owner starts without a passcode unless a test says otherwise.
+ * The cadence is FIXED_CADENCE unless a test gives one.
  */
 class AgentFixture extends ShardFixture {
   readonly timeline: PolicyTimeline;
   readonly state: AgentShard;
   readonly grant: GrantBatch;
+  readonly context: AgentContext;
 
-  constructor(handsets = 4, options: { passcodeRank?: number; tickSeconds?: number } = {}) {
+  constructor(handsets = 4, options: { passcodeRank?: number; tickSeconds?: number; cadence?: AgentCadenceSpec } = {}) {
     super(4242, handsets, options.tickSeconds);
     this.fleet.initialPasscodeRank.fill(options.passcodeRank ?? 0);
     this.timeline = new PolicyTimeline(this.fleet.fleet.groupNames);
@@ -29,6 +35,8 @@ class AgentFixture extends ShardFixture {
     this.grant = new GrantBatch(this.fleet.size);
     this.grant.powered.fill(1);
     this.grant.guestState.fill(GuestState.BOOTING);
+    const cadence = new CheckInCadence(options.cadence ?? FIXED_CADENCE, this.clock, this.random);
+    this.context = { random: this.random, clock: this.clock, policies: this.registry.effective, cadence };
   }
 
   /** Registers a policy document and assigns it to every group from `tick`; returns its index. */
@@ -40,9 +48,7 @@ class AgentFixture extends ShardFixture {
 
   step(tick: number): RecordedEvent[] {
     const answers = new TimelineAnswers(this.timeline, this.fleet).at(tick);
-    return this.record(tick, () =>
-      stepAgent({ random: this.random, clock: this.clock, policies: this.registry.effective }, this.state, this.grant, tick, this.events, answers),
-    );
+    return this.record(tick, () => stepAgent(this.context, this.state, this.grant, tick, this.events, answers));
   }
 
   run(fromTick: number, toTick: number): void {
@@ -105,9 +111,10 @@ describe('stepAgent: enrollment and check-ins', () => {
 
   it('counts the check-in interval in simulated minutes whatever the tick length', () => {
     const sut = new AgentFixture(4, { tickSeconds: 300 });
+    sut.assign({ name: 'policies/p', duet: { checkInIntervalMinutes: 15 } });
     sut.grant.guestState[0] = GuestState.RUNNING;
     sut.run(0, 10);
-    // AMAPI defaults plus Duet's 15-minute check-in: every 3 ticks of 5 minutes.
+    // A 15-minute check-in: every 3 ticks of 5 minutes.
     expect(sut.eventsOf(EventKind.CHECK_IN, 0).map((event) => event.tick)).toEqual([0, 3, 6, 9]);
   });
 
@@ -145,20 +152,25 @@ describe('stepAgent: enrollment and check-ins', () => {
 });
 
 describe('stepAgent: unreachable policy authority', () => {
-  it('checks in with b=0 and keeps its policy while its region is cut off, and catches up after', () => {
+  it('checks in with b=0 and keeps its policy while its region is cut off, retries with a doubling backoff, and catches up after', () => {
     const sut = new AgentFixture();
     sut.assign({ name: 'policies/first', version: 2, duet: { checkInIntervalMinutes: 30 } });
     sut.grant.guestState[0] = GuestState.RUNNING;
     sut.step(0);
     const second = sut.assign({ name: 'policies/second', version: 3, duet: { checkInIntervalMinutes: 30 } }, 10);
     sut.timeline.addOutage(sut.fleet.region[0], 20, 50);
-    sut.run(1, 61);
+    sut.run(1, 62);
+    // Retries 1, 2, 4, 8 and 16 minutes after each failure (backoff from 1 min, doubling).
     expect(sut.eventsOf(EventKind.CHECK_IN, 0).map(({ tick, a, b }) => ({ tick, a, b }))).toEqual([
       { tick: 0, a: 2, b: 1 },
       { tick: 30, a: 2, b: 0 },
-      { tick: 60, a: 2, b: 1 },
+      { tick: 31, a: 2, b: 0 },
+      { tick: 33, a: 2, b: 0 },
+      { tick: 37, a: 2, b: 0 },
+      { tick: 45, a: 2, b: 0 },
+      { tick: 61, a: 2, b: 1 },
     ]);
-    expect(sut.eventsOf(EventKind.POLICY_APPLIED, 0).map((event) => event.tick)).toEqual([0, 60]);
+    expect(sut.eventsOf(EventKind.POLICY_APPLIED, 0).map((event) => event.tick)).toEqual([0, 61]);
     expect(sut.state.policyIndex[0]).toBe(second);
   });
 
@@ -170,6 +182,75 @@ describe('stepAgent: unreachable policy authority', () => {
     sut.run(0, 50);
     expect(sut.eventsOf(EventKind.CHECK_IN, 0).every((event) => event.b === 0)).toBe(true);
     expect(sut.eventsOf(EventKind.POLICY_APPLIED, 0)).toEqual([]);
+  });
+});
+
+describe('stepAgent: cadence, backoff and enrollment retries', () => {
+  it('checks in by the enrollment phases, then at the policy’s interval', () => {
+    const sut = new AgentFixture(4, { cadence: { jitterPercent: 0 } });
+    sut.assign({ name: 'policies/p', duet: { checkInIntervalMinutes: 60 } });
+    sut.grant.guestState[0] = GuestState.RUNNING;
+    sut.run(0, 300);
+    // Every 3 min until 15 min after enrollment, every 15 min until 2 h 15 min, then hourly.
+    expect(sut.eventsOf(EventKind.CHECK_IN, 0).map((event) => event.tick)).toEqual([0, 3, 6, 9, 12, 15, 30, 45, 60, 75, 90, 105, 120, 135, 195, 255]);
+  });
+
+  it('starts the phases again when a wiped business world enrolls anew', () => {
+    const sut = new AgentFixture(4, { cadence: { checkInPhases: [{ everyMinutes: 2, forMinutes: 6 }], jitterPercent: 0 } });
+    sut.assign({ name: 'policies/p', duet: { checkInIntervalMinutes: 20 } });
+    sut.grant.guestState[0] = GuestState.RUNNING;
+    sut.run(0, 30);
+    sut.grant.guestState[0] = GuestState.WIPED;
+    sut.step(30);
+    sut.grant.guestState[0] = GuestState.RUNNING;
+    sut.run(31, 60);
+    expect(sut.eventsOf(EventKind.CHECK_IN, 0).map((event) => event.tick)).toEqual([0, 2, 4, 6, 26, 31, 33, 35, 37, 57]);
+  });
+
+  it('caps the backoff and resets it after a successful check-in', () => {
+    const sut = new AgentFixture(4, { cadence: { checkInPhases: [], jitterPercent: 0, backoffFirstMinutes: 1, backoffMaxMinutes: 4 } });
+    sut.assign({ name: 'policies/p', duet: { checkInIntervalMinutes: 30 } });
+    sut.timeline.addOutage(sut.fleet.region[0], 10, 40);
+    sut.timeline.addOutage(sut.fleet.region[0], 71, 72);
+    sut.grant.guestState[0] = GuestState.RUNNING;
+    sut.run(0, 103);
+    expect(sut.eventsOf(EventKind.CHECK_IN, 0).map(({ tick, b }) => `${tick}:${b}`)).toEqual([
+      '0:1',
+      '30:0',
+      '31:0', // +1
+      '33:0', // +2
+      '37:0', // +4
+      '41:1', // +4: the cap
+      '71:0',
+      '72:1', // +1 again: the success reset the backoff
+      '102:1',
+    ]);
+    expect(sut.state.failedAttempts[0]).toBe(0);
+  });
+
+  it('retries a failed enrollment after a doubling backoff, then enrolls and checks in', () => {
+    const sut = new AgentFixture(4, { cadence: { checkInPhases: [], jitterPercent: 0 } });
+    sut.assign({ name: 'policies/p', version: 4, duet: { checkInIntervalMinutes: 30 } });
+    sut.timeline.addOutage(sut.fleet.region[0], 0, 20);
+    sut.grant.guestState[0] = GuestState.RUNNING;
+    const due: DueCheckIns = { enrollments: [], checkIns: [] };
+    const dueAt: number[] = [];
+    for (let tick = 0; tick < 40; tick++) {
+      if (dueCheckIns(sut.state, sut.grant, tick, due).enrollments.includes(0)) dueAt.push(tick);
+      sut.step(tick);
+    }
+    expect(sut.eventsOf(EventKind.ENROLLMENT_FAILED, 0).map(({ tick, a, b }) => ({ tick, a, b }))).toEqual([
+      { tick: 0, a: 1, b: 1 },
+      { tick: 1, a: 2, b: 2 },
+      { tick: 3, a: 3, b: 4 },
+      { tick: 7, a: 4, b: 8 },
+      { tick: 15, a: 5, b: 16 },
+    ]);
+    expect(dueAt).toEqual([0, 1, 3, 7, 15, 31]);
+    expect(sut.eventsOf(EventKind.POLICY_APPLIED, 0).map((event) => event.tick)).toEqual([31]);
+    expect(sut.eventsOf(EventKind.CHECK_IN, 0).map((event) => event.tick)).toEqual([31]);
+    expect(sut.state.enrolledTick[0]).toBe(31);
+    expect(sut.state.failedAttempts[0]).toBe(0);
   });
 });
 

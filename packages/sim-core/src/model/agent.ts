@@ -2,9 +2,11 @@
 // world first runs, checks in when due, applies the assigned policy, evaluates and reports
 // compliance, and asks the hypervisor to suspend or wipe its world when the policy's enforcement
 // rules say so. The agent keeps checking in while its world is suspended or locked: like MVP's
-// host-side app and mvpd [C2], the management channel lives outside the guest (D).
+// host-side app and mvpd [C2], the management channel lives outside the guest (D). When it calls
+// is check-in-cadence.ts's: phases after enrollment, jitter, and backoff after a failed call.
 import { CounterRandom, Stream } from '../engine/random';
 import { GrantBatch, WorldRequest } from './batches';
+import type { CheckInCadence } from './check-in-cadence';
 import { APP_UPDATE_PER_CHECK_IN, PASSCODE_FIX_PER_CHECK_IN, VPN_FAILURE_PER_CHECK_IN } from './calibration';
 import { CATALOGUE } from './catalogue';
 import { enforcementFor, evaluateCompliance, type DeviceFacts } from './compliance';
@@ -24,7 +26,9 @@ const MODEL_API_LEVEL = CATALOGUE.map((model) => model.apiLevel);
 export class AgentShard {
   readonly enrolled: Uint8Array;
   readonly policyIndex: Uint16Array; // registry index of the applied policy, 0 = AMAPI defaults
-  readonly nextCheckInTick: Int32Array;
+  readonly nextCheckInTick: Int32Array; // next check-in; before enrollment, the next enrollment attempt
+  readonly enrolledTick: Int32Array; // the last enrollment: the cadence's phases count from it
+  readonly failedAttempts: Uint8Array; // enrollments or check-ins failed in a row (backoff), 0 after a success
   readonly complianceMask: Uint32Array; // NonComplianceReason bits, 0 = compliant
   readonly nonCompliantSinceTick: Int32Array;
   readonly enforcement: Uint8Array; // EnforcementAction in force
@@ -41,6 +45,8 @@ export class AgentShard {
     this.enrolled = new Uint8Array(n);
     this.policyIndex = new Uint16Array(n);
     this.nextCheckInTick = new Int32Array(n);
+    this.enrolledTick = new Int32Array(n);
+    this.failedAttempts = new Uint8Array(n);
     this.complianceMask = new Uint32Array(n);
     this.nonCompliantSinceTick = new Int32Array(n);
     this.enforcement = new Uint8Array(n);
@@ -58,6 +64,9 @@ export class AgentShard {
   resetDevice(i: number): void {
     this.enrolled[i] = 0;
     this.policyIndex[i] = 0;
+    this.nextCheckInTick[i] = 0; // a new business world tries to enroll at once
+    this.enrolledTick[i] = 0;
+    this.failedAttempts[i] = 0;
     this.complianceMask[i] = 0;
     this.nonCompliantSinceTick[i] = 0;
     this.enforcement[i] = EnforcementAction.NONE;
@@ -73,6 +82,7 @@ export interface AgentContext {
   readonly random: CounterRandom;
   readonly clock: SimulationClock;
   readonly policies: readonly EffectivePolicy[];
+  readonly cadence: CheckInCadence;
 }
 
 /**
@@ -130,7 +140,7 @@ export function dueCheckIns(agent: AgentShard, grant: GrantBatch, tick: number, 
     const guest = grant.guestState[i];
     if (guest !== GuestState.RUNNING && guest !== GuestState.SUSPENDED && guest !== GuestState.LOCKED) continue;
     if (agent.enrolled[i] === 0) {
-      if (guest !== GuestState.RUNNING) continue;
+      if (guest !== GuestState.RUNNING || tick < agent.nextCheckInTick[i]) continue;
       out.enrollments.push(i);
       out.checkIns.push(i);
     } else if (tick >= agent.nextCheckInTick[i]) {
@@ -142,7 +152,7 @@ export function dueCheckIns(agent: AgentShard, grant: GrantBatch, tick: number, 
 
 /** One tick of the agents of one shard, after the hypervisor's grants for that tick. */
 export function stepAgent(context: AgentContext, agent: AgentShard, grant: GrantBatch, tick: number, events: EventBuffer, answers: CheckInAnswers): void {
-  const { random, clock, policies } = context;
+  const { random, clock, policies, cadence } = context;
   const fleet = agent.fleet;
   const ids = fleet.ids;
   const facts: DeviceFacts = {
@@ -169,10 +179,19 @@ export function stepAgent(context: AgentContext, agent: AgentShard, grant: Grant
     if (guest !== GuestState.RUNNING && guest !== GuestState.SUSPENDED && guest !== GuestState.LOCKED) continue;
     const id = ids[i];
     if (agent.enrolled[i] === 0) {
-      // Enrollment needs the policy authority: not while the guest is down or its region is cut off.
-      if (guest !== GuestState.RUNNING || !answers.reachable(i)) continue;
+      // Enrollment needs the policy authority: not while the guest is down, nor before a backoff ends.
+      if (guest !== GuestState.RUNNING || tick < agent.nextCheckInTick[i]) continue;
+      if (!answers.reachable(i)) {
+        const failures = (agent.failedAttempts[i] = Math.min(agent.failedAttempts[i] + 1, 255));
+        const wait = cadence.retryWaitTicks(id, tick, failures);
+        agent.nextCheckInTick[i] = tick + wait;
+        events.emit(EventKind.ENROLLMENT_FAILED, id, Persona.BUSINESS, failures, wait);
+        continue;
+      }
       // Enrollment: AMAPI requires a policy within 5 minutes [D5]; we apply it at once.
       agent.enrolled[i] = 1;
+      agent.enrolledTick[i] = tick;
+      agent.failedAttempts[i] = 0;
       applyPolicy(agent, i, answers.assignedRevision(i), policies, id, tick, events, random);
       agent.nextCheckInTick[i] = tick;
     }
@@ -224,19 +243,26 @@ export function stepAgent(context: AgentContext, agent: AgentShard, grant: Grant
       else if (action === EnforcementAction.SUSPEND_BUSINESS_WORLD) agent.pendingWorldRequest[i] = WorldRequest.SUSPEND;
       else if (before === EnforcementAction.SUSPEND_BUSINESS_WORLD) agent.pendingWorldRequest[i] = WorldRequest.RESUME;
     }
-    agent.nextCheckInTick[i] = tick + clock.ticksFor(policy.checkInIntervalMinutes);
+    if (reachable) {
+      agent.failedAttempts[i] = 0;
+      agent.nextCheckInTick[i] = tick + cadence.checkInWaitTicks(id, tick, agent.enrolledTick[i], policy.checkInIntervalMinutes);
+    } else {
+      const failures = (agent.failedAttempts[i] = Math.min(agent.failedAttempts[i] + 1, 255));
+      const regular = cadence.intervalSeconds(tick, agent.enrolledTick[i], policy.checkInIntervalMinutes);
+      agent.nextCheckInTick[i] = tick + cadence.retryWaitTicks(id, tick, failures, regular);
+    }
   }
 }
 
 /**
  * When a service the agents depend on comes back (policy-authority after a restart) or takes their
- * world down (hypervisor-core restart), every enrolled agent checks in at its next chance rather
- * than at its interval: at once, or as soon as its world runs again. Idempotent, so dueCheckIns and
- * stepAgent may both apply it in the same tick.
+ * world down (hypervisor-core restart), every agent checks in (or tries to enroll) at its next
+ * chance rather than at its interval or the end of its backoff: at once, or as soon as its world
+ * runs again. Idempotent, so dueCheckIns and stepAgent may both apply it in the same tick.
  */
 function reconnect(agent: AgentShard, tick: number): void {
   if (!agent.fleet.fleet.schedule.agentsReconnectAt(tick)) return;
-  for (let i = 0; i < agent.fleet.size; i++) if (agent.enrolled[i] === 1 && agent.nextCheckInTick[i] > tick) agent.nextCheckInTick[i] = tick;
+  for (let i = 0; i < agent.fleet.size; i++) if (agent.nextCheckInTick[i] > tick) agent.nextCheckInTick[i] = tick;
 }
 
 function applyPolicy(

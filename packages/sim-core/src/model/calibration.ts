@@ -154,6 +154,26 @@ export const INITIAL_CHARGE_MIN_PERMILLE = 400;
 // Chance per minute of an active session that the user tries to move data across personas (NV).
 export const FLOW_ATTEMPTS_PER_SESSION_MINUTE = 0.03;
 
+// --- Agent check-in cadence (docs/sources.md#check-ins) -------------------------------------------------------
+// Intune, Android, newly enrolled: every 3 min for 15 min, then every 15 min for 2 h, then about
+// every 8 h [M1][M2] (V-press). Phases count from each enrollment, one after the other.
+export const ENROLLMENT_CHECK_IN_PHASES: readonly { readonly everyMinutes: number; readonly forMinutes: number }[] = [
+  { everyMinutes: 3, forMinutes: 15 }, // [M1][M2]
+  { everyMinutes: 15, forMinutes: 120 }, // [M1][M2]
+];
+// The steady interval after the phases: "about every 8 h" [M1][M2]. Intune pushes urgent changes
+// and calls the 8 h check-in a maintenance fallback [M3]; Duet's agents only poll.
+export const STEADY_CHECK_IN_MINUTES = 480; // [M1][M2]
+// Each wait is drawn uniformly within ± this share of itself, so agents enrolled together drift
+// apart ("about every 8 h" [M1][M2] says there is spread; its size is NV).
+export const CHECK_IN_JITTER_PERCENT = 10; // NV
+// After a failed enrollment or check-in (refused, or the authority out of reach) the agent retries
+// after 1 min, doubling each time, at most 1 h and never later than its next regular check-in
+// would be; a success resets it. No MDM source gives these (NV, our design); the era's EAS client
+// fell back to polling every 5 min after a failed ping [E3].
+export const RETRY_BACKOFF_FIRST_MINUTES = 1; // NV
+export const RETRY_BACKOFF_MAX_MINUTES = 60; // NV
+
 // --- Agent and compliance (docs/sources.md#check-ins, #compliance-rates) ---------------------------------------------------
 // Users who removed their PIN: 22 % of enterprises saw it [R1]; we give 22 % of users no passcode (D).
 export const NO_PASSCODE_SHARE = 0.22; // [R1], D

@@ -37,6 +37,7 @@ export const EventKind = {
   COMMAND_EXECUTED: 16, // a = CommandType, b = 1 applied / 0 rejected
   HANDSET_BOOTED: 17, // host world on again: a = level in permille, b = OffCause it was off for (flat battery: 0)
   HANDSET_POWERED_OFF: 18, // not by a flat battery: a = level in permille, b = OffCause (2 left the fleet, 3 power lost)
+  ENROLLMENT_FAILED: 19, // refused or out of reach: a = failures in a row, b = ticks until the retry (backoff)
 } as const;
 export type EventKind = (typeof EventKind)[keyof typeof EventKind];
 export const EVENT_KIND_NAMES: Record<number, string> = Object.fromEntries(Object.entries(EventKind).map(([name, code]) => [code, name]));

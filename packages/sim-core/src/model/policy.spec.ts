@@ -77,7 +77,7 @@ describe('parsePolicy', () => {
       crossProfileDataSharing: 'DATA_SHARING_FROM_WORK_TO_PERSONAL_DISALLOWED',
       showWorkContactsInPersonalProfile: 'SHOW_WORK_CONTACTS_IN_PERSONAL_PROFILE_ALLOWED',
     });
-    expect(policy.duet).toEqual({ checkInIntervalMinutes: 15, guestMemoryMb: 128 });
+    expect(policy.duet).toEqual({ checkInIntervalMinutes: 480, guestMemoryMb: 128 }); // the steady 8 h [M1][M2]
   });
 
   it('fills in defaults inside a partly given crossProfilePolicies', () => {
@@ -247,7 +247,7 @@ describe('DEFAULT_POLICY', () => {
     expect(sut.name).toBe('policies/default');
     expect(sut.version).toBe(1);
     expect(sut.crossProfilePolicies.crossProfileCopyPaste).toBe('COPY_FROM_WORK_TO_PERSONAL_DISALLOWED');
-    expect(sut.duet.checkInIntervalMinutes).toBe(15);
+    expect(sut.duet.checkInIntervalMinutes).toBe(480);
     expect(sut.duet.guestMemoryMb).toBe(128);
   });
 

@@ -6,6 +6,7 @@
 
 import { z } from 'zod';
 import { ValidationError, type ValidationIssue } from '../errors';
+import { STEADY_CHECK_IN_MINUTES } from './calibration';
 import { App, APP_PACKAGES } from './enums';
 
 const POLICY_NAME = /^policies\/[A-Za-z0-9._-]+$/;
@@ -75,8 +76,9 @@ const statusReportingSettingsSchema = z.strictObject({
 
 // Not AMAPI: Duet's own settings for the hypervisor and the agent.
 const duetSettingsSchema = z.strictObject({
-  // 15 min is a choice: Intune's steady-state phase after enrollment [M1]. Bounds 1 min..24 h as AppTec360's heartbeat [M10].
-  checkInIntervalMinutes: z.int().min(1).max(1440).default(15),
+  // The steady interval, after the enrollment phases (SimulationConfig.agents.checkInPhases, 15 min
+  // and faster): about 8 h, as Intune [M1][M2]. Bounds 1 min..24 h as AppTec360's heartbeat [M10].
+  checkInIntervalMinutes: z.int().min(1).max(1440).default(STEADY_CHECK_IN_MINUTES),
   // MVP versions seen in code: 1.0.2.15 [C1], 1.5.0 [C2].
   minimumHypervisorVersion: z
     .string()

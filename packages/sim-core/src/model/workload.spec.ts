@@ -3,6 +3,7 @@ import { CounterRandom } from '../engine/random';
 import { ShardSimulation } from '../shard-group';
 import type { AgentContext } from './agent';
 import { DemandBatch, FlowResult, GrantBatch } from './batches';
+import { CheckInCadence } from './check-in-cadence';
 import { IDLE_CPU_MHZ, IDLE_MEMORY_MB, SESSIONS_PER_DAY, STARVATION_THRESHOLD } from './calibration';
 import { App, EventKind, FlowKind, GuestState, Persona } from './enums';
 import { resolveFleet } from './fleet';
@@ -81,7 +82,7 @@ function createShardSimulation(handsets: number, seed: number) {
   const sut = new ShardSimulation(fleet, 0, 1, random, TICK_SECONDS, timeline);
   const workload: WorkloadContext = { random, clock, personalIntensity: fleet.personalIntensity, businessIntensity: fleet.businessIntensity };
   const hypervisor: HypervisorContext = { random, clock, policies: registry.effective };
-  const agent: AgentContext = { random, clock, policies: registry.effective };
+  const agent: AgentContext = { random, clock, policies: registry.effective, cadence: new CheckInCadence({}, clock, random) };
   return { sut, step: (tick: number) => sut.step(tick, workload, hypervisor, agent) };
 }
 

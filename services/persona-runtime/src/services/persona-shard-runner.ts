@@ -283,7 +283,8 @@ export class PersonaShardRunner {
       policy.diverged(this.runId, divergences.list);
       await this.ports.reports.publishCommands(received);
     }
-    stepAgent({ random: this.run.random, clock: this.run.clock, policies: this.run.registry.effective }, agent, this.grant, tick, this.events, answers);
+    const { random, clock, registry, cadence } = this.run;
+    stepAgent({ random, clock, policies: registry.effective, cadence }, agent, this.grant, tick, this.events, answers);
   }
 
   /**

@@ -365,6 +365,8 @@ const COMPARED_KPIS: readonly { name: string; label: string; unit: string; read:
   { name: 'blockedSessions', label: 'Sessions blocked by policy', unit: 'sessions', read: (side) => side.totals.sessionsBlocked },
   { name: 'flowsBlocked', label: 'Cross-persona flows blocked', unit: 'flows', read: (side) => side.totals.flowsBlocked },
   { name: 'checkIns', label: 'Check-ins', unit: 'check-ins', read: (side) => side.totals.checkIns },
+  { name: 'checkInsUnreachable', label: 'Check-ins failed (each backs off)', unit: 'check-ins', read: (side) => side.totals.checkInsUnreachable },
+  { name: 'enrollmentFailures', label: 'Enrollments failed (each backs off)', unit: 'enrollments', read: (side) => side.totals.enrollmentFailures },
   { name: 'enforcementActions', label: 'Enforcement actions', unit: 'actions', read: (side) => side.totals.enforcementActions },
   { name: 'events', label: 'Events', unit: 'events', read: (side) => side.totals.events },
 ];
