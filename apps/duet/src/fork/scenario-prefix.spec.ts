@@ -43,6 +43,8 @@ describe('firstDifferenceBefore', () => {
     expect(at(1, { ramp: undefined })?.path).toBe('ramp');
     expect(at(1, { fleet: { handsets: 100, regions: [{ name: 'emea', weight: 1 }] } })?.path).toBe('fleet.regions');
     expect(at(0, { seed: 2 })).toBeUndefined();
+    expect(at(1, { agents: { jitterPercent: 20 } })?.path).toBe('agents.jitterPercent');
+    expect(at(1, { agents: {} })).toBeUndefined();
     expect(at(1, { ticks: 10, pacing: { mode: 'real-time', speedFactor: 2 } })).toBeUndefined();
   });
 

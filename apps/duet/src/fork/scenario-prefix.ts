@@ -1,7 +1,7 @@
 // Whether two runs' resolved scenarios give the same ticks up to a point: what a fork needs of the
 // run it continues, and what lets a sweep's variants share a prefix. A field counts only where it
-// can act on a tick before that point: the seed, the fleet, the shards, the tick length and the
-// start act on every tick; a policy push, a command, an outage, a power loss, a restart or a ramp
+// can act on a tick before that point: the seed, the fleet, the shards, the tick length, the
+// agents' cadence and the start act on every tick; a policy push, a command, an outage, a power loss, a restart or a ramp
 // stage acts from its own tick on. Entries are compared by position, because the position is part
 // of the run (a push's revision, a power loss's seeded batch).
 import { isDeepStrictEqual } from 'node:util';
@@ -29,6 +29,8 @@ export function firstDifferenceBefore(earlierConfig: SimulationConfig, nowConfig
     ['tickSeconds', earlier.tickSeconds ?? DEFAULT_TICK_SECONDS, now.tickSeconds ?? DEFAULT_TICK_SECONDS],
     ['startMinuteOfDay', earlier.startMinuteOfDay ?? 0, now.startMinuteOfDay ?? 0],
     ['fleet', earlier.fleet, now.fleet],
+    // The agents' cadence acts on every check-in: phases, jitter and backoff from the first tick.
+    ['agents', earlier.agents ?? {}, now.agents ?? {}],
   ];
   for (const [path, a, b] of whole) {
     const difference = firstDifference(path, a, b);
