@@ -21,7 +21,17 @@ import {
   type KnownRun,
   type Subscription,
 } from '@duet/service-kit';
-import { GuestState, Kpi, Persona, ValidationError, hypervisorFinalState, prepareRun, type PreparedRun, type SimulationConfig } from '@duet/sim-core';
+import {
+  GuestState,
+  Kpi,
+  Persona,
+  ValidationError,
+  hypervisorFinalState,
+  ledgerCells,
+  prepareRun,
+  type PreparedRun,
+  type SimulationConfig,
+} from '@duet/sim-core';
 import { ExchangeRefused, ShardExchange, invalidExchange, type TickReport } from '../domain/shard-exchange';
 import { HypervisorCoreSettings } from '../hypervisor-core.settings';
 
@@ -249,7 +259,14 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
     const sending = this.reporter.publishTick(runId, exchange.shard, report.tick, Role.ROLE_HYPERVISOR, report.events, report.kpis);
     let finalState: Promise<void> | undefined;
     if (exchange.finished) {
-      finalState = this.reporter.publishFinalState(runId, exchange.shard, Role.ROLE_HYPERVISOR, exchange.fleet.ids, hypervisorFinalState(exchange.state));
+      finalState = this.reporter.publishFinalState(
+        runId,
+        exchange.shard,
+        Role.ROLE_HYPERVISOR,
+        exchange.fleet.ids,
+        hypervisorFinalState(exchange.state),
+        ledgerCells(exchange.state),
+      );
       this.forgetWhenDone(runId);
     }
     const every = this.options.checkpointTicks;
