@@ -101,6 +101,14 @@ const rolloutShare = (percentile: 'p50' | 'p90' | 'p95' | 'p99') =>
     'policy',
   );
 
+/** A per-persona or ledger KPI: null for a summary recorded before they were measured (an older run in telemetry). */
+const fromCost = (name: string, unit: KpiUnit, description: string, value: (summary: RunSummary) => number | undefined): KpiDefinition => ({
+  name,
+  unit,
+  description,
+  source: 'summary',
+  value: (inputs) => (inputs.summary.cost === undefined ? null : (value(inputs.summary) ?? null)),
+});
 const milli = (micro: number): number => Math.round(micro / 10) / 100;
 const mega = (kilo: number): number => Math.round(kilo / 10) / 100;
 
@@ -122,53 +130,50 @@ export const KPI_REGISTRY: readonly KpiDefinition[] = [
     (s) => s.kpis.businessItemsInPersonal,
   ),
   // Per-persona cost (sim-core model/persona-cost.ts): what each world caused.
-  fromSummary('energy_personal_mah', 'mAh', 'Battery drain the personal (host) world caused over the run, summed over the fleet', (s) =>
+  fromCost('energy_personal_mah', 'mAh', 'Battery drain the personal (host) world caused over the run, summed over the fleet', (s) =>
     milli(s.cost.personal.energyMicroAh),
   ),
-  fromSummary(
+  fromCost(
     'energy_business_mah',
     'mAh',
     'Battery drain the business (guest) world caused over the run: its CPU and world switches, wake lock, screen time, radio share and VPN',
     (s) => milli(s.cost.business.energyMicroAh),
   ),
-  fromSummary('energy_business_share', 'ratio', 'Share of the fleet’s battery drain the business world caused', (s) => {
+  fromCost('energy_business_share', 'ratio', 'Share of the fleet’s battery drain the business world caused', (s) => {
     const total = s.cost.personal.energyMicroAh + s.cost.business.energyMicroAh;
     return total === 0 ? 0 : Math.round((s.cost.business.energyMicroAh / total) * 1e4) / 1e4;
   }),
-  fromSummary('data_personal_mb', 'MB', 'Radio traffic of the personal world over the run', (s) => mega(s.cost.personal.dataKilobytes)),
-  fromSummary('data_business_mb', 'MB', 'Radio traffic of the business world over the run (VPN overhead included)', (s) => mega(s.cost.business.dataKilobytes)),
-  fromSummary(
-    'data_billed_to_host_mb',
-    'MB',
-    'Radio traffic as the platform billed it to the host: its own and the guest’s, counted against the MVP app',
-    (s) => mega(s.cost.dataBilledToHostKilobytes),
+  fromCost('data_personal_mb', 'MB', 'Radio traffic of the personal world over the run', (s) => mega(s.cost.personal.dataKilobytes)),
+  fromCost('data_business_mb', 'MB', 'Radio traffic of the business world over the run (VPN overhead included)', (s) => mega(s.cost.business.dataKilobytes)),
+  fromCost('data_billed_to_host_mb', 'MB', 'Radio traffic as the platform billed it to the host: its own and the guest’s, counted against the MVP app', (s) =>
+    mega(s.cost.dataBilledToHostKilobytes),
   ),
-  fromSummary(
+  fromCost(
     'degraded_sessions_personal',
     'count',
     'Personal sessions degraded by a CPU or memory grant below their demand',
     (s) => s.cost.personal.degradedSessions,
   ),
-  fromSummary(
+  fromCost(
     'degraded_sessions_business',
     'count',
     'Business sessions degraded by a CPU or memory grant below their demand',
     (s) => s.cost.business.degradedSessions,
   ),
   // The data-leak ledger by flow (sim-core model/leak-ledger.ts).
-  fromSummary(
+  fromCost(
     'leaks_copy_work_to_personal',
     'count',
     'Business items copied into the personal world (crossProfileCopyPaste)',
     (s) => s.totals.leaksCopyWorkToPersonal,
   ),
-  fromSummary(
+  fromCost(
     'leaks_share_work_to_personal',
     'count',
     'Business items shared into the personal world (crossProfileDataSharing)',
     (s) => s.totals.leaksShareWorkToPersonal,
   ),
-  fromSummary(
+  fromCost(
     'leaks_work_contact_lookup',
     'count',
     'Work contacts looked up from the personal world (showWorkContactsInPersonalProfile)',
