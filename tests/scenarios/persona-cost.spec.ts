@@ -85,6 +85,15 @@ describe('per-persona cost and the data-leak ledger', () => {
     expect(sum('leaksShareWorkToPersonal')).toBe(shares[0].count + shares[1].count);
   });
 
+  it('gives the same cost and ledger through the services (embedded target: telemetry assembles them from the hypervisor’s parts)', () => {
+    const out = join(root, 'b-embedded');
+    expect(duet(['run', join(root, 'b.yaml'), '--target', 'embedded', '--out', out]).status).toBe(0);
+    const [services, core] = [out, join(root, 'b')].map((dir) => (JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report).summary);
+    expect(services.leakLedger.length).toBeGreaterThan(0);
+    expect(services.leakLedger).toEqual(core.leakLedger);
+    expect(services.cost).toEqual(core.cost);
+  });
+
   it('shows both in report.html', () => {
     const html = readFileSync(join(root, 'a', 'report.html'), 'utf8');
     expect(html).toContain('<h2>Cost by persona</h2>');
