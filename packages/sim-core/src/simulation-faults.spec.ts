@@ -168,6 +168,8 @@ describe('faults and ramp together', () => {
 
   it('keeps the KPI vector shape: the new faults add no KPI', () => {
     expect(Kpi.handsetsOnline).toBe(0);
-    expect(Object.keys(Kpi)).toHaveLength(28);
+    // 28, then nine appended by per-persona cost and the data-leak ledger (energy, data, degraded sessions, leaks by flow).
+    expect(Object.keys(Kpi)).toHaveLength(37);
+    expect(Kpi.events).toBe(27);
   });
 });
