@@ -16,6 +16,15 @@ export function printSummary(output: Output, summary: RunSummary): void {
   output.line(
     `flows        ${k.flowsAllowed.toLocaleString('en-US')} allowed, ${k.flowsBlocked.toLocaleString('en-US')} blocked; ${k.businessItemsInPersonal} business items reached personal`,
   );
+  const { cost, totals } = summary;
+  const mah = (micro: number) => `${(micro / 1000).toLocaleString('en-US', { maximumFractionDigits: 1 })} mAh`;
+  const mb = (kilo: number) => `${(kilo / 1000).toLocaleString('en-US', { maximumFractionDigits: 1 })} MB`;
+  output.line(
+    `cost         personal ${mah(cost.personal.energyMicroAh)}, ${mb(cost.personal.dataKilobytes)}; business ${mah(cost.business.energyMicroAh)}, ${mb(cost.business.dataKilobytes)} (all ${mb(cost.dataBilledToHostKilobytes)} billed to the host)`,
+  );
+  output.line(
+    `leaks        copy ${totals.leaksCopyWorkToPersonal}, share ${totals.leaksShareWorkToPersonal}, work contacts ${totals.leaksWorkContactLookup}; ${summary.leakLedger.length} ledger row(s) by flow and policy revision`,
+  );
   output.line(`check-ins    ${k.checkIns.toLocaleString('en-US')}; ${k.policiesApplied} policies applied; ${k.commandsExecuted} commands`);
   output.line(`digest       ${summary.digest}`);
 }
