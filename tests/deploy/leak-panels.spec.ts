@@ -4,8 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { KPI_NAMES } from '@duet/sim-core';
 import { REPOSITORY_ROOT } from '../cli/duet-cli';
 
-// The data-leak ledger's panel, by flow, in both dashboards: Grafana's run comparison (its SQL is
-// also run against telemetry's tables by grafana.spec.ts) and telemetry's built-in page.
+// The data-leak ledger's panel, by flow, in both kinds of dashboard: Grafana's run comparison (its
+// SQL is also run against telemetry's tables by grafana.spec.ts) and fleet overview (its PromQL is
+// checked against scraped metrics there too), and telemetry's built-in page.
 const read = (path: string) => readFileSync(join(REPOSITORY_ROOT, path), 'utf8');
 const LEAK_KPIS = ['leaksCopyWorkToPersonal', 'leaksShareWorkToPersonal', 'leaksWorkContactLookup'];
 const column = (kpi: string) => kpi.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
@@ -28,6 +29,15 @@ describe('the data-leaks-by-flow panel', () => {
     expect(sql).toContain('${runB:sqlstring}');
     const migration = read('services/telemetry/migrations/0004_persona_cost_and_leak_ledger.sql');
     for (const kpi of LEAK_KPIS) expect(migration).toContain(`ADD COLUMN ${column(kpi)} bigint`);
+  });
+
+  it('is in the Grafana fleet overview, from the hypervisor’s duet_data_leaks_total by flow', () => {
+    const dashboard = JSON.parse(read('deploy/grafana/dashboards/fleet-overview.json')) as {
+      panels: { id: number; title: string; targets?: { expr?: string }[] }[];
+    };
+    const panel = dashboard.panels.find((candidate) => candidate.title === 'Data leaks by flow');
+    expect(panel?.targets?.[0].expr).toBe('sum by (flow) (rate(duet_data_leaks_total[$__rate_interval]))');
+    expect(new Set(dashboard.panels.map((candidate) => candidate.id)).size).toBe(dashboard.panels.length);
   });
 
   it('is on telemetry’s built-in dashboard, fed with the leak series by flow', () => {
