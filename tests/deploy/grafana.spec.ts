@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { runScenario } from '@duet/cli/dist/run/run-scenario';
 import { loadScenario } from '@duet/cli/dist/scenario/scenario.loader';
 import { Database, PROCESS_METRICS } from '@duet/service-kit';
-import { KPI_NAMES, summarizeRun } from '@duet/sim-core';
+import { KPI_NAMES, emptyLedger, summarizeRun } from '@duet/sim-core';
 import { migrateTelemetry } from '@duet/telemetry';
 import { REPOSITORY_ROOT } from '../cli/duet-cli';
 import { useEmbeddedTarget } from '../e2e/support/embedded-target';
@@ -295,6 +295,7 @@ describe('SQL of the dashboards against telemetry’s migrated PostgreSQL', () =
       last,
       finalState: { emptyCount: new Array<number>(handsets).fill(variant), personalBusinessItems: new Array<number>(handsets).fill(1) },
       digest: `digest-${variant}`,
+      ledger: emptyLedger(),
     });
     await client.query(
       `INSERT INTO telemetry.runs (run_id, scenario, seed, handsets, ticks, shards, tick_seconds, phase, ticks_completed, digest, summary, started_at, finished_at)

@@ -76,6 +76,7 @@ describe('the built-in dashboard in a browser', () => {
     expect(distinct.length, `tick stat over 4 s: ${seen.join(' ')}`).toBeGreaterThanOrEqual(3);
     expect([...distinct].sort((a, b) => a - b)).toEqual(distinct); // only ever forward
     expect(await page.locator('#chart-compliance-summary').innerText()).toMatch(/compliant ÷ enrolled: last/);
+    expect(await page.locator('#chart-leaks-summary').innerText()).toMatch(/copy work→personal: last/);
     // Readable on a laptop: nothing wider than the screen.
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(LAPTOP.width);
 

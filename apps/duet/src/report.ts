@@ -16,7 +16,16 @@ export function printSummary(output: Output, summary: RunSummary): void {
   output.line(
     `flows        ${k.flowsAllowed.toLocaleString('en-US')} allowed, ${k.flowsBlocked.toLocaleString('en-US')} blocked; ${k.businessItemsInPersonal} business items reached personal`,
   );
-  const t = summary.totals;
+  const { cost, totals } = summary;
+  const t = totals;
+  const mah = (micro: number) => `${(micro / 1000).toLocaleString('en-US', { maximumFractionDigits: 1 })} mAh`;
+  const mb = (kilo: number) => `${(kilo / 1000).toLocaleString('en-US', { maximumFractionDigits: 1 })} MB`;
+  output.line(
+    `cost         personal ${mah(cost.personal.energyMicroAh)}, ${mb(cost.personal.dataKilobytes)}; business ${mah(cost.business.energyMicroAh)}, ${mb(cost.business.dataKilobytes)} (all ${mb(cost.dataBilledToHostKilobytes)} billed to the host)`,
+  );
+  output.line(
+    `leaks        copy ${totals.leaksCopyWorkToPersonal}, share ${totals.leaksShareWorkToPersonal}, work contacts ${totals.leaksWorkContactLookup}; ${summary.leakLedger.length} ledger row(s) by flow and policy revision`,
+  );
   output.line(
     `check-ins    ${k.checkIns.toLocaleString('en-US')} (${t.checkInsUnreachable.toLocaleString('en-US')} failed); ${t.enrollmentFailures.toLocaleString('en-US')} enrollments failed; ${k.policiesApplied} policies applied; ${k.commandsExecuted} commands`,
   );

@@ -116,6 +116,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly leaks = new Counter({
+    name: 'duet_data_leaks_total',
+    help: 'Business items the hypervisor let into the personal persona (the data-leak ledger), by flow.',
+    labelNames: ['flow'] as const,
+    registers: [this.registry],
+  });
+
   readonly messagesProduced = new Counter({
     name: 'duet_events_produced_total',
     help: 'Messages published on the event bus, by topic.',

@@ -2,7 +2,7 @@
 // its events and its part of the KPIs, and at the end its part of the final per-handset state.
 // Telemetry assembles the parts into the fleet's series and the run digest.
 import { events as contract, telemetry } from '@duet/contracts';
-import { KPI_NAMES, type EventBuffer, type StateColumns } from '@duet/sim-core';
+import { KPI_NAMES, type EventBuffer, type LeakLedgerCell, type StateColumns } from '@duet/sim-core';
 import type { EventBus } from './event-bus';
 import { wireColumn } from './tick-exchange.codec';
 import { withRetries } from './transient-errors';
@@ -53,13 +53,22 @@ export class RunReporter {
     ]);
   }
 
-  async publishFinalState(runId: string, shard: number, role: Role, handsetIds: ArrayLike<number>, columns: StateColumns): Promise<void> {
+  /** `leaks`: the hypervisor's data-leak ledger cells for the shard (none from the persona roles). */
+  async publishFinalState(
+    runId: string,
+    shard: number,
+    role: Role,
+    handsetIds: ArrayLike<number>,
+    columns: StateColumns,
+    leaks: readonly LeakLedgerCell[] = [],
+  ): Promise<void> {
     const message = contract.ShardFinalState.encode({
       runId,
       shard,
       role,
       handsetIds: Array.from(handsetIds),
       columns: Object.entries(columns).map(([name, values]) => ({ name, values: Array.from(values) })),
+      leaks: [...leaks],
     }).finish();
     await this.bus.publish(SHARD_STATE, [{ key: String(shard), value: message }]);
   }

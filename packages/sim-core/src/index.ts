@@ -20,6 +20,8 @@ export * from './model/events';
 export * from './model/batches';
 export * from './model/commands';
 export * from './model/cross-persona';
+export * from './model/leak-ledger';
+export * from './model/persona-cost';
 export * from './model/workload';
 export * from './model/hypervisor';
 export * from './model/agent';

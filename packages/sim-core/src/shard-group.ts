@@ -13,6 +13,7 @@ import { Persona } from './model/enums';
 import { EventBuffer, type EventSink } from './model/events';
 import { FleetShard, type ResolvedFleet } from './model/fleet';
 import { HypervisorShard, stepHypervisor, type HypervisorContext } from './model/hypervisor';
+import { mergeLedger, type LeakLedgerColumns } from './model/leak-ledger';
 import type { PolicySource } from './model/policy-timeline';
 import { PersonaShard, applyGrants, computeDemands, type AgentView, type WorkloadContext } from './model/workload';
 import { agentFinalState, hypervisorFinalState, personaFinalState, scatterState } from './measure/final-state';
@@ -163,6 +164,11 @@ export class ShardGroup {
       measureShard(values, shard.hypervisor, shard.agent, shard.events);
       for (const sink of sinks) sink.onEvents(this.numbers[s], shard.events);
     }
+  }
+
+  /** Adds the group's data-leak ledgers into `into`. */
+  mergeLedgers(into: LeakLedgerColumns): void {
+    for (const shard of this.shards) mergeLedger(into, shard.hypervisor);
   }
 
   /** Scatters the group's final per-handset state into fleet-wide columns indexed by handset id. */

@@ -8,6 +8,7 @@ import { ValidationError, type ValidationIssue } from './errors';
 import { DEFAULT_TICK_SECONDS } from './model/calibration';
 import { CheckInCadence, checkCadence, type AgentCadenceSpec } from './model/check-in-cadence';
 import { commandTypeByName } from './model/commands';
+import { emptyLedger, type LeakLedgerColumns } from './model/leak-ledger';
 import type { EventSink } from './model/events';
 import { resolveFleet, type FleetSpec, type ResolvedFleet } from './model/fleet';
 import { FleetSchedule, type PowerLossSpec, type RampStageSpec, type ServiceRestartSpec } from './model/fleet-schedule';
@@ -209,6 +210,13 @@ export class Simulation {
     return this.runDigest.finish(this.finalState());
   }
 
+  /** The data-leak ledger over every shard so far. */
+  ledger(): LeakLedgerColumns {
+    const ledger = emptyLedger();
+    this.group.mergeLedgers(ledger);
+    return ledger;
+  }
+
   summary(): RunSummary {
     return summarizeRun({
       handsets: this.fleet.handsets,
@@ -220,6 +228,7 @@ export class Simulation {
       last: this.last?.values ?? new Float64Array(KPI_COUNT),
       finalState: this.finalState(),
       digest: this.digest(),
+      ledger: this.ledger(),
     });
   }
 }

@@ -25,6 +25,11 @@ const charts = {
     $('chart-worlds-summary'),
     ['running', 'suspended', 'provisioning', 'locked', 'wiped'].map((label) => ({ label, format: compact })),
   ),
+  leaks: new TimeSeriesChart(
+    $('chart-leaks'),
+    $('chart-leaks-summary'),
+    ['copy work→personal', 'share work→personal', 'work contact lookup'].map((label) => ({ label, format: compact })),
+  ),
 };
 const compareSeries = (format) => [
   { label: 'A', format, colour: COLOURS[1] },
@@ -133,6 +138,7 @@ function renderPanels(panels) {
   charts.battery.setData([xs, series.batteryMeanPercent]);
   charts.events.setData([xs, series.eventsPerTick]);
   charts.worlds.setData([xs, series.guest.running, series.guest.suspended, series.guest.provisioning, series.guest.locked, series.guest.wiped]);
+  charts.leaks.setData([xs, series.leaks.copy, series.leaks.share, series.leaks.contacts]);
   drawHeatmap(
     $('heatmap-battery'),
     $('heatmap-battery-summary'),
@@ -277,12 +283,16 @@ function applyTicks(message) {
       provisioning: kpis.guestProvisioning,
       locked: kpis.guestLocked,
       wiped: kpis.guestWiped,
+      copy: kpis.leaksCopyWorkToPersonal,
+      share: kpis.leaksShareWorkToPersonal,
+      contacts: kpis.leaksWorkContactLookup,
     };
     const lists = {
       complianceRate: series.complianceRate,
       batteryMeanPercent: series.batteryMeanPercent,
       eventsPerTick: series.eventsPerTick,
       ...series.guest,
+      ...series.leaks,
     };
     const at = series.ticks.length - 1;
     if (at >= 0 && bucket < series.ticks[at]) continue;
@@ -302,6 +312,7 @@ function applyTicks(message) {
   charts.battery.setData([xs, series.batteryMeanPercent]);
   charts.events.setData([xs, series.eventsPerTick]);
   charts.worlds.setData([xs, series.guest.running, series.guest.suspended, series.guest.provisioning, series.guest.locked, series.guest.wiped]);
+  charts.leaks.setData([xs, series.leaks.copy, series.leaks.share, series.leaks.contacts]);
 }
 
 // ---- comparison ------------------------------------------------------------------------------

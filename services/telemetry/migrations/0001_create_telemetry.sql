@@ -52,8 +52,6 @@ CREATE TABLE tick_kpis (
   flows_to_personal_allowed bigint NOT NULL,
   check_ins bigint NOT NULL,
   check_ins_unreachable bigint NOT NULL,
-  enrollment_failures bigint NOT NULL,
-  agents_backing_off bigint NOT NULL,
   policies_applied bigint NOT NULL,
   compliance_changes bigint NOT NULL,
   enforcement_actions bigint NOT NULL,

@@ -118,6 +118,7 @@ describe('the dashboard API (HTTP on 127.0.0.1, real PostgreSQL)', () => {
     expect(panels.series.ticks).toEqual(runA.ticks.map((_, tick) => tick));
     expect(panels.series.eventsPerTick).toEqual(runA.ticks.map((tick) => tick[Kpi.events]));
     expect(panels.series.guest.running).toEqual(runA.ticks.map((tick) => tick[Kpi.guestRunning]));
+    expect(panels.series.leaks.copy).toEqual(runA.ticks.map((tick) => tick[Kpi.leaksCopyWorkToPersonal]));
     for (const [i, tick] of runA.ticks.entries()) {
       const shares = panels.battery.bands.map((band) => band.share[i]);
       expect(shares[0]).toBeCloseTo(tick[Kpi.batteryEmpty] / 90, 9);

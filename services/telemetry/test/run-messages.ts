@@ -44,6 +44,7 @@ export function finalStateMessage(runId: string, part: SimulatedFinalStatePart):
     role: part.role,
     handsetIds: part.handsetIds,
     columns: Object.entries(part.columns).map(([name, values]) => ({ name, values })),
+    leaks: part.leaks,
   });
   return { key: String(part.shard), value: SHARD_STATE.payload.encode(message).finish() };
 }

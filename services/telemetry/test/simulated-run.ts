@@ -12,9 +12,11 @@ import {
   agentFinalState,
   countEvents,
   hypervisorFinalState,
+  ledgerCells,
   measureAgent,
   measureHypervisor,
   personaFinalState,
+  type LeakLedgerCell,
   type RunSummary,
   type SimulationConfig,
   type StateColumns,
@@ -44,6 +46,7 @@ export interface SimulatedFinalStatePart {
   readonly role: Role;
   readonly handsetIds: number[];
   readonly columns: Record<string, number[]>;
+  readonly leaks: LeakLedgerCell[];
 }
 
 export interface SimulatedRun {
@@ -130,6 +133,7 @@ export function simulateRun(config: SimulationConfig): SimulatedRun {
         role,
         handsetIds,
         columns: Object.fromEntries(columns.flatMap((set) => Object.entries(set)).map(([name, values]) => [name, Array.from(values)])),
+        leaks: role === Role.HYPERVISOR ? ledgerCells(shard.hypervisor) : [],
       });
     part(Role.HYPERVISOR, hypervisorFinalState(shard.hypervisor));
     part(Role.PERSONAL, personaFinalState(shard.personal));

@@ -84,6 +84,13 @@ async function compare(referenceA: string, referenceB: string, options: CompareO
   for (const line of textTable(['KPI', 'A', 'B', 'B − A', 'change'], kpiRows)) output.line(line);
   if (!a.measured || !b.measured) output.line('(—: a run read from telemetry has no per-tick measurement; compare reports for series KPIs)');
   output.line();
+  output.line('cost of a policy (by the persona that caused it; B against A)');
+  const costRows = comparison.costOfPolicy.map((row) => {
+    const { delta, relative } = formatDelta(row.unit, row.a, row.b);
+    return [row.persona, row.measure, formatKpiValue(row.unit, row.a, true), formatKpiValue(row.unit, row.b, true), delta, relative];
+  });
+  for (const line of textTable(['persona', 'measure', 'A', 'B', 'B − A', 'change'], costRows, 2)) output.line(line);
+  output.line();
   const verdict = (passed: Verdict) => (passed === null ? 'n/a' : passed ? 'pass' : 'FAIL');
   if (comparison.thresholds.length === 0) output.line('thresholds   none set in either run (use --thresholds <scenario>)');
   else {

@@ -28,8 +28,16 @@ export interface ThresholdComparison {
   readonly regressed: boolean;
 }
 
+/** One line of the "cost of a policy" table: what one persona cost in A and in B. */
+export interface CostComparison extends KpiComparison {
+  readonly persona: 'personal' | 'business';
+  readonly measure: 'energy' | 'data' | 'degraded sessions';
+}
+
 export interface RunComparison {
   readonly kpis: readonly KpiComparison[];
+  /** Energy, data and degraded sessions by persona, B against A (a subset of `kpis`, by persona). */
+  readonly costOfPolicy: readonly CostComparison[];
   readonly thresholds: readonly ThresholdComparison[];
   /** Where the runs' series part; undefined when either has none. */
   readonly parting?: RunParting;
@@ -48,6 +56,9 @@ export function compareRuns(a: ComparedRun, b: ComparedRun, spec?: ThresholdSpec
     const valueB = b.kpis[kpi.name] ?? null;
     return { kpi: kpi.name, unit: kpi.unit, a: valueA, b: valueB, delta: valueA === null || valueB === null ? null : round(valueB - valueA) };
   });
+  const costOfPolicy = (['personal', 'business'] as const).flatMap((persona) =>
+    COST_MEASURES.map(({ measure, kpi }): CostComparison => ({ persona, measure, ...kpis.find((row) => row.kpi === kpi(persona))! })),
+  );
   const pairs: Record<string, string[]> = {};
   const add = (kpi: string, expression: string) => {
     const list = (pairs[kpi] ??= []);
@@ -70,8 +81,15 @@ export function compareRuns(a: ComparedRun, b: ComparedRun, spec?: ThresholdSpec
       const flipped = onA[i].passed !== null && onB[i].passed !== null && onA[i].passed !== onB[i].passed;
       return { ...threshold, a: onA[i], b: onB[i], flipped, regressed: flipped && onA[i].passed === true };
     });
-  return { kpis, thresholds, parting: partingOf(a, b) };
+  return { kpis, costOfPolicy, thresholds, parting: partingOf(a, b) };
 }
+
+// The registry KPIs the cost table lines up (thresholds/kpi-registry.ts), per persona.
+const COST_MEASURES = [
+  { measure: 'energy', kpi: (persona: string) => `energy_${persona}_mah` },
+  { measure: 'data', kpi: (persona: string) => `data_${persona}_mb` },
+  { measure: 'degraded sessions', kpi: (persona: string) => `degraded_sessions_${persona}` },
+] as const;
 
 // Differences of rounded figures: keep them free of binary noise (0.1 − 0.3 = −0.19999999999999998).
 function round(value: number): number {

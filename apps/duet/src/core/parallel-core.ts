@@ -6,7 +6,18 @@
 // (docs/design.md#time-shards-and-determinism).
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
-import { KPI_COUNT, RunDigest, prepareRun, summarizeRun, type RunSummary, type SimulationConfig, type TickKpis } from '@duet/sim-core';
+import {
+  KPI_COUNT,
+  RunDigest,
+  addLedgerCells,
+  emptyLedger,
+  prepareRun,
+  summarizeRun,
+  type LeakLedgerCell,
+  type RunSummary,
+  type SimulationConfig,
+  type TickKpis,
+} from '@duet/sim-core';
 
 /** Ticks a worker steps before it posts their KPIs (one transfer per chunk, not per tick). */
 export const TICKS_PER_CHUNK = 32;
@@ -23,8 +34,8 @@ export type ShardGroupMessage =
       readonly type: 'done';
       /** Retained bytes of the worker's heap and ArrayBuffers over its baseline, after a full GC. */
       readonly retainedBytes: number;
-      /** Per shard of the group: handset ids and the final state columns in the same order. */
-      readonly state: readonly { readonly ids: Uint32Array; readonly columns: Record<string, ArrayLike<number>> }[];
+      /** Per shard of the group: handset ids, the final state columns in the same order, and the data-leak ledger. */
+      readonly state: readonly { readonly ids: Uint32Array; readonly columns: Record<string, ArrayLike<number>>; readonly leaks: readonly LeakLedgerCell[] }[];
     }
   | { readonly type: 'failed'; readonly message: string };
 
@@ -62,6 +73,7 @@ export async function runCoreOnThreads(config: SimulationConfig, threads: number
   let nextTick = 0;
   let runStart = 0;
   const finalState: Record<string, Float64Array> = {};
+  const ledger = emptyLedger();
   let workerRetainedBytes = 0;
 
   // Every tick whose KPIs all threads have posted, in tick order.
@@ -93,7 +105,10 @@ export async function runCoreOnThreads(config: SimulationConfig, threads: number
               merge();
             } else if (message.type === 'done') {
               workerRetainedBytes += message.retainedBytes;
-              for (const { ids, columns } of message.state) scatterColumns(finalState, handsets, ids, columns);
+              for (const { ids, columns, leaks } of message.state) {
+                scatterColumns(finalState, handsets, ids, columns);
+                addLedgerCells(ledger, leaks);
+              }
               resolve();
             } else if (message.type === 'failed') reject(new Error(`core thread for shards ${groups[w].join(',')} failed: ${message.message}`));
           });
@@ -119,6 +134,7 @@ export async function runCoreOnThreads(config: SimulationConfig, threads: number
       last,
       finalState,
       digest: digest.finish(finalState),
+      ledger,
     });
     return {
       summary,

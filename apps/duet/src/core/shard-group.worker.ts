@@ -2,7 +2,7 @@
 // ready, and on the start signal steps them through every tick, posting the KPIs chunk by chunk,
 // then its retained memory and final state.
 import { parentPort, workerData } from 'node:worker_threads';
-import { KPI_COUNT, ShardGroup, agentFinalState, hypervisorFinalState, personaFinalState, prepareRun } from '@duet/sim-core';
+import { KPI_COUNT, ShardGroup, agentFinalState, hypervisorFinalState, ledgerCells, personaFinalState, prepareRun } from '@duet/sim-core';
 import { retainedBytes } from '../memory';
 import { TICKS_PER_CHUNK, type ShardGroupJob, type ShardGroupMessage } from './parallel-core';
 
@@ -39,6 +39,7 @@ function run(group: ShardGroup, baseline: number): void {
       ...personaFinalState(shard.business),
       ...agentFinalState(shard.agent),
     },
+    leaks: ledgerCells(shard.hypervisor),
   }));
   port.postMessage({ type: 'done', retainedBytes: retained, state } satisfies ShardGroupMessage);
 }

@@ -24,6 +24,9 @@ export function formatKpiValue(unit: KpiUnit, value: number | null | undefined, 
       return `${formatNumber(value)}/min`;
     case 'milliseconds':
       return `${formatNumber(value)} ms`;
+    case 'mAh':
+    case 'MB':
+      return `${formatNumber(value)} ${unit}`;
   }
 }
 
@@ -43,10 +46,18 @@ export function formatDelta(unit: KpiUnit, a: number | null, b: number | null): 
         ? `${sign}${TWO_DIGITS.format(magnitude)} pp`
         : unit === 'handsets' || unit === 'count'
           ? `${sign}${INTEGER.format(magnitude)}`
-          : `${sign}${formatNumber(magnitude)}${unit === 'minutes' ? ' min' : unit === 'milliseconds' ? ' ms' : '/min'}`;
+          : `${sign}${formatNumber(magnitude)}${UNIT_SUFFIX[unit]}`;
   const relative = difference === 0 ? '±0.00 %' : a === 0 ? '—' : `${sign}${TWO_DIGITS.format(Math.abs(difference / a) * 100)} %`;
   return { delta, relative };
 }
+
+const UNIT_SUFFIX: Record<'minutes' | 'per-minute' | 'milliseconds' | 'mAh' | 'MB', string> = {
+  minutes: ' min',
+  'per-minute': '/min',
+  milliseconds: ' ms',
+  mAh: ' mAh',
+  MB: ' MB',
+};
 
 export function formatNumber(value: number): string {
   return Number.isInteger(value) ? INTEGER.format(value) : TWO_DIGITS.format(value);

@@ -17,6 +17,8 @@ export function renderRunReportHtml(report: RunReport): string {
     thresholdSection(report),
     pacingAndLoadSection(report),
     kpiSection(report),
+    costSection(report),
+    leakLedgerSection(report),
     chartSection(report),
     rolloutSection(report),
     outageSection(report),
@@ -59,6 +61,36 @@ function thresholdSection(report: RunReport): string {
 function kpiSection(report: RunReport): string {
   const rows = KPI_REGISTRY.filter((kpi) => kpi.name in report.kpis).map((kpi) => [kpi.name, formatKpiValue(kpi.unit, report.kpis[kpi.name]), kpi.description]);
   return `<h2>KPIs</h2>${htmlTable(['KPI', 'value', 'meaning'], rows, 1)}`;
+}
+
+function costSection(report: RunReport): string {
+  const { cost } = report.summary;
+  const mah = (micro: number) => `${formatNumber(Math.round(micro / 10) / 100)} mAh`;
+  const mb = (kilo: number) => `${formatNumber(Math.round(kilo / 10) / 100)} MB`;
+  const rows = (['personal', 'business'] as const).map((persona) => [
+    persona,
+    mah(cost[persona].energyMicroAh),
+    mb(cost[persona].dataKilobytes),
+    persona === 'personal' ? mb(cost.dataBilledToHostKilobytes) : mb(0),
+    formatInteger(cost[persona].degradedSessions),
+  ]);
+  return `<h2>Cost by persona</h2><p class="small">Battery drain split by the world that caused it (the guest: its CPU and world switches, wake lock, screen time, share of radio time, VPN; the host: the rest). Data as each world sent it, and as the platform billed it: the guest's traffic runs on the host's network stack and is counted against the MVP app.</p>
+${htmlTable(['persona', 'energy', 'data', 'data billed', 'degraded sessions'], rows, 1)}`;
+}
+
+function leakLedgerSection(report: RunReport): string {
+  const ledger = report.summary.leakLedger;
+  if (ledger.length === 0) return '<h2>Data-leak ledger</h2><p class="small">No business item reached the personal persona.</p>';
+  const rows = ledger.map((entry) => [
+    entry.flow,
+    { html: `<code>${escapeHtml(entry.rule)}</code>` },
+    `${entry.policyRevision === 0 ? '0 (defaults)' : `${entry.policyRevision} (policies[${entry.policyRevision - 1}])`}${entry.andLater ? ' and later' : ''}`,
+    formatInteger(entry.count),
+    String(entry.firstTick),
+    String(entry.lastTick),
+  ]);
+  return `<h2>Data-leak ledger</h2><p class="small">Every business item that reached the personal persona, by the flow that carried it and the policy revision under which the hypervisor let it through.</p>
+${htmlTable(['flow', 'decided by', 'policy revision', 'items', 'first tick', 'last tick'], rows, 3)}`;
 }
 
 function chartSection(report: RunReport): string {
@@ -104,6 +136,21 @@ function chartSection(report: RunReport): string {
     },
     { ...base, title: 'Sessions per tick', series: pick('sessionsStarted', 'sessionsDegraded', 'sessionsBlocked'), format: count },
     { ...base, title: 'Cross-persona flows per tick', series: pick('flowsAllowed', 'flowsBlocked', 'flowsToPersonalAllowed'), format: count },
+    {
+      ...base,
+      title: 'Business items into the personal world per tick, by flow (data-leak ledger)',
+      series: pick('leaksCopyWorkToPersonal', 'leaksShareWorkToPersonal', 'leaksWorkContactLookup'),
+      format: count,
+    },
+    {
+      ...base,
+      title: 'Battery drain per tick by the world that caused it (mAh over the fleet)',
+      series: [
+        { name: 'personal', values: (series.energyPersonalMicroAh ?? []).map((micro) => micro / 1000) },
+        { name: 'business', values: (series.energyBusinessMicroAh ?? []).map((micro) => micro / 1000) },
+      ],
+      format: (value) => `${formatNumber(Math.round(value * 100) / 100)} mAh`,
+    },
     { ...base, title: 'Check-ins per tick', series: pick('checkIns', 'checkInsUnreachable', 'enrollmentFailures'), format: count },
     { ...base, title: 'Agents waiting out a backoff (handsets)', series: pick('agentsBackingOff'), format: count },
     {

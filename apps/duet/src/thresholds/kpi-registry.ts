@@ -7,7 +7,7 @@ import type { RunSummary } from '@duet/sim-core';
  * What a value is measured in. `%` in a threshold bound means: ×0.01 for a ratio, the value itself
  * for a percent, and a share of the fleet for a number of handsets; other units take no `%`.
  */
-export type KpiUnit = 'ratio' | 'percent' | 'handsets' | 'count' | 'minutes' | 'per-minute' | 'milliseconds';
+export type KpiUnit = 'ratio' | 'percent' | 'handsets' | 'count' | 'minutes' | 'per-minute' | 'milliseconds' | 'mAh' | 'MB';
 
 /** Figures only the per-tick measurement of a run has (report/run-measurement.ts computes them). */
 export interface SeriesFigures {
@@ -103,6 +103,17 @@ const rolloutShare = (percentile: 'p50' | 'p90' | 'p95' | 'p99') =>
     'policy',
   );
 
+/** A per-persona or ledger KPI: null for a summary recorded before they were measured (an older run in telemetry). */
+const fromCost = (name: string, unit: KpiUnit, description: string, value: (summary: RunSummary) => number | undefined): KpiDefinition => ({
+  name,
+  unit,
+  description,
+  source: 'summary',
+  value: (inputs) => (inputs.summary.cost === undefined ? null : (value(inputs.summary) ?? null)),
+});
+const milli = (micro: number): number => Math.round(micro / 10) / 100;
+const mega = (kilo: number): number => Math.round(kilo / 10) / 100;
+
 export const KPI_REGISTRY: readonly KpiDefinition[] = [
   fromSummary('compliance_rate', 'ratio', 'Share of enrolled handsets compliant with their applied policy at the end of the run', (s) => s.kpis.complianceRate),
   fromSummary('enrolled_handsets', 'handsets', 'Handsets whose business agent is enrolled at the end of the run', (s) => s.kpis.enrolled),
@@ -119,6 +130,56 @@ export const KPI_REGISTRY: readonly KpiDefinition[] = [
     'count',
     'Business items that reached the personal persona through allowed flows',
     (s) => s.kpis.businessItemsInPersonal,
+  ),
+  // Per-persona cost (sim-core model/persona-cost.ts): what each world caused.
+  fromCost('energy_personal_mah', 'mAh', 'Battery drain the personal (host) world caused over the run, summed over the fleet', (s) =>
+    milli(s.cost.personal.energyMicroAh),
+  ),
+  fromCost(
+    'energy_business_mah',
+    'mAh',
+    'Battery drain the business (guest) world caused over the run: its CPU and world switches, wake lock, screen time, radio share and VPN',
+    (s) => milli(s.cost.business.energyMicroAh),
+  ),
+  fromCost('energy_business_share', 'ratio', 'Share of the fleet’s battery drain the business world caused', (s) => {
+    const total = s.cost.personal.energyMicroAh + s.cost.business.energyMicroAh;
+    return total === 0 ? 0 : Math.round((s.cost.business.energyMicroAh / total) * 1e4) / 1e4;
+  }),
+  fromCost('data_personal_mb', 'MB', 'Radio traffic of the personal world over the run', (s) => mega(s.cost.personal.dataKilobytes)),
+  fromCost('data_business_mb', 'MB', 'Radio traffic of the business world over the run (VPN overhead included)', (s) => mega(s.cost.business.dataKilobytes)),
+  fromCost('data_billed_to_host_mb', 'MB', 'Radio traffic as the platform billed it to the host: its own and the guest’s, counted against the MVP app', (s) =>
+    mega(s.cost.dataBilledToHostKilobytes),
+  ),
+  fromCost(
+    'degraded_sessions_personal',
+    'count',
+    'Personal sessions degraded by a CPU or memory grant below their demand',
+    (s) => s.cost.personal.degradedSessions,
+  ),
+  fromCost(
+    'degraded_sessions_business',
+    'count',
+    'Business sessions degraded by a CPU or memory grant below their demand',
+    (s) => s.cost.business.degradedSessions,
+  ),
+  // The data-leak ledger by flow (sim-core model/leak-ledger.ts).
+  fromCost(
+    'leaks_copy_work_to_personal',
+    'count',
+    'Business items copied into the personal world (crossProfileCopyPaste)',
+    (s) => s.totals.leaksCopyWorkToPersonal,
+  ),
+  fromCost(
+    'leaks_share_work_to_personal',
+    'count',
+    'Business items shared into the personal world (crossProfileDataSharing)',
+    (s) => s.totals.leaksShareWorkToPersonal,
+  ),
+  fromCost(
+    'leaks_work_contact_lookup',
+    'count',
+    'Work contacts looked up from the personal world (showWorkContactsInPersonalProfile)',
+    (s) => s.totals.leaksWorkContactLookup,
   ),
   fromSummary('check_ins', 'count', 'Check-ins the business agents attempted', (s) => s.kpis.checkIns),
   fromSummary('check_ins_unreachable', 'count', 'Check-ins that could not reach the policy authority (outages)', (s) => s.totals.checkInsUnreachable),

@@ -66,5 +66,8 @@ describe('the KPI registry', () => {
     expect(sut.check_in_unreachable_rate).toBe(0.25);
     expect(sut.compliance_rate_min).toBeNull();
     expect(sut.rollout_p90_minutes).toBeNull();
+    // Recorded before per-persona cost and the ledger were measured: those KPIs are unknown, not zero.
+    expect(sut.energy_business_mah).toBeNull();
+    expect(sut.leaks_copy_work_to_personal).toBeNull();
   });
 });

@@ -1,6 +1,17 @@
 // The run summary: the same figures whether a run was simulated in one process or measured by
 // the telemetry service from the services' parts.
 import { KPI_NAMES, Kpi, type KpiName } from './tick-kpis';
+import { ledgerEntries, type LeakLedgerColumns, type LeakLedgerEntry } from '../model/leak-ledger';
+
+/** What one persona cost over a run (model/persona-cost.ts). */
+export interface PersonaCost {
+  /** Battery drain this world caused. */
+  readonly energyMicroAh: number;
+  /** Radio traffic this world sent and received. */
+  readonly dataKilobytes: number;
+  /** Sessions of this world degraded by a CPU or memory grant below their demand. */
+  readonly degradedSessions: number;
+}
 
 export interface RunSummary {
   readonly handsets: number;
@@ -26,6 +37,15 @@ export interface RunSummary {
     readonly enforcementActions: number;
     readonly commandsExecuted: number;
   };
+  /** Energy, data and degraded sessions by persona (docs/design.md#the-domain). */
+  readonly cost: {
+    readonly personal: PersonaCost;
+    readonly business: PersonaCost;
+    /** Data as the platform billed it to the host: its own and the guest's, counted against the MVP app. */
+    readonly dataBilledToHostKilobytes: number;
+  };
+  /** Business items that reached the personal persona, by flow and the policy revision that let them through. */
+  readonly leakLedger: readonly LeakLedgerEntry[];
   /** Counters summed over the run (events). */
   readonly totals: Readonly<Record<KpiName, number>>;
 }
@@ -42,6 +62,8 @@ export interface SummaryInputs {
   /** Final per-handset state columns indexed by handset id. */
   readonly finalState: Readonly<Record<string, ArrayLike<number>>>;
   readonly digest: string;
+  /** The data-leak ledger, every shard's merged (model/leak-ledger.ts mergeLedger). */
+  readonly ledger: LeakLedgerColumns;
 }
 
 export function summarizeRun(inputs: SummaryInputs): RunSummary {
@@ -78,6 +100,12 @@ export function summarizeRun(inputs: SummaryInputs): RunSummary {
       enforcementActions: totals.enforcementActions,
       commandsExecuted: totals.commandsExecuted,
     },
+    cost: {
+      personal: { energyMicroAh: totals.energyPersonalMicroAh, dataKilobytes: totals.dataPersonalKilobytes, degradedSessions: totals.sessionsDegradedPersonal },
+      business: { energyMicroAh: totals.energyBusinessMicroAh, dataKilobytes: totals.dataBusinessKilobytes, degradedSessions: totals.sessionsDegradedBusiness },
+      dataBilledToHostKilobytes: totals.dataPersonalKilobytes + totals.dataBusinessKilobytes,
+    },
+    leakLedger: ledgerEntries(inputs.ledger),
     totals,
   };
 }

@@ -2,10 +2,11 @@
 // tick's events, gauges from a read of the state columns after the tick. Every KPI is an integer
 // summed over handsets, so combining shards in any order gives the same numbers (docs/design.md#time-shards-and-determinism).
 import { BATTERY_LOW_PERMILLE } from '../model/calibration';
-import { EventKind, GuestState, flowLeavesBusiness } from '../model/enums';
+import { EventKind, FlowKind, GuestState, Persona, flowLeavesBusiness } from '../model/enums';
 import { EventBuffer } from '../model/events';
 import type { AgentShard } from '../model/agent';
 import { OffCause, type HypervisorShard } from '../model/hypervisor';
+import { TickCost } from '../model/persona-cost';
 
 export const KPI_NAMES = [
   'handsetsOnline',
@@ -38,6 +39,17 @@ export const KPI_NAMES = [
   'balloonAdjustments',
   'batteryEmptyEvents',
   'events',
+  // Per-persona cost (model/persona-cost.ts): drain and radio traffic by the world that caused them.
+  'energyPersonalMicroAh',
+  'energyBusinessMicroAh',
+  'dataPersonalKilobytes',
+  'dataBusinessKilobytes',
+  'sessionsDegradedPersonal',
+  'sessionsDegradedBusiness',
+  // The data-leak ledger by flow (model/leak-ledger.ts): business items let into the personal persona.
+  'leaksCopyWorkToPersonal',
+  'leaksShareWorkToPersonal',
+  'leaksWorkContactLookup',
 ] as const;
 export type KpiName = (typeof KPI_NAMES)[number];
 export const KPI_COUNT = KPI_NAMES.length;
@@ -109,6 +121,11 @@ export function measureHypervisor(into: Float64Array, hypervisor: HypervisorShar
   into[Kpi.guestSuspended] += suspended;
   into[Kpi.guestLocked] += locked;
   into[Kpi.guestWiped] += wiped;
+  const cost = hypervisor.tickCost;
+  into[Kpi.energyPersonalMicroAh] += cost[TickCost.PERSONAL_MICRO_AH];
+  into[Kpi.energyBusinessMicroAh] += cost[TickCost.BUSINESS_MICRO_AH];
+  into[Kpi.dataPersonalKilobytes] += cost[TickCost.PERSONAL_KILOBYTES];
+  into[Kpi.dataBusinessKilobytes] += cost[TickCost.BUSINESS_KILOBYTES];
 }
 
 /** Gauges of the business agents' state: enrollment, compliance, backoff. */
@@ -130,6 +147,13 @@ export function measureAgent(into: Float64Array, agent: AgentShard): void {
   into[Kpi.agentsBackingOff] += backingOff;
 }
 
+// FlowKind code → its leak KPI, for the flows that leave the business persona.
+const LEAK_KPI: Record<number, number> = {
+  [FlowKind.COPY_WORK_TO_PERSONAL]: Kpi.leaksCopyWorkToPersonal,
+  [FlowKind.SHARE_WORK_TO_PERSONAL]: Kpi.leaksShareWorkToPersonal,
+  [FlowKind.WORK_CONTACT_LOOKUP_FROM_PERSONAL]: Kpi.leaksWorkContactLookup,
+};
+
 export function countEvents(into: Float64Array, events: EventBuffer): void {
   const { kind, b } = events;
   for (let e = 0; e < events.length; e++) {
@@ -139,6 +163,7 @@ export function countEvents(into: Float64Array, events: EventBuffer): void {
         break;
       case EventKind.SESSION_DEGRADED:
         into[Kpi.sessionsDegraded]++;
+        into[events.persona[e] === Persona.BUSINESS ? Kpi.sessionsDegradedBusiness : Kpi.sessionsDegradedPersonal]++;
         break;
       case EventKind.SESSION_BLOCKED_BY_POLICY:
         into[Kpi.sessionsBlocked]++;
@@ -146,7 +171,10 @@ export function countEvents(into: Float64Array, events: EventBuffer): void {
       case EventKind.CROSS_PERSONA_FLOW:
         if (b[e] === 1) {
           into[Kpi.flowsAllowed]++;
-          if (flowLeavesBusiness(events.a[e])) into[Kpi.flowsToPersonalAllowed]++;
+          if (flowLeavesBusiness(events.a[e])) {
+            into[Kpi.flowsToPersonalAllowed]++;
+            into[LEAK_KPI[events.a[e]]]++;
+          }
         } else into[Kpi.flowsBlocked]++;
         break;
       case EventKind.CHECK_IN:

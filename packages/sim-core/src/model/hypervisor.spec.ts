@@ -5,6 +5,7 @@ import {
   BALLOON_STEP_MB,
   BOOT_ABOVE_PERMILLE,
   CONNECTION_KBPS_3G,
+  CPU_MA_PER_GHZ,
   GUEST_BASE_MEMORY_MB,
   GUEST_BOOT_SECONDS,
   GUEST_IMAGE_MB,
@@ -12,12 +13,15 @@ import {
   HYPERVISOR_MEMORY_MB,
   PAGE_KB,
   SCREEN_MA,
+  VPN_TRAFFIC_OVERHEAD,
   WORLD_SWITCH_OVERHEAD,
 } from './calibration';
 import { modelByName } from './catalogue';
 import { CommandBatch } from './commands';
 import { App, CommandType, EventKind, FlowKind, GuestState, Persona } from './enums';
 import { HypervisorShard, SuspendReason, stepHypervisor } from './hypervisor';
+import { ledgerEntries } from './leak-ledger';
+import { TickCost } from './persona-cost';
 import { parsePolicy } from './policy';
 import { ShardFixture, TICK_SECONDS, type RecordedEvent } from './shard.fixture';
 
@@ -686,5 +690,143 @@ describe('stepHypervisor: battery drain', () => {
     sut.step();
     expect(sut.state.batteryPermille(0)).toBeGreaterThan(500);
     expect(sut.state.batteryPermille(1)).toBeLessThan(500);
+  });
+});
+
+describe('stepHypervisor: per-persona cost', () => {
+  const microAh = (milliamps: number) => (milliamps * TICK_SECONDS * 1000) / 3600;
+
+  it('splits every tick’s drain between the worlds so that the parts sum to the drain, handset by handset and over the shard', () => {
+    const sut = new HypervisorFixture();
+    const vpn = sut.registry.register(parsePolicy({ name: 'policies/vpn', alwaysOnVpnPackage: { packageName: 'com.example.vpn' } }));
+    sut.runGuest(0);
+    sut.runGuest(1);
+    sut.runGuest(2);
+    sut.businessDemand.policyIndex[2] = vpn;
+    sut.demand(Persona.PERSONAL, 0, { cpuMhz: 300, app: App.BROWSER, screenOn: true, radioKbps: 200 });
+    sut.demand(Persona.BUSINESS, 0, { cpuMhz: 200, radioKbps: 100 });
+    sut.demand(Persona.BUSINESS, 1, { cpuMhz: 400, app: App.EMAIL, screenOn: true, radioKbps: 300 });
+    sut.demand(Persona.PERSONAL, 2, { cpuMhz: 100, radioKbps: 50 });
+    sut.demand(Persona.BUSINESS, 2, { cpuMhz: 100, radioKbps: 50 });
+    let shardPersonal = 0;
+    let shardBusiness = 0;
+    for (let t = 0; t < 5; t++) {
+      sut.step();
+      shardPersonal += sut.state.tickCost[TickCost.PERSONAL_MICRO_AH];
+      shardBusiness += sut.state.tickCost[TickCost.BUSINESS_MICRO_AH];
+    }
+    for (let i = 0; i < 4; i++) expect(sut.state.personalMicroAh[i] + sut.state.businessMicroAh[i]).toBe(sut.state.consumedMicroAh[i]);
+    const consumed = sut.state.consumedMicroAh.reduce((sum, value) => sum + value, 0);
+    expect(shardPersonal + shardBusiness).toBe(consumed);
+    // Handset 3 runs no guest: all of its drain (standby) is the host's.
+    expect(sut.state.businessMicroAh[3]).toBe(0);
+    expect(sut.state.personalMicroAh[3]).toBeGreaterThan(0);
+  });
+
+  it('bills the screen to the world that holds the foreground', () => {
+    const sut = new HypervisorFixture();
+    sut.runGuest(0);
+    sut.runGuest(1);
+    sut.demand(Persona.BUSINESS, 0, { app: App.EMAIL, screenOn: true });
+    sut.demand(Persona.PERSONAL, 1, { app: App.BROWSER, screenOn: true });
+    sut.step();
+    // Same guest on both; the screen moves SCREEN_MA from one world to the other.
+    expect(sut.state.businessMicroAh[0] - sut.state.businessMicroAh[1]).toBeCloseTo(microAh(SCREEN_MA), -1);
+    expect(sut.state.personalMicroAh[1] - sut.state.personalMicroAh[0]).toBeCloseTo(microAh(SCREEN_MA), -1);
+  });
+
+  it('bills the guest its CPU and the world switches it causes, the host its own CPU', () => {
+    const sut = new HypervisorFixture();
+    sut.runGuest(0);
+    sut.runGuest(1);
+    sut.demand(Persona.PERSONAL, 0, { cpuMhz: 200 });
+    sut.demand(Persona.BUSINESS, 0, { cpuMhz: 200 });
+    sut.demand(Persona.PERSONAL, 1, { cpuMhz: 200 });
+    sut.step();
+    const overhead = Math.ceil(200 * WORLD_SWITCH_OVERHEAD);
+    expect(sut.state.businessMicroAh[0] - sut.state.businessMicroAh[1]).toBeCloseTo(microAh((CPU_MA_PER_GHZ * (200 + overhead)) / 1000), -1);
+    expect(sut.state.personalMicroAh[0]).toBe(sut.state.personalMicroAh[1]);
+  });
+
+  it('counts radio traffic by the world that sent it, VPN overhead to the guest', () => {
+    const sut = new HypervisorFixture();
+    const vpn = sut.registry.register(parsePolicy({ name: 'policies/vpn', alwaysOnVpnPackage: { packageName: 'com.example.vpn' } }));
+    sut.runGuest(0);
+    sut.businessDemand.policyIndex[0] = vpn;
+    sut.demand(Persona.PERSONAL, 0, { radioKbps: 80 });
+    sut.demand(Persona.BUSINESS, 0, { radioKbps: 160 });
+    sut.step();
+    expect(sut.state.personalKilobytes[0]).toBe((80 * TICK_SECONDS) / 8);
+    expect(sut.state.businessKilobytes[0]).toBe(Math.floor((160 * (1 + VPN_TRAFFIC_OVERHEAD) * TICK_SECONDS) / 8));
+    expect(sut.state.tickCost[TickCost.PERSONAL_KILOBYTES]).toBe(sut.state.personalKilobytes[0]);
+    expect(sut.state.tickCost[TickCost.BUSINESS_KILOBYTES]).toBe(sut.state.businessKilobytes[0]);
+  });
+});
+
+describe('stepHypervisor: data-leak ledger', () => {
+  it('records each business item let into the personal persona under the flow and the revision the handset applied', () => {
+    const sut = new HypervisorFixture();
+    const clipboard = sut.registry.register(
+      parsePolicy({
+        name: 'policies/open-clipboard',
+        crossProfilePolicies: {
+          crossProfileCopyPaste: 'CROSS_PROFILE_COPY_PASTE_ALLOWED',
+          showWorkContactsInPersonalProfile: 'SHOW_WORK_CONTACTS_IN_PERSONAL_PROFILE_DISALLOWED',
+        },
+      }),
+    );
+    const contacts = sut.registry.register(
+      parsePolicy({
+        name: 'policies/open-all',
+        crossProfilePolicies: {
+          crossProfileCopyPaste: 'CROSS_PROFILE_COPY_PASTE_ALLOWED',
+          showWorkContactsInPersonalProfile: 'SHOW_WORK_CONTACTS_IN_PERSONAL_PROFILE_ALLOWED',
+        },
+      }),
+    );
+    sut.runGuest(0);
+    sut.runGuest(1);
+    sut.businessDemand.policyIndex[0] = clipboard;
+    sut.businessDemand.policyIndex[1] = clipboard;
+    sut.demand(Persona.BUSINESS, 0, { app: App.EMAIL, flowKind: FlowKind.COPY_WORK_TO_PERSONAL });
+    sut.demand(Persona.PERSONAL, 1, { app: App.BROWSER, flowKind: FlowKind.WORK_CONTACT_LOOKUP_FROM_PERSONAL }); // blocked under `clipboard`
+    sut.step();
+    sut.step();
+    // The policy changes mid-run on handset 0: later items are the new revision's.
+    sut.businessDemand.policyIndex[0] = contacts;
+    sut.businessDemand.policyIndex[1] = contacts;
+    sut.step();
+    // A flow into the business persona is no leak.
+    sut.demand(Persona.PERSONAL, 0, { app: App.BROWSER, flowKind: FlowKind.COPY_PERSONAL_TO_WORK });
+    sut.step();
+    expect(ledgerEntries(sut.state)).toEqual([
+      {
+        flow: 'COPY_WORK_TO_PERSONAL',
+        rule: 'crossProfilePolicies.crossProfileCopyPaste',
+        policyRevision: clipboard,
+        andLater: false,
+        count: 2,
+        firstTick: 0,
+        lastTick: 1,
+      },
+      {
+        flow: 'COPY_WORK_TO_PERSONAL',
+        rule: 'crossProfilePolicies.crossProfileCopyPaste',
+        policyRevision: contacts,
+        andLater: false,
+        count: 2,
+        firstTick: 2,
+        lastTick: 3,
+      },
+      {
+        flow: 'WORK_CONTACT_LOOKUP_FROM_PERSONAL',
+        rule: 'crossProfilePolicies.showWorkContactsInPersonalProfile',
+        policyRevision: contacts,
+        andLater: false,
+        count: 2,
+        firstTick: 2,
+        lastTick: 3,
+      },
+    ]);
   });
 });

@@ -43,6 +43,8 @@ import { isFlowAllowed } from './cross-persona';
 import { CommandType, EventKind, GuestState, Persona, flowLeavesBusiness } from './enums';
 import { EventBuffer } from './events';
 import { FleetShard } from './fleet';
+import { LEDGER_CELLS, recordLeak, type LeakLedgerColumns } from './leak-ledger';
+import { TICK_COST_SIZE, TickCost, businessDrain, kilobytes } from './persona-cost';
 import type { EffectivePolicy } from './policy';
 import type { SimulationClock } from './time';
 
@@ -59,7 +61,7 @@ const MODEL_CONNECTION_KBPS = CATALOGUE.map((model) => (model.lte ? CONNECTION_K
 const MODEL_RADIO_MA = CATALOGUE.map((model) => (model.lte ? RADIO_LTE_ACTIVE_MA : RADIO_3G_ACTIVE_MA));
 
 /** State the hypervisor owns for the handsets of one shard. */
-export class HypervisorShard {
+export class HypervisorShard implements LeakLedgerColumns {
   readonly batteryMicroAh: Int32Array;
   readonly charging: Uint8Array; // ChargeKind
   readonly pluggedAtTick: Int32Array;
@@ -76,6 +78,18 @@ export class HypervisorShard {
   readonly guestMemoryMb: Uint16Array;
   readonly foreground: Uint8Array;
   readonly consumedMicroAh: Float64Array; // energy drawn from the battery, cumulative (for reports)
+  // The same drain split by the world that caused it (model/persona-cost.ts), and each world's
+  // radio traffic, cumulative: personal + business = consumed.
+  readonly personalMicroAh: Float64Array;
+  readonly businessMicroAh: Float64Array;
+  readonly personalKilobytes: Float64Array;
+  readonly businessKilobytes: Float64Array;
+  // The last tick's sums of the four over the shard, in TickCost order (measured as KPIs).
+  readonly tickCost = new Float64Array(TICK_COST_SIZE);
+  // The data-leak ledger of this shard's handsets (model/leak-ledger.ts).
+  readonly leakCount = new Uint32Array(LEDGER_CELLS);
+  readonly leakFirstTick = new Int32Array(LEDGER_CELLS).fill(-1);
+  readonly leakLastTick = new Int32Array(LEDGER_CELLS).fill(-1);
 
   constructor(readonly fleet: FleetShard) {
     const n = fleet.size;
@@ -93,6 +107,10 @@ export class HypervisorShard {
     this.guestMemoryMb = new Uint16Array(n);
     this.foreground = new Uint8Array(n);
     this.consumedMicroAh = new Float64Array(n);
+    this.personalMicroAh = new Float64Array(n);
+    this.businessMicroAh = new Float64Array(n);
+    this.personalKilobytes = new Float64Array(n);
+    this.businessKilobytes = new Float64Array(n);
     const present = fleet.fleet.schedule.handsetsPresentAt(0);
     for (let i = 0; i < n; i++) {
       this.batteryMicroAh[i] = Math.floor((MODEL_CAPACITY_MICRO_AH[fleet.model[i]] * fleet.initialBatteryPermille[i]) / 1000);
@@ -167,7 +185,11 @@ export function stepHypervisor(
   // transitions), after which V8 would otherwise reload each field through its object.
   const { size, joinRank, powerLossMask, overnightCharger, anxietyPermille, enrollmentTick } = fleet;
   const models = fleet.model;
-  const { pluggedAtTick, consumedMicroAh, batteryLow, emptyCount } = state;
+  const { pluggedAtTick, consumedMicroAh, personalMicroAh, businessMicroAh, personalKilobytes, businessKilobytes, batteryLow, emptyCount } = state;
+  let tickPersonalMicroAh = 0;
+  let tickBusinessMicroAh = 0;
+  let tickPersonalKilobytes = 0;
+  let tickBusinessKilobytes = 0;
   const foregroundColumn = state.foreground;
   const { policyIndex, worldRequest, policyApplied } = business;
   const {
@@ -350,21 +372,47 @@ export function stepHypervisor(
     businessIncoming[i] = 0;
     personalFlowResult[i] = mediate(personalFlow[i], mediating, policy, id, Persona.PERSONAL, personalGrant, businessGrant, i, events);
     businessFlowResult[i] = mediate(businessFlow[i], mediating, policy, id, Persona.BUSINESS, personalGrant, businessGrant, i, events);
+    if (personalIncoming[i] !== 0) {
+      // Business items reached the personal persona: the ledger notes the flow and the revision.
+      if (personalFlowResult[i] === FlowResult.ALLOWED) recordLeak(state, personalFlow[i], policyIndex[i], tick);
+      if (businessFlowResult[i] === FlowResult.ALLOWED) recordLeak(state, businessFlow[i], policyIndex[i], tick);
+    }
 
     // Battery: drain from CPU, screen, radio, the guest's wake lock and the VPN; charge if plugged.
     const vpn = guestRunning && policy.vpnRequired;
     const businessRadio = guestRunning ? businessRadioDemand[i] * (vpn ? 1 + VPN_TRAFFIC_OVERHEAD : 1) : 0;
-    const radioShare = Math.min(1, (personalRadio[i] + businessRadio) / MODEL_CONNECTION_KBPS[model]);
+    const radioKbps = personalRadio[i] + businessRadio;
+    const radioMa = Math.min(1, radioKbps / MODEL_CONNECTION_KBPS[model]) * MODEL_RADIO_MA[model];
     const screen = (personalScreen[i] === 1 && foreground === Persona.PERSONAL) || (businessScreen[i] === 1 && foreground === Persona.BUSINESS);
+    const guestAwakeMa = guestResident && guestState[i] !== GuestState.SUSPENDED ? GUEST_RUNNING_MA : 0;
+    const vpnMa = vpn ? VPN_KEEPALIVE_MA : 0;
     const milliamps =
       STANDBY_MA +
-      (guestResident && guestState[i] !== GuestState.SUSPENDED ? GUEST_RUNNING_MA : 0) +
+      guestAwakeMa +
       (CPU_MA_PER_GHZ * (personalCpuGranted + businessCpuGranted + (businessCpuGranted > 0 ? overhead : 0))) / 1000 +
       (screen ? SCREEN_MA : 0) +
-      radioShare * MODEL_RADIO_MA[model] +
-      (vpn ? VPN_KEEPALIVE_MA : 0);
+      radioMa +
+      vpnMa;
     const drain = Math.round((milliamps * tickSeconds * 1000) / 3600);
     consumedMicroAh[i] += drain;
+    // What the guest caused of it (model/persona-cost.ts); the host caused the rest.
+    const businessMa =
+      guestAwakeMa +
+      (CPU_MA_PER_GHZ * (businessCpuGranted > 0 ? businessCpuGranted + overhead : 0)) / 1000 +
+      (screen && foreground === Persona.BUSINESS ? SCREEN_MA : 0) +
+      (businessRadio > 0 ? (radioMa * businessRadio) / radioKbps : 0) +
+      vpnMa;
+    const businessMicro = businessDrain(drain, businessMa, tickSeconds);
+    const personalKb = kilobytes(personalRadio[i], tickSeconds);
+    const businessKb = kilobytes(businessRadio, tickSeconds);
+    personalMicroAh[i] += drain - businessMicro;
+    businessMicroAh[i] += businessMicro;
+    personalKilobytes[i] += personalKb;
+    businessKilobytes[i] += businessKb;
+    tickPersonalMicroAh += drain - businessMicro;
+    tickBusinessMicroAh += businessMicro;
+    tickPersonalKilobytes += personalKb;
+    tickBusinessKilobytes += businessKb;
     let level = batteryMicroAh[i] - drain + (charging[i] !== 0 ? chargeMicroAh(permille, tickSeconds) : 0);
     level = level < 0 ? 0 : level > capacity ? capacity : level;
     batteryMicroAh[i] = level;
@@ -391,6 +439,11 @@ export function stepHypervisor(
     businessMemoryGrant[i] = businessMemoryGranted;
     writeShared(state, i, permille, personalGrant, businessGrant);
   }
+  const tickCost = state.tickCost;
+  tickCost[TickCost.PERSONAL_MICRO_AH] = tickPersonalMicroAh;
+  tickCost[TickCost.BUSINESS_MICRO_AH] = tickBusinessMicroAh;
+  tickCost[TickCost.PERSONAL_KILOBYTES] = tickPersonalKilobytes;
+  tickCost[TickCost.BUSINESS_KILOBYTES] = tickBusinessKilobytes;
   personalGrant.tick = tick;
   businessGrant.tick = tick;
 }

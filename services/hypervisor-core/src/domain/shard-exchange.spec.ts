@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeDemand, encodeDemand, encodeGrant } from '@duet/service-kit';
-import { DemandBatch, GuestState, Persona, Simulation, prepareRun, type SimulationConfig } from '@duet/sim-core';
+import { decodeCheckpointState, decodeDemand, encodeCheckpointState, encodeDemand, encodeGrant } from '@duet/service-kit';
+import { DemandBatch, GuestState, Persona, Simulation, ledgerCells, prepareRun, type SimulationConfig } from '@duet/sim-core';
 import { ExchangeRefused, ShardExchange, type TickReport } from './shard-exchange';
 
 const CONFIG: SimulationConfig = { seed: 3, ticks: 30, shards: 2, startMinuteOfDay: 480, fleet: { handsets: 40, enrollmentWindowMinutes: 5 } };
@@ -46,11 +46,13 @@ describe('ShardExchange', () => {
   });
 
   it('grants exactly what the in-process simulation grants, through the wire codec', async () => {
-    const simulation = new Simulation(CONFIG);
+    // Long and busy enough for business items to reach the personal persona.
+    const config = { ...CONFIG, ticks: 120, fleet: { ...CONFIG.fleet, businessIntensity: 3 } };
+    const simulation = new Simulation(config);
     const shard = simulation.shards[1];
-    const { sut } = exchangeOf(CONFIG, 1);
+    const { sut } = exchangeOf(config, 1);
     const keys = (tick: number, persona: number) => ({ runId: 'r', shard: 1, tick, persona });
-    for (let tick = 0; tick < CONFIG.ticks; tick++) {
+    for (let tick = 0; tick < config.ticks; tick++) {
       simulation.step();
       // Replay the core's demands of this tick through the codec into the exchange.
       for (const [persona, demand] of [
@@ -67,6 +69,15 @@ describe('ShardExchange', () => {
     }
     expect(Array.from(sut.state.batteryMicroAh)).toEqual(Array.from(shard.hypervisor.batteryMicroAh));
     expect(sut.state.guestState.some((state) => state === GuestState.RUNNING)).toBe(true);
+    // Per-persona cost and the data-leak ledger as the core has them, and carried by a checkpoint to another instance.
+    expect(Array.from(sut.state.businessMicroAh)).toEqual(Array.from(shard.hypervisor.businessMicroAh));
+    expect(ledgerCells(sut.state)).toEqual(ledgerCells(shard.hypervisor));
+    expect(ledgerCells(sut.state).length).toBeGreaterThan(0);
+    const taker = exchangeOf(config, 1).sut;
+    taker.restore(decodeCheckpointState(encodeCheckpointState(sut.snapshot())));
+    expect(Array.from(taker.state.personalMicroAh)).toEqual(Array.from(sut.state.personalMicroAh));
+    expect(Array.from(taker.state.businessKilobytes)).toEqual(Array.from(sut.state.businessKilobytes));
+    expect(ledgerCells(taker.state)).toEqual(ledgerCells(sut.state));
   });
 
   it('rejects a demand whose handsets are not the shard’s, naming the field', () => {

@@ -21,9 +21,26 @@ import {
   type KnownRun,
   type Subscription,
 } from '@duet/service-kit';
-import { GuestState, Kpi, Persona, ValidationError, hypervisorFinalState, prepareRun, type PreparedRun, type SimulationConfig } from '@duet/sim-core';
+import {
+  GuestState,
+  Kpi,
+  Persona,
+  ValidationError,
+  hypervisorFinalState,
+  ledgerCells,
+  prepareRun,
+  type PreparedRun,
+  type SimulationConfig,
+} from '@duet/sim-core';
 import { ExchangeRefused, ShardExchange, invalidExchange, type TickReport } from '../domain/shard-exchange';
 import { HypervisorCoreSettings } from '../hypervisor-core.settings';
+
+// Flows into the personal persona exported as duet_data_leaks_total{flow} (FlowKind names), from the hypervisor's KPI part.
+const LEAK_FLOWS: readonly [string, number][] = [
+  ['COPY_WORK_TO_PERSONAL', Kpi.leaksCopyWorkToPersonal],
+  ['SHARE_WORK_TO_PERSONAL', Kpi.leaksShareWorkToPersonal],
+  ['WORK_CONTACT_LOOKUP_FROM_PERSONAL', Kpi.leaksWorkContactLookup],
+];
 
 // Handset states exported as duet_handsets{state}, from the hypervisor's KPI part.
 const HANDSET_STATES: readonly [string, number][] = [
@@ -249,7 +266,14 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
     const sending = this.reporter.publishTick(runId, exchange.shard, report.tick, Role.ROLE_HYPERVISOR, report.events, report.kpis);
     let finalState: Promise<void> | undefined;
     if (exchange.finished) {
-      finalState = this.reporter.publishFinalState(runId, exchange.shard, Role.ROLE_HYPERVISOR, exchange.fleet.ids, hypervisorFinalState(exchange.state));
+      finalState = this.reporter.publishFinalState(
+        runId,
+        exchange.shard,
+        Role.ROLE_HYPERVISOR,
+        exchange.fleet.ids,
+        hypervisorFinalState(exchange.state),
+        ledgerCells(exchange.state),
+      );
       this.forgetWhenDone(runId);
     }
     const every = this.options.checkpointTicks;
@@ -286,6 +310,7 @@ export class HypervisorRunsService implements OnModuleInit, OnModuleDestroy {
     metrics.tickDuration.observe({ role: 'hypervisor' }, report.seconds);
     metrics.flows.inc({ result: 'allowed' }, report.kpis[Kpi.flowsAllowed]);
     metrics.flows.inc({ result: 'blocked' }, report.kpis[Kpi.flowsBlocked]);
+    for (const [flow, kpi] of LEAK_FLOWS) metrics.leaks.inc({ flow }, report.kpis[kpi]);
     this.lastKpis.set(exchange, report.kpis);
     // Every shard this instance holds: runs in progress and those finished within the last minute.
     const live = this.liveShards();

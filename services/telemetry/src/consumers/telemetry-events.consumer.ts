@@ -120,5 +120,6 @@ function toFinalStatePart(message: events.ShardFinalState) {
     role: message.role,
     handsetIds: message.handsetIds,
     columns: Object.fromEntries(message.columns.map((column) => [column.name, column.values])),
+    leaks: message.leaks,
   };
 }

@@ -44,6 +44,8 @@ export interface DashboardSeries {
   readonly eventsPerTick: number[];
   readonly handsetsOnline: number[];
   readonly guest: Readonly<Record<GuestState, number[]>>;
+  /** Business items into the personal persona per tick, by flow (the data-leak ledger's KPIs). */
+  readonly leaks: Readonly<Record<LeakFlow, number[]>>;
 }
 
 export interface BatteryBand {
@@ -104,6 +106,13 @@ export interface Comparison {
 }
 
 type GuestState = 'provisioning' | 'running' | 'suspended' | 'locked' | 'wiped';
+type LeakFlow = 'copy' | 'share' | 'contacts';
+
+const LEAK_KPIS: readonly [LeakFlow, 'leaksCopyWorkToPersonal' | 'leaksShareWorkToPersonal' | 'leaksWorkContactLookup'][] = [
+  ['copy', 'leaksCopyWorkToPersonal'],
+  ['share', 'leaksShareWorkToPersonal'],
+  ['contacts', 'leaksWorkContactLookup'],
+];
 type ComparedSeries = 'complianceRate' | 'batteryMeanPercent' | 'eventsPerTick';
 
 const GUEST_KPIS: readonly [GuestState, 'guestProvisioning' | 'guestRunning' | 'guestSuspended' | 'guestLocked' | 'guestWiped'][] = [
@@ -326,6 +335,7 @@ function toSeries(buckets: readonly TickBucket[], handsets: number): DashboardSe
     eventsPerTick: buckets.map((bucket) => bucket.means.events),
     handsetsOnline: buckets.map((bucket) => bucket.means.handsetsOnline),
     guest: Object.fromEntries(GUEST_KPIS.map(([state, kpi]) => [state, buckets.map((bucket) => bucket.means[kpi])])) as Record<GuestState, number[]>,
+    leaks: Object.fromEntries(LEAK_KPIS.map(([flow, kpi]) => [flow, buckets.map((bucket) => bucket.means[kpi])])) as Record<LeakFlow, number[]>,
   };
 }
 

@@ -123,6 +123,24 @@ describe('RunAssembly', () => {
     const result = sut.finish();
     expect(result.digest).toBe(new Simulation(SMALL_RUN_CONFIG).run().digest);
     expect(result.summary).toEqual(run.summary);
+    // The data-leak ledger travels with the hypervisor's parts (none of this run's flows is lost).
+    expect(result.summary.leakLedger.length).toBeGreaterThan(0);
+    expect(result.summary.leakLedger.reduce((sum, entry) => sum + entry.count, 0)).toBe(result.summary.kpis.businessItemsInPersonal);
+  });
+
+  it('refuses a ledger cell of a flow into the business persona, naming it', () => {
+    const sut = new RunAssembly(PLAN);
+    const error = thrown(() =>
+      sut.addFinalStatePart({
+        shard: 0,
+        role: Role.HYPERVISOR,
+        handsetIds: [],
+        columns: {},
+        leaks: [{ flowKind: 2, policyRevision: 1, count: 3, firstTick: 0, lastTick: 1 }],
+      }),
+    );
+    expect(error).toBeInstanceOf(PartError);
+    expect((error as PartError).issues.map((issue) => `${issue.parameter} [${issue.rule}]`)).toEqual(['leaks.0 [cell]']);
   });
 
   it('continues from stored final ticks to the same digest (a restart)', () => {

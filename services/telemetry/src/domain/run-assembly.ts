@@ -4,7 +4,18 @@
 // run digest in order, and the run completes when every tick is final and every final-state part
 // is in. Parts may arrive in any order and more than once (at-least-once delivery): a part seen
 // before is ignored, so nothing is counted twice.
-import { KPI_COUNT, RunDigest, scatterState, shardOf, summarizeRun, type RunSummary } from '@duet/sim-core';
+import {
+  KPI_COUNT,
+  LEAK_FLOWS,
+  RunDigest,
+  addLedgerCells,
+  emptyLedger,
+  scatterState,
+  shardOf,
+  summarizeRun,
+  type LeakLedgerCell,
+  type RunSummary,
+} from '@duet/sim-core';
 import { PartError, type Issue } from './errors';
 
 /** The services whose parts make up a tick and a final state; codes of duet.events.v1.Role. */
@@ -36,6 +47,8 @@ export interface FinalStatePart {
   readonly role: number;
   readonly handsetIds: ArrayLike<number>;
   readonly columns: Readonly<Record<string, ArrayLike<number>>>;
+  /** The hypervisor's data-leak ledger cells for the shard; none from the persona roles. */
+  readonly leaks?: readonly LeakLedgerCell[];
 }
 
 /** A tick whose parts are all in: the fleet's KPIs for it. */
@@ -77,6 +90,7 @@ export class RunAssembly {
   // No prototype: a column named like one of Object.prototype's members stays a plain column.
   private readonly finalState: Record<string, Float64Array> = Object.create(null) as Record<string, Float64Array>;
   private finalTicks = 0;
+  private readonly ledger = emptyLedger();
 
   constructor(readonly plan: RunPlan) {}
 
@@ -136,6 +150,7 @@ export class RunAssembly {
     if (this.finalParts.has(slot)) return 'duplicate';
     this.finalParts.add(slot);
     scatterState(this.finalState, this.plan.handsets, part.handsetIds, part.columns);
+    addLedgerCells(this.ledger, part.leaks ?? []);
     return 'added';
   }
 
@@ -164,6 +179,7 @@ export class RunAssembly {
       last: this.lastValues,
       finalState: this.finalState,
       digest,
+      ledger: this.ledger,
     });
     return { digest, summary };
   }
@@ -219,7 +235,30 @@ export class RunAssembly {
       else if (values.length !== ids.length)
         issues.push({ parameter: `columns.${name}`, rule: 'length', message: `must hold one value per handset (${ids.length}), got ${values.length}` });
     }
+    const leak = (part.leaks ?? []).findIndex((cell) => !this.isLedgerCell(cell));
+    if (leak >= 0) {
+      const cell = part.leaks![leak];
+      issues.push({
+        parameter: `leaks.${leak}`,
+        rule: 'cell',
+        message: `must be a flow into the personal persona counted within the run's ticks, got flow ${cell.flowKind}, ${cell.count} items at ticks ${cell.firstTick}..${cell.lastTick}`,
+      });
+    }
     if (issues.length > 0) throw new PartError(`final-state part of run ${this.plan.runId}`, issues);
+  }
+
+  private isLedgerCell(cell: LeakLedgerCell): boolean {
+    const { ticks } = this.plan;
+    return (
+      (LEAK_FLOWS as readonly number[]).includes(cell.flowKind) &&
+      Number.isInteger(cell.policyRevision) &&
+      cell.policyRevision >= 0 &&
+      Number.isSafeInteger(cell.count) &&
+      cell.count > 0 &&
+      isIndex(cell.firstTick, ticks) &&
+      isIndex(cell.lastTick, ticks) &&
+      cell.firstTick <= cell.lastTick
+    );
   }
 
   private checkCoordinates(part: { readonly shard: number; readonly role: number }, issues: Issue[]): void {

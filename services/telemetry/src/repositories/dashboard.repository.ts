@@ -17,6 +17,9 @@ export const BUCKET_KPIS = [
   'enrolled',
   'compliant',
   'events',
+  'leaksCopyWorkToPersonal',
+  'leaksShareWorkToPersonal',
+  'leaksWorkContactLookup',
 ] as const satisfies readonly KpiName[];
 export type BucketKpi = (typeof BUCKET_KPIS)[number];
 
