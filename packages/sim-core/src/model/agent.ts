@@ -288,7 +288,7 @@ function applyPolicy(
   const next = policies[index];
   agent.policyIndex[i] = index;
   // The agent removes blocked apps it can: not the business image's system apps, which a device
-  // admin cannot remove or hide before Android 5.0 (setApplicationHidden, API 21 [A6]); those stay
+  // admin cannot remove or hide before setApplicationHidden [A6] (API 21, NV); those stay
   // installed (APP_INSTALLED) and only launching them is refused. Installs follow the next report.
   agent.installedAppMask[i] &= ~(next.blockedAppMask & ~PREINSTALLED_APPS);
   agent.vpnUp[i] = next.vpnRequired && random.uniform(id, Persona.BUSINESS, Stream.AGENT_VPN, tick) >= VPN_FAILURE_PER_CHECK_IN ? 1 : 0;
