@@ -197,7 +197,8 @@ export function stepAgent(context: AgentContext, agent: AgentShard, grant: Grant
     // Installing, removing and locking happen inside the business world: only while it runs.
     const running = guest === GuestState.RUNNING;
     events.emit(EventKind.CHECK_IN, id, Persona.BUSINESS, policies[agent.policyIndex[i]].version, reachable ? 1 : 0);
-    // A revision received while the world is suspended or locked waits until it runs: PENDING [A1].
+    // A revision received while the world is suspended or locked waits until it runs: PENDING [A1]
+    // (AMAPI: not applied when reported, expected to be applied shortly).
     let pending = false;
     if (reachable) {
       const assigned = answers.assignedRevision(i);
@@ -235,7 +236,8 @@ export function stepAgent(context: AgentContext, agent: AgentShard, grant: Grant
     facts.installedAppMask = agent.installedAppMask[i];
     for (let app = 1; app < APP_SLOTS; app++) appVersions[app] = versions[base + app];
     facts.appliedPolicyVersion = policy.version;
-    const mask = pending ? NonComplianceReason.PENDING : evaluateCompliance(policy, facts);
+    // While a revision is pending the handset still holds (and is judged on) the one it applied.
+    const mask = evaluateCompliance(policy, facts) | (pending ? NonComplianceReason.PENDING : 0);
     const previous = agent.complianceMask[i];
     if (mask !== previous) {
       if (previous === 0) agent.nonCompliantSinceTick[i] = tick;
