@@ -14,6 +14,7 @@ const REFUSED: readonly (readonly [path: string, policyYaml: string])[] = [
   ['passwordPolicies.0.unifiedLockSettings', 'passwordPolicies: [{ unifiedLockSettings: REQUIRE_SEPARATE_WORK_LOCK }]'],
   ['passwordPolicies.0.passwordScope', 'passwordPolicies: [{ passwordScope: SCOPE_DEVICE }]'],
   ['applications.0.installType', 'applications: [{ packageName: com.android.email, installType: KIOSK }]'],
+  ['applications.0.packageName', 'applications: [{ packageName: com.example.unsimulated, installType: BLOCKED }]'],
   [
     'policyEnforcementRules.0.wipeAction.preserveFrp',
     'policyEnforcementRules: [{ settingName: applications, blockAction: { blockAfterDays: 1 }, wipeAction: { wipeAfterDays: 2, preserveFrp: true } }]',

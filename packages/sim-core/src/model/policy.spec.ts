@@ -160,6 +160,7 @@ describe('parsePolicy', () => {
     ['passwordPolicies.0.unifiedLockSettings', { passwordPolicies: [{ unifiedLockSettings: 'REQUIRE_SEPARATE_WORK_LOCK' }] }],
     ['passwordPolicies.0.passwordScope', { passwordPolicies: [{ passwordScope: 'SCOPE_DEVICE' }] }],
     ['applications.0.installType', { applications: [{ packageName: 'com.android.email', installType: 'KIOSK' }] }],
+    ['applications.0.packageName', { applications: [{ packageName: 'com.example.unsimulated', installType: 'BLOCKED' }] }],
     [
       'policyEnforcementRules.0.wipeAction.preserveFrp',
       { policyEnforcementRules: [{ settingName: 'applications', blockAction: { blockAfterDays: 1 }, wipeAction: { wipeAfterDays: 2, preserveFrp: true } }] },
@@ -394,7 +395,6 @@ describe('compilePolicy', () => {
         { packageName: 'com.google.android.apps.maps', installType: 'REQUIRED_FOR_SETUP' },
         { packageName: 'com.android.browser', installType: 'AVAILABLE', minimumVersionCode: 3 },
         { packageName: 'com.android.mms', installType: 'PREINSTALLED' },
-        { packageName: 'com.example.unsimulated', installType: 'BLOCKED' },
       ],
     });
     expect(effective.blockedAppMask).toBe(1 << App.GAMES);

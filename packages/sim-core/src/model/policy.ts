@@ -100,8 +100,22 @@ const crossProfilePoliciesSchema = z.strictObject({
     .default('SHOW_WORK_CONTACTS_IN_PERSONAL_PROFILE_ALLOWED'),
 });
 
+const APP_BY_PACKAGE: ReadonlyMap<string, number> = new Map(Object.entries(APP_PACKAGES).map(([code, packageName]) => [packageName, Number(code)]));
+
 const applicationPolicySchema = z.strictObject({
-  packageName: z.string().regex(PACKAGE_NAME, { error: 'must be an Android package name, e.g. "com.android.email"' }),
+  // Only the apps the workloads use can be installed, blocked or updated in the model.
+  packageName: z
+    .string()
+    .regex(PACKAGE_NAME, { error: 'must be an Android package name, e.g. "com.android.email"' })
+    .superRefine((packageName, context) => {
+      if (PACKAGE_NAME.test(packageName) && !APP_BY_PACKAGE.has(packageName)) {
+        context.addIssue({
+          code: 'custom',
+          message: `not modelled: no simulated app is ${JSON.stringify(packageName.slice(0, 80))} (simulated: ${[...APP_BY_PACKAGE.keys()].join(', ')})`,
+          params: { rule: 'not-modelled' },
+        });
+      }
+    }),
   // AMAPI: INSTALL_TYPE_UNSPECIFIED defaults to AVAILABLE [A1].
   installType: z
     .enum(['PREINSTALLED', 'FORCE_INSTALLED', 'BLOCKED', 'AVAILABLE', 'REQUIRED_FOR_SETUP', 'KIOSK'])
@@ -274,8 +288,6 @@ export interface EffectivePolicy {
   readonly enforcement: EnforcementRules;
 }
 
-const APP_BY_PACKAGE: ReadonlyMap<string, number> = new Map(Object.entries(APP_PACKAGES).map(([code, packageName]) => [packageName, Number(code)]));
-
 export function compilePolicy(policy: Policy): EffectivePolicy {
   // Every accepted requirement is SCOPE_PROFILE (the business world's lock): the strictest applies.
   let passwordQualityRank = 0;
@@ -291,7 +303,7 @@ export function compilePolicy(policy: Policy): EffectivePolicy {
   const minimumAppVersionCode = new Array<number>(APP_SLOTS).fill(0);
   for (const application of policy.applications ?? []) {
     const app = APP_BY_PACKAGE.get(application.packageName);
-    if (app === undefined) continue; // a package no simulated workload uses
+    if (app === undefined) continue; // refused by the schema: no simulated app
     const bit = 1 << app;
     switch (application.installType) {
       case 'BLOCKED':
