@@ -31,7 +31,6 @@ export class AgentShard {
   readonly policyIndex: Uint16Array; // registry index of the applied policy, 0 = AMAPI defaults
   readonly nextCheckInTick: Int32Array;
   readonly complianceMask: Uint32Array; // NonComplianceReason bits, 0 = compliant
-  readonly nonCompliantSinceTick: Int32Array;
   readonly enforcement: Uint8Array; // EnforcementAction in force
   readonly vpnUp: Uint8Array;
   readonly passcodeRank: Uint8Array;
@@ -51,7 +50,6 @@ export class AgentShard {
     this.policyIndex = new Uint16Array(n);
     this.nextCheckInTick = new Int32Array(n);
     this.complianceMask = new Uint32Array(n);
-    this.nonCompliantSinceTick = new Int32Array(n);
     this.enforcement = new Uint8Array(n);
     this.vpnUp = new Uint8Array(n);
     this.passcodeRank = new Uint8Array(n);
@@ -70,7 +68,6 @@ export class AgentShard {
     this.enrolled[i] = 0;
     this.policyIndex[i] = 0;
     this.complianceMask[i] = 0;
-    this.nonCompliantSinceTick[i] = 0;
     this.enforcement[i] = EnforcementAction.NONE;
     this.blockScopeDevice[i] = 0;
     this.reasonSinceTick.fill(0, i * NON_COMPLIANCE_REASON_COUNT, (i + 1) * NON_COMPLIANCE_REASON_COUNT);
@@ -194,7 +191,7 @@ export function stepAgent(context: AgentContext, agent: AgentShard, grant: Grant
 
     agent.checkIns[i]++;
     const reachable = answers.reachable(i);
-    // Installing, removing and locking happen inside the business world: only while it runs.
+    // Applying a revision and installing or removing apps happen inside the business world: only while it runs.
     const running = guest === GuestState.RUNNING;
     events.emit(EventKind.CHECK_IN, id, Persona.BUSINESS, policies[agent.policyIndex[i]].version, reachable ? 1 : 0);
     // A revision received while the world is suspended or locked waits until it runs: PENDING [A1]
@@ -209,7 +206,7 @@ export function stepAgent(context: AgentContext, agent: AgentShard, grant: Grant
     }
     const policy = policies[agent.policyIndex[i]];
     // The owner may fix a passcode the policy (or encryption with a password) asks for.
-    const wantedRank = Math.max(policy.passwordQualityRank, policy.encryptionRequired && policy.encryptionNeedsPasscode ? NUMERIC_RANK : 0);
+    const wantedRank = Math.max(policy.passwordQualityRank, policy.encryptionNeedsPasscode ? NUMERIC_RANK : 0);
     const wantedLength = Math.max(policy.passwordMinimumLength, PASSCODE_LENGTH_FOR_RANK[wantedRank]);
     if (agent.passcodeRank[i] < wantedRank || agent.passcodeLength[i] < policy.passwordMinimumLength) {
       if (random.uniform(id, Persona.BUSINESS, Stream.AGENT_PASSCODE_FIX, tick) < PASSCODE_FIX_PER_CHECK_IN) {
@@ -240,7 +237,6 @@ export function stepAgent(context: AgentContext, agent: AgentShard, grant: Grant
     const mask = evaluateCompliance(policy, facts) | (pending ? NonComplianceReason.PENDING : 0);
     const previous = agent.complianceMask[i];
     if (mask !== previous) {
-      if (previous === 0) agent.nonCompliantSinceTick[i] = tick;
       const since = i * NON_COMPLIANCE_REASON_COUNT;
       for (let bit = 0; bit < NON_COMPLIANCE_REASON_COUNT; bit++) if ((mask & ~previous & (1 << bit)) !== 0) agent.reasonSinceTick[since + bit] = tick;
       agent.complianceMask[i] = mask;
