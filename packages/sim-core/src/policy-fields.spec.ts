@@ -94,6 +94,61 @@ describe('each modelled policy field changes the run', () => {
   });
 });
 
+describe('each remaining policy field changes the run', () => {
+  it('cameraAccess CAMERA_ACCESS_DISABLED refuses business camera sessions; CAMERA_ACCESS_USER_CHOICE does not', () => {
+    expect(run({ cameraAccess: 'CAMERA_ACCESS_DISABLED' }).summary.kpis.blockedSessions).toBeGreaterThan(0);
+    expect(run({ cameraAccess: 'CAMERA_ACCESS_USER_CHOICE' }).summary.kpis.blockedSessions).toBe(0);
+  });
+
+  it('crossProfilePolicies: allowing copy and share from work lets business items into personal', () => {
+    const noContacts = 'SHOW_WORK_CONTACTS_IN_PERSONAL_PROFILE_DISALLOWED';
+    const closed = run({ screenCaptureDisabled: true, crossProfilePolicies: { showWorkContactsInPersonalProfile: noContacts } });
+    const open = run({
+      screenCaptureDisabled: true,
+      crossProfilePolicies: {
+        crossProfileCopyPaste: 'CROSS_PROFILE_COPY_PASTE_ALLOWED',
+        crossProfileDataSharing: 'CROSS_PROFILE_DATA_SHARING_ALLOWED',
+        showWorkContactsInPersonalProfile: noContacts,
+      },
+    });
+    expect(closed.summary.kpis.businessItemsInPersonal).toBe(0);
+    expect(open.summary.kpis.businessItemsInPersonal).toBeGreaterThan(0);
+  });
+
+  it('alwaysOnVpnPackage: the VPN costs energy, and a VPN that fails to come up is non-compliance', () => {
+    const plain = run({});
+    const vpn = run({ alwaysOnVpnPackage: { packageName: 'com.example.vpn' } });
+    expect(vpn.sum('batteryMicroAh')).toBeLessThan(plain.sum('batteryMicroAh'));
+    expect(vpn.recorder.reasonsSeen & NonComplianceReason.VPN).not.toBe(0);
+  });
+
+  it('minimumApiLevel: handsets on an older Android are API_LEVEL', () => {
+    expect(run({ minimumApiLevel: 14 }).recorder.reasonsSeen & NonComplianceReason.API_LEVEL).not.toBe(0);
+    expect(run({ minimumApiLevel: 8 }).recorder.reasonsSeen & NonComplianceReason.API_LEVEL).toBe(0);
+  });
+
+  it('duet.minimumHypervisorVersion: handsets on the older MVP are DEVICE_INCOMPATIBLE', () => {
+    expect(run({ duet: { minimumHypervisorVersion: '1.5.0' } }).recorder.reasonsSeen & NonComplianceReason.DEVICE_INCOMPATIBLE).not.toBe(0);
+  });
+
+  it('duet.checkInIntervalMinutes: a longer interval means fewer check-ins', () => {
+    expect(run({ duet: { checkInIntervalMinutes: 60 } }).summary.kpis.checkIns).toBeLessThan(run({}).summary.kpis.checkIns);
+  });
+
+  it('PREINSTALLED installs an app the image lacks, which a minimumVersionCode then judges; AVAILABLE does not install it', () => {
+    const social = (installType: string) => ({ applications: [{ packageName: 'com.facebook.katana', installType, minimumVersionCode: 120 }] });
+    expect(run(social('PREINSTALLED')).recorder.reasonsSeen & NonComplianceReason.APP_NOT_UPDATED).not.toBe(0);
+    expect(run(social('AVAILABLE')).recorder.reasonsSeen & NonComplianceReason.APP_NOT_UPDATED).toBe(0);
+    // Never judged missing: a preinstalled app is the owner's to remove [A1].
+    expect(run(social('PREINSTALLED')).recorder.reasonsSeen & NonComplianceReason.APP_NOT_INSTALLED).toBe(0);
+  });
+
+  it('REQUIRED_FOR_SETUP is judged like FORCE_INSTALLED: missing until installed', () => {
+    const required = run({ applications: [{ packageName: 'com.facebook.katana', installType: 'REQUIRED_FOR_SETUP' }] });
+    expect(required.recorder.reasonsSeen & NonComplianceReason.APP_NOT_INSTALLED).not.toBe(0);
+  });
+});
+
 describe('every NonComplianceReason is reachable', () => {
   it('ENCRYPTION: ENABLED_WITH_PASSWORD on a work side without a passcode; ENABLED_WITHOUT_PASSWORD is always met', () => {
     expect(run({ encryptionPolicy: 'ENABLED_WITH_PASSWORD' }).recorder.reasonsSeen & NonComplianceReason.ENCRYPTION).not.toBe(0);
