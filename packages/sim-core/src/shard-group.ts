@@ -101,6 +101,8 @@ export class ShardSimulation {
       policyIndex: this.agent.policyIndex,
       enrolled: this.agent.enrolled,
       pendingWorldRequest: this.agent.pendingWorldRequest,
+      vpnUp: this.agent.vpnUp,
+      nextCheckInTick: this.agent.nextCheckInTick,
       policies: agent.policies,
     });
     computeDemands(workload, this.personal, this.personalGrant, tick, this.personalDemand, events, null);

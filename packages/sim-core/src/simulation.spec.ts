@@ -129,8 +129,9 @@ describe('cross-persona isolation', () => {
   const crossProfile = fc.record({ crossProfileCopyPaste: copyPaste, crossProfileDataSharing: dataSharing, showWorkContactsInPersonalProfile: contacts });
 
   // The oracle reads the AMAPI document directly, independent of compilePolicy.
-  function allowedByDocument(policy: { crossProfilePolicies: Record<string, string> }, kind: number): boolean {
+  function allowedByDocument(policy: { crossProfilePolicies: Record<string, string>; screenCaptureDisabled?: boolean }, kind: number): boolean {
     const cross = policy.crossProfilePolicies;
+    if (kind === FlowKind.SCREEN_CAPTURE_WORK_TO_PERSONAL) return policy.screenCaptureDisabled !== true;
     if (kind === FlowKind.COPY_WORK_TO_PERSONAL) return cross.crossProfileCopyPaste === 'CROSS_PROFILE_COPY_PASTE_ALLOWED';
     if (kind === FlowKind.SHARE_WORK_TO_PERSONAL) return cross.crossProfileDataSharing === 'CROSS_PROFILE_DATA_SHARING_ALLOWED';
     if (kind === FlowKind.WORK_CONTACT_LOOKUP_FROM_PERSONAL)
@@ -140,52 +141,59 @@ describe('cross-persona isolation', () => {
 
   it('delivers business data to personal only through flows the applied policy allowed', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 1_000_000 }), crossProfile, crossProfile, fc.integer({ min: 1, max: 200 }), (seed, first, second, changeTick) => {
-        const documents = [
-          { name: 'policies/first', version: 1, crossProfilePolicies: first },
-          { name: 'policies/second', version: 2, crossProfilePolicies: second },
-        ];
-        const delivered = new Map<number, number>();
-        let violations = 0;
-        let leavingFlows = 0;
-        const sink = {
-          onEvents(shard: number, events: EventBuffer) {
-            const demand = simulation.shards[shard].businessDemand;
-            const index = simulation.shards[shard];
-            for (let e = 0; e < events.length; e++) {
-              if (events.kind[e] !== EventKind.CROSS_PERSONA_FLOW || !flowLeavesBusiness(events.a[e])) continue;
-              leavingFlows++;
-              if (events.b[e] !== 1) continue;
-              const policyIndex = demand.policyIndex[index.indexOf(events.handset[e])];
-              // Registry index 0 is AMAPI's defaults; 1 and 2 are the documents above.
-              const document =
-                policyIndex === 0
-                  ? { crossProfilePolicies: { showWorkContactsInPersonalProfile: 'SHOW_WORK_CONTACTS_IN_PERSONAL_PROFILE_ALLOWED' } }
-                  : documents[policyIndex - 1];
-              if (!allowedByDocument(document, events.a[e])) violations++;
-              delivered.set(events.handset[e], (delivered.get(events.handset[e]) ?? 0) + 1);
-            }
-          },
-        };
-        const simulation = new Simulation(
-          config({
-            seed,
-            shards: 3,
-            ticks: 240,
-            fleet: { handsets: 60, enrollmentWindowMinutes: 5, businessIntensity: 3 },
-            policies: [
-              { tick: 0, policy: documents[0] },
-              { tick: changeTick, policy: documents[1] },
-            ],
-          }),
-          { sinks: [sink] },
-        );
-        simulation.run();
-        expect(violations).toBe(0);
-        const personalItems = simulation.finalState().personalBusinessItems;
-        for (let id = 0; id < 60; id++) expect(personalItems[id]).toBe(delivered.get(id) ?? 0);
-        expect(leavingFlows).toBeGreaterThan(0);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 1_000_000 }),
+        crossProfile,
+        crossProfile,
+        fc.boolean(),
+        fc.integer({ min: 1, max: 200 }),
+        (seed, first, second, screenCaptureDisabled, changeTick) => {
+          const documents = [
+            { name: 'policies/first', version: 1, crossProfilePolicies: first, screenCaptureDisabled },
+            { name: 'policies/second', version: 2, crossProfilePolicies: second, screenCaptureDisabled: !screenCaptureDisabled },
+          ];
+          const delivered = new Map<number, number>();
+          let violations = 0;
+          let leavingFlows = 0;
+          const sink = {
+            onEvents(shard: number, events: EventBuffer) {
+              const demand = simulation.shards[shard].businessDemand;
+              const index = simulation.shards[shard];
+              for (let e = 0; e < events.length; e++) {
+                if (events.kind[e] !== EventKind.CROSS_PERSONA_FLOW || !flowLeavesBusiness(events.a[e])) continue;
+                leavingFlows++;
+                if (events.b[e] !== 1) continue;
+                const policyIndex = demand.policyIndex[index.indexOf(events.handset[e])];
+                // Registry index 0 is AMAPI's defaults; 1 and 2 are the documents above.
+                const document =
+                  policyIndex === 0
+                    ? { crossProfilePolicies: { showWorkContactsInPersonalProfile: 'SHOW_WORK_CONTACTS_IN_PERSONAL_PROFILE_ALLOWED' } }
+                    : documents[policyIndex - 1];
+                if (!allowedByDocument(document, events.a[e])) violations++;
+                delivered.set(events.handset[e], (delivered.get(events.handset[e]) ?? 0) + 1);
+              }
+            },
+          };
+          const simulation = new Simulation(
+            config({
+              seed,
+              shards: 3,
+              ticks: 240,
+              fleet: { handsets: 60, enrollmentWindowMinutes: 5, businessIntensity: 3 },
+              policies: [
+                { tick: 0, policy: documents[0] },
+                { tick: changeTick, policy: documents[1] },
+              ],
+            }),
+            { sinks: [sink] },
+          );
+          simulation.run();
+          expect(violations).toBe(0);
+          const personalItems = simulation.finalState().personalBusinessItems;
+          for (let id = 0; id < 60; id++) expect(personalItems[id]).toBe(delivered.get(id) ?? 0);
+          expect(leavingFlows).toBeGreaterThan(0);
+        },
+      ),
       { numRuns: 25 },
     );
   });
@@ -199,6 +207,7 @@ describe('cross-persona isolation', () => {
             tick: 0,
             policy: {
               name: 'policies/locked-down',
+              screenCaptureDisabled: true,
               crossProfilePolicies: {
                 crossProfileCopyPaste: 'COPY_FROM_WORK_TO_PERSONAL_DISALLOWED',
                 crossProfileDataSharing: 'CROSS_PROFILE_DATA_SHARING_DISALLOWED',

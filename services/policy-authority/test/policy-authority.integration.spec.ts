@@ -222,6 +222,17 @@ describe('policy-authority over gRPC, HTTP, PostgreSQL and Kafka', () => {
       expect(error.details).toContain('[enum]');
     });
 
+    it('refuses a field the model does not simulate, over HTTP (400) and gRPC (INVALID_ARGUMENT), naming it as the scenario loader does', async () => {
+      const document = { name: 'policies/unmodelled', passwordPolicies: [{ passwordQuality: 'NUMERIC', passwordHistoryLength: 5 }] };
+      const response = await http('POST', '/v1/policies', document);
+      expect(response.status).toBe(400);
+      expect(response.body.issues).toEqual([expect.objectContaining({ path: 'passwordPolicies.0.passwordHistoryLength', rule: 'not-modelled' })]);
+      const error = await grpcError(clients.admin.createPolicy({ policy: policy.Policy.fromJSON(document) }, admin));
+      expect(error.code).toBe(GrpcStatus.INVALID_ARGUMENT);
+      expect(error.details).toContain('passwordHistoryLength');
+      expect(error.details).toContain('not modelled');
+    });
+
     it('answers NOT_FOUND naming the version of a policy that has no such version', async () => {
       const error = await grpcError(clients.admin.getPolicy({ name: 'policies/baseline', version: 9 }, admin));
       expect(error.code).toBe(GrpcStatus.NOT_FOUND);

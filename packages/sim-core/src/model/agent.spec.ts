@@ -6,7 +6,7 @@ import { CheckInCadence, type AgentCadenceSpec } from './check-in-cadence';
 import { GrantBatch, WorldRequest } from './batches';
 import { PASSCODE_FIX_PER_CHECK_IN } from './calibration';
 import { NonComplianceReason } from './compliance';
-import { EnforcementAction, EventKind, GuestState, Persona } from './enums';
+import { App, EnforcementAction, EventKind, GuestState, Persona } from './enums';
 import { type EventSink } from './events';
 import { parsePolicy } from './policy';
 import { PolicyTimeline } from './policy-timeline';
@@ -472,5 +472,63 @@ describe('dueCheckIns', () => {
     }
     expect(compared).toBeGreaterThan(100);
     expect(enrollments).toBe(120);
+  });
+});
+
+describe('stepAgent: applying a policy takes the business world', () => {
+  it('holds a revision received while the work side is locked as PENDING, judged on the old one, and applies it once it runs', () => {
+    const sut = new AgentFixture(4, { passcodeRank: 3 });
+    sut.assign({ name: 'policies/a', duet: { checkInIntervalMinutes: 10 } });
+    const b = sut.assign({ name: 'policies/b', screenCaptureDisabled: true, duet: { checkInIntervalMinutes: 10 } }, 5);
+    sut.grant.guestState[0] = GuestState.RUNNING;
+    sut.step(0);
+    sut.grant.guestState[0] = GuestState.LOCKED;
+    sut.run(1, 11);
+    expect(sut.state.complianceMask[0]).toBe(NonComplianceReason.PENDING);
+    expect(sut.state.policyIndex[0]).not.toBe(b);
+    sut.grant.guestState[0] = GuestState.RUNNING;
+    sut.run(11, 21);
+    expect(sut.state.policyIndex[0]).toBe(b);
+    expect(sut.state.complianceMask[0]).toBe(0);
+  });
+
+  it('reports a FORCE_INSTALLED app missing (APP_NOT_INSTALLED) until the check-in after the policy applied', () => {
+    const sut = new AgentFixture(4, { passcodeRank: 3 });
+    sut.assign({ name: 'policies/p', applications: [{ packageName: 'com.facebook.katana', installType: 'FORCE_INSTALLED' }] });
+    sut.grant.guestState[0] = GuestState.RUNNING;
+    sut.step(0);
+    expect(sut.state.complianceMask[0]).toBe(NonComplianceReason.APP_NOT_INSTALLED);
+    sut.run(1, 16);
+    expect(sut.state.complianceMask[0]).toBe(0);
+  });
+
+  it('cannot remove a BLOCKED system app of the business image (APP_INSTALLED), but removes a BLOCKED app it installed', () => {
+    const sut = new AgentFixture(4, { passcodeRank: 3 });
+    const games = 'com.rovio.angrybirds';
+    sut.assign({ name: 'policies/install', applications: [{ packageName: games, installType: 'FORCE_INSTALLED' }], duet: { checkInIntervalMinutes: 10 } });
+    sut.assign(
+      {
+        name: 'policies/block',
+        applications: [
+          { packageName: games, installType: 'BLOCKED' },
+          { packageName: 'com.android.browser', installType: 'BLOCKED' },
+        ],
+        duet: { checkInIntervalMinutes: 10 },
+      },
+      15,
+    );
+    sut.grant.guestState[0] = GuestState.RUNNING;
+    sut.run(0, 30);
+    expect(sut.state.installedAppMask[0] & (1 << App.GAMES)).toBe(0);
+    expect(sut.state.installedAppMask[0] & (1 << App.BROWSER)).not.toBe(0);
+    expect(sut.state.complianceMask[0]).toBe(NonComplianceReason.APP_INSTALLED);
+  });
+
+  it('judges minimumVersionCode on the handset version of each app, not only email', () => {
+    const sut = new AgentFixture(4, { passcodeRank: 3 });
+    sut.assign({ name: 'policies/p', applications: [{ packageName: 'com.android.browser', minimumVersionCode: 100 }] });
+    sut.grant.guestState.fill(GuestState.RUNNING);
+    sut.step(0);
+    expect(Array.from(sut.state.complianceMask)).toEqual([0, 0, 0, 0]);
   });
 });

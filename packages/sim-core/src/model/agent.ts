@@ -9,8 +9,10 @@ import { GrantBatch, WorldRequest } from './batches';
 import type { CheckInCadence } from './check-in-cadence';
 import { APP_UPDATE_PER_CHECK_IN, PASSCODE_FIX_PER_CHECK_IN, VPN_FAILURE_PER_CHECK_IN } from './calibration';
 import { CATALOGUE } from './catalogue';
-import { enforcementFor, evaluateCompliance, type DeviceFacts } from './compliance';
-import { App, EnforcementAction, EventKind, GuestState, Persona } from './enums';
+import { guestMemoryCeilingMb } from './guest-memory';
+import { NON_COMPLIANCE_REASON_COUNT, NonComplianceReason, evaluateCompliance, type DeviceFacts } from './compliance';
+import { DEVICE_SCOPE, enforcementFor } from './enforcement';
+import { APP_SLOTS, App, EnforcementAction, EventKind, GuestState, Persona } from './enums';
 import { EventBuffer } from './events';
 import { FleetShard } from './fleet';
 import type { EffectivePolicy } from './policy';
@@ -21,7 +23,10 @@ import type { SimulationClock } from './time';
 const PREINSTALLED_APPS = (1 << App.EMAIL) | (1 << App.BROWSER) | (1 << App.CALLS) | (1 << App.CAMERA) | (1 << App.MESSAGING) | (1 << App.MAPS);
 // Passcode lengths that go with the fleet's initial ranks (none, numeric PIN, alphanumeric): NV.
 const PASSCODE_LENGTH_FOR_RANK = [0, 0, 4, 4, 4, 6, 6, 8];
+// The passcode an owner sets when encryption asks for one and the policy asks no more: a numeric PIN (NV).
+const NUMERIC_RANK = 3;
 const MODEL_API_LEVEL = CATALOGUE.map((model) => model.apiLevel);
+const MODEL_GUEST_MEMORY_CEILING_MB = CATALOGUE.map((_, model) => guestMemoryCeilingMb(model));
 
 export class AgentShard {
   readonly enrolled: Uint8Array;
@@ -30,13 +35,16 @@ export class AgentShard {
   readonly enrolledTick: Int32Array; // the last enrollment: the cadence's phases count from it
   readonly failedAttempts: Uint8Array; // enrollments or check-ins failed in a row (backoff), 0 after a success
   readonly complianceMask: Uint32Array; // NonComplianceReason bits, 0 = compliant
-  readonly nonCompliantSinceTick: Int32Array;
   readonly enforcement: Uint8Array; // EnforcementAction in force
   readonly vpnUp: Uint8Array;
   readonly passcodeRank: Uint8Array;
   readonly passcodeLength: Uint8Array;
   readonly installedAppMask: Uint16Array;
-  readonly emailVersionCode: Uint16Array;
+  readonly appVersionCode: Uint16Array; // APP_SLOTS per handset: [i * APP_SLOTS + app]
+  // NON_COMPLIANCE_REASON_COUNT per handset: the tick each reason bit last went non-compliant, so
+  // each enforcement rule counts its own setting's days [A1].
+  readonly reasonSinceTick: Int32Array;
+  readonly blockScopeDevice: Uint8Array; // 1 while the block in force covers the device
   readonly pendingWorldRequest: Uint8Array; // read (and cleared) by the next tick's demand batch
   readonly checkIns: Uint32Array;
 
@@ -48,13 +56,14 @@ export class AgentShard {
     this.enrolledTick = new Int32Array(n);
     this.failedAttempts = new Uint8Array(n);
     this.complianceMask = new Uint32Array(n);
-    this.nonCompliantSinceTick = new Int32Array(n);
     this.enforcement = new Uint8Array(n);
     this.vpnUp = new Uint8Array(n);
     this.passcodeRank = new Uint8Array(n);
     this.passcodeLength = new Uint8Array(n);
     this.installedAppMask = new Uint16Array(n);
-    this.emailVersionCode = new Uint16Array(n);
+    this.appVersionCode = new Uint16Array(n * APP_SLOTS);
+    this.reasonSinceTick = new Int32Array(n * NON_COMPLIANCE_REASON_COUNT);
+    this.blockScopeDevice = new Uint8Array(n);
     this.pendingWorldRequest = new Uint8Array(n);
     this.checkIns = new Uint32Array(n);
     for (let i = 0; i < n; i++) this.resetDevice(i);
@@ -68,13 +77,14 @@ export class AgentShard {
     this.enrolledTick[i] = 0;
     this.failedAttempts[i] = 0;
     this.complianceMask[i] = 0;
-    this.nonCompliantSinceTick[i] = 0;
     this.enforcement[i] = EnforcementAction.NONE;
+    this.blockScopeDevice[i] = 0;
+    this.reasonSinceTick.fill(0, i * NON_COMPLIANCE_REASON_COUNT, (i + 1) * NON_COMPLIANCE_REASON_COUNT);
     this.vpnUp[i] = 0;
     this.passcodeRank[i] = this.fleet.initialPasscodeRank[i];
     this.passcodeLength[i] = PASSCODE_LENGTH_FOR_RANK[this.fleet.initialPasscodeRank[i]];
     this.installedAppMask[i] = PREINSTALLED_APPS;
-    this.emailVersionCode[i] = this.fleet.emailAppVersionCode[i];
+    this.appVersionCode.set(this.fleet.appVersionCode.subarray(i * APP_SLOTS, (i + 1) * APP_SLOTS), i * APP_SLOTS);
   }
 }
 
@@ -161,9 +171,10 @@ export function stepAgent(context: AgentContext, agent: AgentShard, grant: Grant
     passwordQualityRank: 0,
     passwordLength: 0,
     encrypted: true, // the work VM is always encrypted [P20][P21]
+    guestMemoryCeilingMb: 0,
     vpnUp: false,
     installedAppMask: 0,
-    appVersionCode: new Uint16Array(16),
+    appVersionCode: new Uint16Array(APP_SLOTS),
     appliedPolicyVersion: 0,
   };
   const appVersions = facts.appVersionCode as Uint16Array;
@@ -199,50 +210,72 @@ export function stepAgent(context: AgentContext, agent: AgentShard, grant: Grant
 
     agent.checkIns[i]++;
     const reachable = answers.reachable(i);
+    // Applying a revision and installing or removing apps happen inside the business world: only while it runs.
+    const running = guest === GuestState.RUNNING;
     events.emit(EventKind.CHECK_IN, id, Persona.BUSINESS, policies[agent.policyIndex[i]].version, reachable ? 1 : 0);
+    // A revision received while the world is suspended or locked waits until it runs: PENDING [A1]
+    // (AMAPI: not applied when reported, expected to be applied shortly).
+    let pending = false;
     if (reachable) {
       const assigned = answers.assignedRevision(i);
-      if (assigned !== agent.policyIndex[i]) applyPolicy(agent, i, assigned, policies, id, tick, events, random);
+      if (assigned !== agent.policyIndex[i]) {
+        if (running) applyPolicy(agent, i, assigned, policies, id, tick, events, random);
+        else pending = true;
+      }
     }
     const policy = policies[agent.policyIndex[i]];
-    // The owner may fix a passcode the policy asks for.
-    if (agent.passcodeRank[i] < policy.passwordQualityRank || agent.passcodeLength[i] < policy.passwordMinimumLength) {
+    // The owner may fix a passcode the policy (or encryption with a password) asks for.
+    const wantedRank = Math.max(policy.passwordQualityRank, policy.encryptionNeedsPasscode ? NUMERIC_RANK : 0);
+    const wantedLength = Math.max(policy.passwordMinimumLength, PASSCODE_LENGTH_FOR_RANK[wantedRank]);
+    if (agent.passcodeRank[i] < wantedRank || agent.passcodeLength[i] < policy.passwordMinimumLength) {
       if (random.uniform(id, Persona.BUSINESS, Stream.AGENT_PASSCODE_FIX, tick) < PASSCODE_FIX_PER_CHECK_IN) {
-        agent.passcodeRank[i] = Math.max(agent.passcodeRank[i], policy.passwordQualityRank);
-        agent.passcodeLength[i] = Math.max(agent.passcodeLength[i], policy.passwordMinimumLength);
+        agent.passcodeRank[i] = Math.max(agent.passcodeRank[i], wantedRank);
+        agent.passcodeLength[i] = Math.max(agent.passcodeLength[i], wantedLength);
       }
     }
     agent.vpnUp[i] = policy.vpnRequired && random.uniform(id, Persona.BUSINESS, Stream.AGENT_VPN, tick) >= VPN_FAILURE_PER_CHECK_IN ? 1 : 0;
-    const minimumEmail = policy.minimumAppVersionCode[App.EMAIL] ?? 0;
-    if (agent.emailVersionCode[i] < minimumEmail && random.uniform(id, Persona.BUSINESS, Stream.AGENT_APP_UPDATE, tick) < APP_UPDATE_PER_CHECK_IN) {
-      agent.emailVersionCode[i] = minimumEmail;
+    // The owner updates every outdated app at once ("update all"), or none this time.
+    const versions = agent.appVersionCode;
+    const base = i * APP_SLOTS;
+    let outdated = false;
+    for (let app = 1; app < APP_SLOTS; app++) outdated ||= versions[base + app] < policy.minimumAppVersionCode[app];
+    if (outdated && random.uniform(id, Persona.BUSINESS, Stream.AGENT_APP_UPDATE, tick) < APP_UPDATE_PER_CHECK_IN) {
+      for (let app = 1; app < APP_SLOTS; app++) versions[base + app] = Math.max(versions[base + app], policy.minimumAppVersionCode[app]);
     }
 
     facts.apiLevel = MODEL_API_LEVEL[fleet.model[i]];
     facts.hypervisorVersionCode = fleet.hypervisorVersionCode[i];
     facts.passwordQualityRank = agent.passcodeRank[i];
     facts.passwordLength = agent.passcodeLength[i];
+    facts.guestMemoryCeilingMb = MODEL_GUEST_MEMORY_CEILING_MB[fleet.model[i]];
     facts.vpnUp = agent.vpnUp[i] === 1;
     facts.installedAppMask = agent.installedAppMask[i];
-    appVersions[App.EMAIL] = agent.emailVersionCode[i];
+    for (let app = 1; app < APP_SLOTS; app++) appVersions[app] = versions[base + app];
     facts.appliedPolicyVersion = policy.version;
-    const mask = evaluateCompliance(policy, facts);
+    // While a revision is pending the handset still holds (and is judged on) the one it applied.
+    const mask = evaluateCompliance(policy, facts) | (pending ? NonComplianceReason.PENDING : 0);
     const previous = agent.complianceMask[i];
     if (mask !== previous) {
-      if (previous === 0) agent.nonCompliantSinceTick[i] = tick;
+      const since = i * NON_COMPLIANCE_REASON_COUNT;
+      for (let bit = 0; bit < NON_COMPLIANCE_REASON_COUNT; bit++) if ((mask & ~previous & (1 << bit)) !== 0) agent.reasonSinceTick[since + bit] = tick;
       agent.complianceMask[i] = mask;
       events.emit(EventKind.COMPLIANCE_CHANGED, id, Persona.BUSINESS, mask, previous);
     }
-    const minutes = mask === 0 ? 0 : ((tick - agent.nonCompliantSinceTick[i]) * clock.tickSeconds) / 60;
-    const action = enforcementFor(policy, minutes, mask);
-    if (action !== agent.enforcement[i]) {
+    const code = enforcementFor(policy.enforcement, mask, agent.reasonSinceTick, i * NON_COMPLIANCE_REASON_COUNT, tick, clock.tickSeconds / 60);
+    const action = code & ~DEVICE_SCOPE;
+    const device = (code & DEVICE_SCOPE) !== 0 ? 1 : 0;
+    if (action !== agent.enforcement[i] || device !== agent.blockScopeDevice[i]) {
       const before = agent.enforcement[i];
       agent.enforcement[i] = action;
-      events.emit(EventKind.ENFORCEMENT_ACTION, id, Persona.BUSINESS, action, before);
+      agent.blockScopeDevice[i] = device;
+      if (action !== before) events.emit(EventKind.ENFORCEMENT_ACTION, id, Persona.BUSINESS, action, before);
       if (action === EnforcementAction.WIPE_BUSINESS_WORLD) agent.pendingWorldRequest[i] = WorldRequest.WIPE;
-      else if (action === EnforcementAction.SUSPEND_BUSINESS_WORLD) agent.pendingWorldRequest[i] = WorldRequest.SUSPEND;
+      else if (action === EnforcementAction.SUSPEND_BUSINESS_WORLD)
+        agent.pendingWorldRequest[i] = device === 1 ? WorldRequest.SUSPEND_DEVICE : WorldRequest.SUSPEND;
       else if (before === EnforcementAction.SUSPEND_BUSINESS_WORLD) agent.pendingWorldRequest[i] = WorldRequest.RESUME;
     }
+    // After reporting, the agent downloads what the policy installs: the next report shows it (D).
+    if (running) agent.installedAppMask[i] |= policy.requiredAppMask | policy.preinstalledAppMask;
     if (reachable) {
       agent.failedAttempts[i] = 0;
       agent.nextCheckInTick[i] = tick + cadence.checkInWaitTicks(id, tick, agent.enrolledTick[i], policy.checkInIntervalMinutes);
@@ -278,8 +311,10 @@ function applyPolicy(
   const previous = policies[agent.policyIndex[i]];
   const next = policies[index];
   agent.policyIndex[i] = index;
-  // The agent force-installs required apps and removes blocked ones.
-  agent.installedAppMask[i] = (agent.installedAppMask[i] | next.requiredAppMask) & ~next.blockedAppMask;
+  // The agent removes blocked apps it can: not the business image's system apps, which a device
+  // admin cannot remove or hide before setApplicationHidden [A6] (API 21, NV); those stay
+  // installed (APP_INSTALLED) and only launching them is refused. Installs follow the next report.
+  agent.installedAppMask[i] &= ~(next.blockedAppMask & ~PREINSTALLED_APPS);
   agent.vpnUp[i] = next.vpnRequired && random.uniform(id, Persona.BUSINESS, Stream.AGENT_VPN, tick) >= VPN_FAILURE_PER_CHECK_IN ? 1 : 0;
   events.emit(EventKind.POLICY_APPLIED, id, Persona.BUSINESS, next.version, previous.version);
 }

@@ -2,7 +2,8 @@
 // (docs/design.md#time-shards-and-determinism, #scale-and-performance; proto/duet/persona/v1). Index i is the shard's i-th handset. Batches are
 // allocated once per shard and overwritten every tick.
 
-export const WorldRequest = { NONE: 0, SUSPEND: 1, RESUME: 2, WIPE: 3, LOCK: 4, UNLOCK: 5 } as const;
+// SUSPEND_DEVICE: an enforcement block with BLOCK_SCOPE_DEVICE, which also stops the personal world [A1].
+export const WorldRequest = { NONE: 0, SUSPEND: 1, RESUME: 2, WIPE: 3, LOCK: 4, UNLOCK: 5, SUSPEND_DEVICE: 6 } as const;
 export type WorldRequest = (typeof WorldRequest)[keyof typeof WorldRequest];
 
 export const FlowResult = { NONE: 0, ALLOWED: 1, BLOCKED: 2 } as const;

@@ -187,8 +187,8 @@ export const APP_UPDATE_PER_CHECK_IN = 0.3;
 // MVP versions seen in code: 1.0.2.15 [C1] and 1.5.0 [C2]; share on the newer one (NV).
 export const HYPERVISOR_VERSIONS = ['1.0.2.15', '1.5.0'] as const; // [C1][C2]
 export const NEWER_HYPERVISOR_SHARE = 0.6; // NV
-// Business email client version codes installed at provisioning (NV).
-export const EMAIL_APP_VERSION_CODES = [100, 110, 120] as const;
+// Version codes each business app may have at provisioning, drawn per handset and app (NV).
+export const APP_VERSION_CODES = [100, 110, 120] as const;
 
 function appWeights(byName: Partial<Record<keyof typeof App, number>>): number[] {
   const weights = new Array<number>(Object.keys(App).length + 1).fill(0);

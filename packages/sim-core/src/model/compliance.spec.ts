@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../errors';
-import { describeNonCompliance, enforcementFor, evaluateCompliance, NON_COMPLIANCE_REASON_NAMES, NonComplianceReason, type DeviceFacts } from './compliance';
-import { App, EnforcementAction } from './enums';
+import { describeNonCompliance, evaluateCompliance, NON_COMPLIANCE_REASON_NAMES, NonComplianceReason, type DeviceFacts } from './compliance';
+import { App } from './enums';
 import { compilePolicy, DEFAULT_POLICY, parsePolicy, versionCode, type EffectivePolicy } from './policy';
-
-const MINUTES_PER_DAY = 1440;
 
 // A policy asking for everything compliance can judge, and a handset meeting all of it.
 const strictPolicy: EffectivePolicy = compilePolicy(
@@ -36,6 +34,7 @@ const compliantDevice: DeviceFacts = {
   passwordQualityRank: 3, // NUMERIC
   passwordLength: 6,
   encrypted: true,
+  guestMemoryCeilingMb: 316,
   vpnUp: true,
   installedAppMask: (1 << App.EMAIL) | (1 << App.BROWSER),
   appVersionCode: appVersions(10),
@@ -78,6 +77,7 @@ describe('evaluateCompliance', () => {
     ['password shorter than policy', { passwordLength: 5 }, NonComplianceReason.USER_ACTION],
     ['business world not encrypted', { encrypted: false }, NonComplianceReason.ENCRYPTION],
     ['VPN down', { vpnUp: false }, NonComplianceReason.VPN],
+    ['guest memory above what the handset can give', { guestMemoryCeilingMb: 100 }, NonComplianceReason.INVALID_VALUE],
     ['required app missing', { installedAppMask: 1 << App.BROWSER }, NonComplianceReason.APP_NOT_INSTALLED],
     ['blocked app installed', { installedAppMask: (1 << App.EMAIL) | (1 << App.GAMES) }, NonComplianceReason.APP_INSTALLED],
     ['app below minimumVersionCode', { appVersionCode: appVersions(9) }, NonComplianceReason.APP_NOT_UPDATED],
@@ -167,55 +167,17 @@ describe('describeNonCompliance', () => {
   });
 });
 
-describe('enforcementFor', () => {
-  const sut = enforcementFor;
-  const anyReason = NonComplianceReason.USER_ACTION;
+describe('evaluateCompliance, encryptionPolicy', () => {
+  const withPassword = compilePolicy(parsePolicy({ name: 'policies/e', encryptionPolicy: 'ENABLED_WITH_PASSWORD' }));
+  const withoutPassword = compilePolicy(parsePolicy({ name: 'policies/e', encryptionPolicy: 'ENABLED_WITHOUT_PASSWORD' }));
+  const noPasscode: DeviceFacts = { ...compliantDevice, passwordQualityRank: 0, passwordLength: 0, appliedPolicyVersion: 1 };
 
-  it('does nothing to a compliant handset, however long the clock says', () => {
-    expect(sut(strictPolicy, 100 * MINUTES_PER_DAY, 0)).toBe(EnforcementAction.NONE);
+  it('asks ENABLED_WITH_PASSWORD for a work-side passcode: ENCRYPTION without one', () => {
+    expect(evaluateCompliance(withPassword, noPasscode)).toBe(NonComplianceReason.ENCRYPTION);
+    expect(evaluateCompliance(withPassword, { ...noPasscode, passwordQualityRank: 3, passwordLength: 4 })).toBe(0);
   });
 
-  it('warns from the first non-compliant minute until blockAfterMinutes', () => {
-    expect(sut(strictPolicy, 0, anyReason)).toBe(EnforcementAction.WARN);
-    expect(sut(strictPolicy, MINUTES_PER_DAY - 1, anyReason)).toBe(EnforcementAction.WARN);
-  });
-
-  it('suspends the business world exactly at blockAfterMinutes', () => {
-    expect(sut(strictPolicy, MINUTES_PER_DAY, anyReason)).toBe(EnforcementAction.SUSPEND_BUSINESS_WORLD);
-    expect(sut(strictPolicy, 7 * MINUTES_PER_DAY - 1, anyReason)).toBe(EnforcementAction.SUSPEND_BUSINESS_WORLD);
-  });
-
-  it('wipes the business world exactly at wipeAfterMinutes', () => {
-    expect(sut(strictPolicy, 7 * MINUTES_PER_DAY, anyReason)).toBe(EnforcementAction.WIPE_BUSINESS_WORLD);
-    expect(sut(strictPolicy, 70 * MINUTES_PER_DAY, anyReason)).toBe(EnforcementAction.WIPE_BUSINESS_WORLD);
-  });
-
-  it('suspends at once when blockAfterDays is 0', () => {
-    const immediate = compilePolicy(
-      parsePolicy({
-        name: 'policies/p',
-        policyEnforcementRules: [{ settingName: 'applications', blockAction: { blockAfterDays: 0 }, wipeAction: { wipeAfterDays: 1 } }],
-      }),
-    );
-    expect(sut(immediate, 0, NonComplianceReason.APP_INSTALLED)).toBe(EnforcementAction.SUSPEND_BUSINESS_WORLD);
-  });
-
-  it('applies the most severe action when rules overlap', () => {
-    const overlapping = compilePolicy(
-      parsePolicy({
-        name: 'policies/p',
-        policyEnforcementRules: [
-          { settingName: 'passwordPolicies', blockAction: { blockAfterDays: 1 }, wipeAction: { wipeAfterDays: 10 } },
-          { settingName: 'applications', blockAction: { blockAfterDays: 5 }, wipeAction: { wipeAfterDays: 6 } },
-        ],
-      }),
-    );
-    expect(sut(overlapping, 1 * MINUTES_PER_DAY, anyReason)).toBe(EnforcementAction.SUSPEND_BUSINESS_WORLD);
-    expect(sut(overlapping, 6 * MINUTES_PER_DAY, anyReason)).toBe(EnforcementAction.WIPE_BUSINESS_WORLD);
-  });
-
-  it('warns forever when the policy has no enforcement rules', () => {
-    const lenient = compilePolicy(DEFAULT_POLICY);
-    expect(sut(lenient, Number.MAX_SAFE_INTEGER, anyReason)).toBe(EnforcementAction.WARN);
+  it('finds the always-encrypted work VM compliant with ENABLED_WITHOUT_PASSWORD', () => {
+    expect(evaluateCompliance(withoutPassword, noPasscode)).toBe(0);
   });
 });

@@ -3,7 +3,6 @@
 // evaluateCompliance runs at every check-in of every handset, so it reads numbers and allocates nothing.
 
 import { ValidationError } from '../errors';
-import { EnforcementAction } from './enums';
 import type { EffectivePolicy } from './policy';
 
 // One bit per reason. Names are AMAPI NonComplianceReason values [A1] where AMAPI has a matching
@@ -14,11 +13,11 @@ export const NonComplianceReason = {
   API_LEVEL: 1 << 0,
   /** Password below `passwordPolicies` (AMAPI: PASSWORD_POLICIES_PASSWORD_NOT_SUFFICIENT is a USER_ACTION). */
   USER_ACTION: 1 << 1,
-  /** The hypervisor could not apply `duet.guestMemoryMb` on this handset. Set by the hypervisor, never by evaluateCompliance. */
+  /** `duet.guestMemoryMb` is more than this handset's RAM can give the guest (the hypervisor caps it). */
   INVALID_VALUE: 1 << 2,
-  /** An app the policy installs (FORCE_INSTALLED, REQUIRED_FOR_SETUP, KIOSK) is missing. */
+  /** An app the policy installs (FORCE_INSTALLED, REQUIRED_FOR_SETUP) is missing: not yet installed. */
   APP_NOT_INSTALLED: 1 << 3,
-  /** A BLOCKED app is installed. */
+  /** A BLOCKED app is still installed: a system app of the business image, which Android before 4.0 cannot disable. */
   APP_INSTALLED: 1 << 4,
   /** An installed app is below its `minimumVersionCode`. */
   APP_NOT_UPDATED: 1 << 5,
@@ -26,12 +25,14 @@ export const NonComplianceReason = {
   DEVICE_INCOMPATIBLE: 1 << 6,
   /** The handset has not applied this policy version yet. */
   PENDING: 1 << 7,
-  /** Duet: `encryptionPolicy` set but the business world is not encrypted. */
+  /** Duet: `encryptionPolicy` not met: ENABLED_WITH_PASSWORD and the work side has no passcode (the work VM itself is always encrypted [P20][P21]). */
   ENCRYPTION: 1 << 8,
   /** Duet: `alwaysOnVpnPackage` set but the VPN is not up. */
   VPN: 1 << 9,
 } as const;
 export type NonComplianceReason = (typeof NonComplianceReason)[keyof typeof NonComplianceReason];
+/** Number of NonComplianceReason bits: arrays indexed by bit index have this length. */
+export const NON_COMPLIANCE_REASON_COUNT = 10;
 export const NON_COMPLIANCE_REASON_NAMES: Record<number, string> = Object.fromEntries(Object.entries(NonComplianceReason).map(([name, bit]) => [bit, name]));
 
 /** What the agent knows about its handset at a check-in. */
@@ -42,6 +43,8 @@ export interface DeviceFacts {
   passwordQualityRank: number;
   passwordLength: number;
   encrypted: boolean;
+  /** Most guest memory (MB) this handset's RAM leaves the guest. */
+  guestMemoryCeilingMb: number;
   vpnUp: boolean;
   /** Bit (1 << App) for each installed App. */
   installedAppMask: number;
@@ -65,7 +68,10 @@ export function evaluateCompliance(policy: EffectivePolicy, device: DeviceFacts)
   ) {
     mask |= NonComplianceReason.USER_ACTION;
   }
-  if (policy.encryptionRequired && !device.encrypted) mask |= NonComplianceReason.ENCRYPTION;
+  if (policy.encryptionRequired && (!device.encrypted || (policy.encryptionNeedsPasscode && device.passwordQualityRank === 0))) {
+    mask |= NonComplianceReason.ENCRYPTION;
+  }
+  if (policy.guestMemoryMb > device.guestMemoryCeilingMb) mask |= NonComplianceReason.INVALID_VALUE;
   if (policy.vpnRequired && !device.vpnUp) mask |= NonComplianceReason.VPN;
 
   const installed = device.installedAppMask;
@@ -121,15 +127,8 @@ export function describeNonCompliance(mask: number): NonComplianceDetail[] {
   }));
 }
 
-/**
- * The enforcement a handset non-compliant for `nonCompliantMinutes` gets: NONE when compliant, WARN
- * until blockAfterMinutes, then SUSPEND_BUSINESS_WORLD, and WIPE_BUSINESS_WORLD from
- * wipeAfterMinutes; the most severe action wins [A1]. Without rules it stays at WARN.
- * The rules are folded over all settings in compilePolicy, so any reason starts the clock.
- */
-export function enforcementFor(policy: EffectivePolicy, nonCompliantMinutes: number, mask: number): EnforcementAction {
-  if (mask === 0) return EnforcementAction.NONE;
-  if (nonCompliantMinutes >= policy.wipeAfterMinutes) return EnforcementAction.WIPE_BUSINESS_WORLD;
-  if (nonCompliantMinutes >= policy.blockAfterMinutes) return EnforcementAction.SUSPEND_BUSINESS_WORLD;
-  return EnforcementAction.WARN;
+/** Top-level setting (the name a policyEnforcementRule gives) a reason bit index concerns; PENDING concerns none. */
+export function reasonSetting(bitIndex: number): string {
+  for (const [bit, settingName] of DETAILS) if (bit === 1 << bitIndex) return bit === NonComplianceReason.PENDING ? '' : settingName.split('.')[0];
+  return '';
 }

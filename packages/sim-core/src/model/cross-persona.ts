@@ -17,6 +17,8 @@ export function isFlowAllowed(policy: EffectivePolicy, kind: number): boolean {
       return policy.sharePersonalToWorkAllowed;
     case FlowKind.WORK_CONTACT_LOOKUP_FROM_PERSONAL:
       return policy.workContactsInPersonalAllowed;
+    case FlowKind.SCREEN_CAPTURE_WORK_TO_PERSONAL:
+      return !policy.screenCaptureDisabled;
     default:
       return false;
   }
@@ -33,6 +35,8 @@ export function flowRule(kind: number): string {
       return 'crossProfilePolicies.crossProfileDataSharing';
     case FlowKind.WORK_CONTACT_LOOKUP_FROM_PERSONAL:
       return 'crossProfilePolicies.showWorkContactsInPersonalProfile';
+    case FlowKind.SCREEN_CAPTURE_WORK_TO_PERSONAL:
+      return 'screenCaptureDisabled';
     default:
       return 'unknown flow kind';
   }

@@ -55,6 +55,8 @@ export const App = {
   GAMES: 8,
 } as const;
 export type App = (typeof App)[keyof typeof App];
+/** Length of arrays indexed by App code (index 0 unused). */
+export const APP_SLOTS = Math.max(...Object.values(App)) + 1;
 export const APP_PACKAGES: Record<number, string> = {
   1: 'com.android.email',
   2: 'com.android.browser',
@@ -73,11 +75,19 @@ export const FlowKind = {
   SHARE_WORK_TO_PERSONAL: 3,
   SHARE_PERSONAL_TO_WORK: 4,
   WORK_CONTACT_LOOKUP_FROM_PERSONAL: 5,
+  // The owner screenshots a business app; MVP's host composes the screen, so the picture lands on
+  // the personal side unless screenCaptureDisabled (D).
+  SCREEN_CAPTURE_WORK_TO_PERSONAL: 6,
 } as const;
 export type FlowKind = (typeof FlowKind)[keyof typeof FlowKind];
 /** Flows that carry business data into the personal persona. */
 export function flowLeavesBusiness(kind: number): boolean {
-  return kind === FlowKind.COPY_WORK_TO_PERSONAL || kind === FlowKind.SHARE_WORK_TO_PERSONAL || kind === FlowKind.WORK_CONTACT_LOOKUP_FROM_PERSONAL;
+  return (
+    kind === FlowKind.COPY_WORK_TO_PERSONAL ||
+    kind === FlowKind.SHARE_WORK_TO_PERSONAL ||
+    kind === FlowKind.WORK_CONTACT_LOOKUP_FROM_PERSONAL ||
+    kind === FlowKind.SCREEN_CAPTURE_WORK_TO_PERSONAL
+  );
 }
 
 export const EnforcementAction = { NONE: 0, WARN: 1, SUSPEND_BUSINESS_WORLD: 2, WIPE_BUSINESS_WORLD: 3 } as const;

@@ -5,7 +5,7 @@ import {
   ANXIETY_MAX_PERMILLE,
   ANXIETY_MIN_PERMILLE,
   DEFAULT_ENROLLMENT_WINDOW_MINUTES,
-  EMAIL_APP_VERSION_CODES,
+  APP_VERSION_CODES,
   HYPERVISOR_VERSIONS,
   INITIAL_CHARGE_MIN_PERMILLE,
   INTENSITY_MAX,
@@ -16,6 +16,7 @@ import {
   OVERNIGHT_CHARGER_SHARE,
 } from './calibration';
 import { CATALOGUE, modelIndexByName } from './catalogue';
+import { APP_SLOTS } from './enums';
 import { FleetSchedule, NEVER } from './fleet-schedule';
 import { versionCode } from './policy';
 
@@ -141,7 +142,7 @@ export class FleetShard {
   readonly hypervisorVersionCode: Uint32Array;
   readonly initialPasscodeRank: Uint8Array;
   readonly initialBatteryPermille: Uint16Array;
-  readonly emailAppVersionCode: Uint16Array;
+  readonly appVersionCode: Uint16Array; // APP_SLOTS per handset: [i * APP_SLOTS + app], as provisioned
   readonly joinRank: Uint32Array; // in the fleet at ticks where schedule.handsetsPresentAt(tick) > joinRank
   readonly powerLossMask: Uint32Array; // bit k: in power-loss batch k of the schedule
   // random.streamKey(id, 0, USER_INTERACTION): the owner's every-tick draw, in both persona runtimes.
@@ -166,7 +167,7 @@ export class FleetShard {
     this.hypervisorVersionCode = new Uint32Array(n);
     this.initialPasscodeRank = new Uint8Array(n);
     this.initialBatteryPermille = new Uint16Array(n);
-    this.emailAppVersionCode = new Uint16Array(n);
+    this.appVersionCode = new Uint16Array(n * APP_SLOTS);
     this.joinRank = new Uint32Array(n);
     this.powerLossMask = new Uint32Array(n);
     this.interactionKey = new Uint32Array(n);
@@ -197,7 +198,11 @@ export class FleetShard {
       this.initialPasscodeRank[i] = passcode < NO_PASSCODE_SHARE ? 0 : passcode < NO_PASSCODE_SHARE + (1 - NO_PASSCODE_SHARE) * NUMERIC_PASSCODE_SHARE ? 3 : 6;
       this.initialBatteryPermille[i] =
         INITIAL_CHARGE_MIN_PERMILLE + Math.floor(random.uniform(id, 0, Stream.FLEET_BATTERY, 0) * (1001 - INITIAL_CHARGE_MIN_PERMILLE));
-      this.emailAppVersionCode[i] = EMAIL_APP_VERSION_CODES[Math.floor(random.uniform(id, 0, Stream.FLEET_APP_VERSION, 0) * EMAIL_APP_VERSION_CODES.length)];
+      // Every app its own draw (counter app - 1), so a minimumVersionCode on any app has a version to judge.
+      for (let app = 1; app < APP_SLOTS; app++) {
+        this.appVersionCode[i * APP_SLOTS + app] =
+          APP_VERSION_CODES[Math.floor(random.uniform(id, 0, Stream.FLEET_APP_VERSION, app - 1) * APP_VERSION_CODES.length)];
+      }
     }
   }
 

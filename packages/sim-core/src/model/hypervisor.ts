@@ -45,6 +45,7 @@ import { EventBuffer } from './events';
 import { FleetShard } from './fleet';
 import { LEDGER_CELLS, recordLeak, type LeakLedgerColumns } from './leak-ledger';
 import { TICK_COST_SIZE, TickCost, businessDrain, kilobytes } from './persona-cost';
+import { guestMemoryCeilingMb } from './guest-memory';
 import type { EffectivePolicy } from './policy';
 import type { SimulationClock } from './time';
 
@@ -53,6 +54,8 @@ export const SuspendReason = { NONE: 0, LOW_BATTERY: 1, ENFORCEMENT: 2, COMMAND:
 /** Why a handset is off; HANDSET_POWERED_OFF and HANDSET_BOOTED carry it in `b` (a flat battery as 0 in HANDSET_BOOTED). */
 export const OffCause = { NONE: 0, BATTERY_EMPTY: 1, NOT_IN_FLEET: 2, POWER_LOST: 3 } as const;
 const ChargeKind = { NONE: 0, OVERNIGHT: 1, TOP_UP: 2 } as const;
+const BLOCKED_WORK = 1;
+const BLOCKED_DEVICE = 2;
 
 const MODEL_CAPACITY_MICRO_AH = CATALOGUE.map((model) => model.batteryMah * 1000);
 const MODEL_CPU_MHZ = CATALOGUE.map((model) => model.cores * model.clockMhz);
@@ -72,7 +75,8 @@ export class HypervisorShard implements LeakLedgerColumns {
   readonly guestState: Uint8Array;
   readonly guestStateSince: Int32Array;
   readonly suspendReason: Uint8Array;
-  // 1 while the policy's enforcement blocks the business world: it survives low-battery
+  // BLOCKED_WORK while the policy's enforcement blocks the business world, BLOCKED_DEVICE when the
+  // block has BLOCK_SCOPE_DEVICE and stops the personal world too: it survives low-battery
   // suspension, locking and power loss, and only the agent's RESUME (or a wipe) lifts it.
   readonly enforcementBlocked: Uint8Array;
   readonly guestMemoryMb: Uint16Array;
@@ -323,7 +327,9 @@ export function stepHypervisor(
     const guestResident = guestMemoryMb[i] > 0;
 
     // CPU: the foreground world is served first; world switches cost the guest's share [P5].
-    const personalCpu = personalCpuDemand[i];
+    // A device-scope block stops the personal world too [A1]: its sessions get nothing.
+    const deviceBlocked = state.enforcementBlocked[i] === BLOCKED_DEVICE;
+    const personalCpu = deviceBlocked ? 0 : personalCpuDemand[i];
     const businessCpu = guestRunning ? businessCpuDemand[i] : 0;
     const overhead = businessCpu > 0 && personalCpu > 0 ? Math.ceil(businessCpu * WORLD_SWITCH_OVERHEAD) : 0;
     const cpuCapacity = MODEL_CPU_MHZ[model];
@@ -344,7 +350,7 @@ export function stepHypervisor(
     // pressure, never leaving either below the floor [C6].
     const ram = MODEL_RAM_MB[model];
     const hostAvailable = ram - HOST_BASE_MEMORY_MB - HYPERVISOR_MEMORY_MB - guestMemoryMb[i];
-    const personalMemory = personalMemoryDemand[i];
+    const personalMemory = deviceBlocked ? 0 : personalMemoryDemand[i];
     const businessMemory = guestRunning ? businessMemoryDemand[i] : 0;
     if (guestResident) {
       const guestAvailable = guestMemoryMb[i] - GUEST_BASE_MEMORY_MB;
@@ -364,7 +370,10 @@ export function stepHypervisor(
     const businessMemoryGranted = guestRunning ? Math.max(0, Math.min(businessMemory, guestMemoryMb[i] - GUEST_BASE_MEMORY_MB)) : 0;
 
     // Screen: whoever holds an interactive session.
-    const foreground = guestRunning && businessApp[i] !== 0 ? Persona.BUSINESS : personalApp[i] !== 0 ? Persona.PERSONAL : 0;
+    const foreground = guestRunning && businessApp[i] !== 0 ? Persona.BUSINESS : personalApp[i] !== 0 && !deviceBlocked ? Persona.PERSONAL : 0;
+    // After a business session the screen stays lit until the work side locks (maximumTimeToLock).
+    const lockTail =
+      foregroundColumn[i] === Persona.BUSINESS && foreground !== Persona.BUSINESS ? Math.min(policy.screenLockSeconds, tickSeconds) / tickSeconds : 0;
     foregroundColumn[i] = foreground;
 
     // Cross-persona flows, decided from the policy the business persona applied.
@@ -390,7 +399,7 @@ export function stepHypervisor(
       STANDBY_MA +
       guestAwakeMa +
       (CPU_MA_PER_GHZ * (personalCpuGranted + businessCpuGranted + (businessCpuGranted > 0 ? overhead : 0))) / 1000 +
-      (screen ? SCREEN_MA : 0) +
+      (screen ? SCREEN_MA : lockTail * SCREEN_MA) +
       radioMa +
       vpnMa;
     const drain = Math.round((milliamps * tickSeconds * 1000) / 3600);
@@ -399,7 +408,8 @@ export function stepHypervisor(
     const businessMa =
       guestAwakeMa +
       (CPU_MA_PER_GHZ * (businessCpuGranted > 0 ? businessCpuGranted + overhead : 0)) / 1000 +
-      (screen && foreground === Persona.BUSINESS ? SCREEN_MA : 0) +
+      // The screen of a business session, and its lit tail until the work side locks.
+      (screen ? (foreground === Persona.BUSINESS ? SCREEN_MA : 0) : lockTail * SCREEN_MA) +
       (businessRadio > 0 ? (radioMa * businessRadio) / radioKbps : 0) +
       vpnMa;
     const businessMicro = businessDrain(drain, businessMa, tickSeconds);
@@ -476,8 +486,7 @@ function chargeMicroAh(permille: number, tickSeconds: number): number {
 }
 
 function initialGuestMemory(model: number, policyMb: number): number {
-  const ceiling = MODEL_RAM_MB[model] - HOST_BASE_MEMORY_MB - HYPERVISOR_MEMORY_MB - BALLOON_FLOOR_MB;
-  return Math.max(GUEST_BASE_MEMORY_MB + BALLOON_FLOOR_MB, Math.min(policyMb, ceiling));
+  return Math.max(GUEST_BASE_MEMORY_MB + BALLOON_FLOOR_MB, Math.min(policyMb, guestMemoryCeilingMb(model)));
 }
 
 function setGuest(state: HypervisorShard, i: number, to: number, tick: number, events: EventBuffer): void {
@@ -506,8 +515,8 @@ function stopGuest(state: HypervisorShard, i: number, tick: number, events: Even
 
 function applyWorldRequest(state: HypervisorShard, i: number, request: number, tick: number, events: EventBuffer): void {
   const guest = state.guestState[i];
-  if (request === WorldRequest.SUSPEND) {
-    state.enforcementBlocked[i] = 1;
+  if (request === WorldRequest.SUSPEND || request === WorldRequest.SUSPEND_DEVICE) {
+    state.enforcementBlocked[i] = request === WorldRequest.SUSPEND_DEVICE ? BLOCKED_DEVICE : BLOCKED_WORK;
     if (guest === GuestState.RUNNING) {
       state.suspendReason[i] = SuspendReason.ENFORCEMENT;
       setGuest(state, i, GuestState.SUSPENDED, tick, events);
@@ -522,7 +531,7 @@ function applyWorldRequest(state: HypervisorShard, i: number, request: number, t
 
 /** Brings the guest to RUNNING, unless enforcement blocks it: then it stays suspended. */
 function resumeGuest(state: HypervisorShard, i: number, tick: number, events: EventBuffer): void {
-  if (state.enforcementBlocked[i] === 1) {
+  if (state.enforcementBlocked[i] !== 0) {
     state.suspendReason[i] = SuspendReason.ENFORCEMENT;
     setGuest(state, i, GuestState.SUSPENDED, tick, events);
   } else {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError, type ValidationIssue } from '../errors';
+import { NonComplianceReason } from './compliance';
 import { App } from './enums';
 import { compilePolicy, DEFAULT_POLICY, parsePolicy, PASSWORD_QUALITIES, policySchema, versionCode } from './policy';
 
@@ -31,11 +32,6 @@ describe('parsePolicy', () => {
           passwordScope: 'SCOPE_PROFILE',
           passwordQuality: 'ALPHANUMERIC',
           passwordMinimumLength: 8,
-          maximumFailedPasswordsForWipe: 10,
-          passwordExpirationTimeout: '7776000s',
-          passwordHistoryLength: 5,
-          requirePasswordUnlock: 'REQUIRE_EVERY_DAY',
-          unifiedLockSettings: 'REQUIRE_SEPARATE_WORK_LOCK',
         },
       ],
       maximumTimeToLock: 300000,
@@ -51,7 +47,7 @@ describe('parsePolicy', () => {
         {
           settingName: 'passwordPolicies',
           blockAction: { blockAfterDays: 1, blockScope: 'BLOCK_SCOPE_DEVICE' },
-          wipeAction: { wipeAfterDays: 7, preserveFrp: true },
+          wipeAction: { wipeAfterDays: 7 },
         },
       ],
       duet: { checkInIntervalMinutes: 60, minimumHypervisorVersion: '1.0.2.15', guestMemoryMb: 256 },
@@ -152,7 +148,26 @@ describe('parsePolicy', () => {
 
   it('rejects a passwordExpirationTimeout that is not a duration in seconds', () => {
     const issues = issuesOf(() => sut({ name: 'policies/p', passwordPolicies: [{ passwordExpirationTimeout: '90d' }] }));
-    expect(issues).toEqual([expect.objectContaining({ path: 'passwordPolicies.0.passwordExpirationTimeout', rule: 'pattern' })]);
+    expect(issues).toContainEqual(expect.objectContaining({ path: 'passwordPolicies.0.passwordExpirationTimeout', rule: 'pattern' }));
+  });
+
+  // AMAPI fields the model gives no effect: refused by name, never silently ignored.
+  it.each([
+    ['passwordPolicies.0.maximumFailedPasswordsForWipe', { passwordPolicies: [{ maximumFailedPasswordsForWipe: 10 }] }],
+    ['passwordPolicies.0.passwordExpirationTimeout', { passwordPolicies: [{ passwordExpirationTimeout: '7776000s' }] }],
+    ['passwordPolicies.0.passwordHistoryLength', { passwordPolicies: [{ passwordHistoryLength: 5 }] }],
+    ['passwordPolicies.0.requirePasswordUnlock', { passwordPolicies: [{ requirePasswordUnlock: 'REQUIRE_EVERY_DAY' }] }],
+    ['passwordPolicies.0.unifiedLockSettings', { passwordPolicies: [{ unifiedLockSettings: 'REQUIRE_SEPARATE_WORK_LOCK' }] }],
+    ['passwordPolicies.0.passwordScope', { passwordPolicies: [{ passwordScope: 'SCOPE_DEVICE' }] }],
+    ['applications.0.installType', { applications: [{ packageName: 'com.android.email', installType: 'KIOSK' }] }],
+    ['applications.0.packageName', { applications: [{ packageName: 'com.example.unsimulated', installType: 'BLOCKED' }] }],
+    [
+      'policyEnforcementRules.0.wipeAction.preserveFrp',
+      { policyEnforcementRules: [{ settingName: 'applications', blockAction: { blockAfterDays: 1 }, wipeAction: { wipeAfterDays: 2, preserveFrp: true } }] },
+    ],
+  ])('refuses %s as not modelled', (path, fields) => {
+    const issues = issuesOf(() => sut({ name: 'policies/p', ...fields }));
+    expect(issues).toEqual([expect.objectContaining({ path, rule: 'not-modelled', message: expect.stringMatching(/^not modelled/) })]);
   });
 
   it.each([
@@ -267,10 +282,13 @@ describe('DEFAULT_POLICY', () => {
       minimumHypervisorVersionCode: 0,
       blockedAppMask: 0,
       requiredAppMask: 0,
-      blockAfterMinutes: Infinity,
-      wipeAfterMinutes: Infinity,
-      blockScopeDevice: false,
+      screenCaptureDisabled: false,
+      screenLockSeconds: 60,
+      statusReportKilobytes: 0,
+      vpnLockdown: false,
     });
+    expect(effective.enforcement.blockAfterMinutes.every((minutes) => minutes === Infinity)).toBe(true);
+    expect(effective.enforcement.wipeAfterMinutes.every((minutes) => minutes === Infinity)).toBe(true);
   });
 });
 
@@ -335,10 +353,10 @@ describe('compilePolicy', () => {
     });
   });
 
-  it('takes the strictest password requirement over all scopes', () => {
+  it('takes the strictest password requirement over all requirements', () => {
     const effective = sut({
       passwordPolicies: [
-        { passwordScope: 'SCOPE_DEVICE', passwordQuality: 'NUMERIC', passwordMinimumLength: 8 },
+        { passwordQuality: 'NUMERIC', passwordMinimumLength: 8 },
         { passwordScope: 'SCOPE_PROFILE', passwordQuality: 'ALPHANUMERIC', passwordMinimumLength: 6 },
       ],
     });
@@ -377,18 +395,18 @@ describe('compilePolicy', () => {
         { packageName: 'com.google.android.apps.maps', installType: 'REQUIRED_FOR_SETUP' },
         { packageName: 'com.android.browser', installType: 'AVAILABLE', minimumVersionCode: 3 },
         { packageName: 'com.android.mms', installType: 'PREINSTALLED' },
-        { packageName: 'com.example.unsimulated', installType: 'BLOCKED' },
       ],
     });
     expect(effective.blockedAppMask).toBe(1 << App.GAMES);
     expect(effective.requiredAppMask).toBe((1 << App.EMAIL) | (1 << App.MAPS));
+    expect(effective.preinstalledAppMask).toBe(1 << App.MESSAGING);
     expect(effective.minimumAppVersionCode[App.EMAIL]).toBe(7);
     expect(effective.minimumAppVersionCode[App.BROWSER]).toBe(3);
     expect(effective.minimumAppVersionCode[App.GAMES]).toBe(0);
     expect(effective.minimumAppVersionCode).toHaveLength(App.GAMES + 1);
   });
 
-  it('takes the earliest block and the earliest wipe over all rules, in minutes', () => {
+  it('compiles each enforcement rule onto the reasons of its own setting only', () => {
     const effective = sut({
       policyEnforcementRules: [
         { settingName: 'passwordPolicies', blockAction: { blockAfterDays: 3 }, wipeAction: { wipeAfterDays: 30 } },
@@ -399,34 +417,50 @@ describe('compilePolicy', () => {
         },
       ],
     });
-    expect(effective).toMatchObject({ blockAfterMinutes: 1 * 1440, wipeAfterMinutes: 30 * 1440, blockScopeDevice: true });
+    const { blockAfterMinutes, wipeAfterMinutes, blockScopeDevice } = effective.enforcement;
+    const bit = (reason: number) => Math.log2(reason);
+    expect([blockAfterMinutes[bit(NonComplianceReason.USER_ACTION)], wipeAfterMinutes[bit(NonComplianceReason.USER_ACTION)]]).toEqual([3 * 1440, 30 * 1440]);
+    expect(blockScopeDevice[bit(NonComplianceReason.USER_ACTION)]).toBe(false);
+    for (const reason of [NonComplianceReason.APP_INSTALLED, NonComplianceReason.APP_NOT_INSTALLED, NonComplianceReason.APP_NOT_UPDATED]) {
+      expect([blockAfterMinutes[bit(reason)], wipeAfterMinutes[bit(reason)], blockScopeDevice[bit(reason)]]).toEqual([1440, 60 * 1440, true]);
+    }
+    expect(blockAfterMinutes[bit(NonComplianceReason.VPN)]).toBe(Infinity);
+    expect(blockAfterMinutes[bit(NonComplianceReason.PENDING)]).toBe(Infinity);
   });
 
-  it('blocks the whole device when any rule blocking at the earliest time says so', () => {
+  it('blocks the whole device when a rule of the same setting blocking at the earliest time says so', () => {
     const effective = sut({
       policyEnforcementRules: [
-        { settingName: 'passwordPolicies', blockAction: { blockAfterDays: 2 }, wipeAction: { wipeAfterDays: 30 } },
-        {
-          settingName: 'applications',
-          blockAction: { blockAfterDays: 2, blockScope: 'BLOCK_SCOPE_DEVICE' },
-          wipeAction: { wipeAfterDays: 30 },
-        },
-        {
-          settingName: 'encryptionPolicy',
-          blockAction: { blockAfterDays: 5, blockScope: 'BLOCK_SCOPE_DEVICE' },
-          wipeAction: { wipeAfterDays: 6 },
-        },
+        { settingName: 'encryptionPolicy', blockAction: { blockAfterDays: 2 }, wipeAction: { wipeAfterDays: 30 } },
+        { settingName: 'encryptionPolicy', blockAction: { blockAfterDays: 2, blockScope: 'BLOCK_SCOPE_DEVICE' }, wipeAction: { wipeAfterDays: 6 } },
       ],
     });
-    expect(effective).toMatchObject({ blockAfterMinutes: 2 * 1440, wipeAfterMinutes: 6 * 1440, blockScopeDevice: true });
+    const bit = Math.log2(NonComplianceReason.ENCRYPTION);
+    expect([effective.enforcement.blockAfterMinutes[bit], effective.enforcement.wipeAfterMinutes[bit], effective.enforcement.blockScopeDevice[bit]]).toEqual([
+      2 * 1440,
+      6 * 1440,
+      true,
+    ]);
+  });
+
+  it('models maximumTimeToLock as the screen-on tail, capped by the Android 60 s default', () => {
+    expect(sut({ maximumTimeToLock: 15000 }).screenLockSeconds).toBe(15);
+    expect(sut({ maximumTimeToLock: 600000 }).screenLockSeconds).toBe(60);
+    expect(sut({ maximumTimeToLock: 0 }).screenLockSeconds).toBe(60);
+  });
+
+  it('sizes the status report from the sections statusReportingSettings enables', () => {
+    expect(sut({ statusReportingSettings: { applicationReportsEnabled: true, hardwareStatusEnabled: true } }).statusReportKilobytes).toBe(20);
+    expect(sut({ statusReportingSettings: { applicationReportsEnabled: false } }).statusReportKilobytes).toBe(0);
   });
 
   it('returns a frozen policy without strings or nested objects besides the version-code array', () => {
     const effective = sut({ applications: [{ packageName: 'com.android.email', installType: 'FORCE_INSTALLED' }] });
     expect(Object.isFrozen(effective)).toBe(true);
     expect(Object.isFrozen(effective.minimumAppVersionCode)).toBe(true);
+    expect(Object.isFrozen(effective.enforcement.blockAfterMinutes)).toBe(true);
     for (const [key, value] of Object.entries(effective)) {
-      if (key === 'minimumAppVersionCode') continue;
+      if (key === 'minimumAppVersionCode' || key === 'enforcement') continue;
       expect(['number', 'boolean']).toContain(typeof value);
     }
   });

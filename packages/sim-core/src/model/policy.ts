@@ -7,7 +7,8 @@
 import { z } from 'zod';
 import { ValidationError, type ValidationIssue } from '../errors';
 import { STEADY_CHECK_IN_MINUTES } from './calibration';
-import { App, APP_PACKAGES } from './enums';
+import { compileEnforcement, type EnforcementRules } from './enforcement';
+import { APP_PACKAGES, APP_SLOTS } from './enums';
 
 const POLICY_NAME = /^policies\/[A-Za-z0-9._-]+$/;
 const MAX_POLICY_NAME_LENGTH = 200; // characters, as policy-authority's other names
@@ -16,6 +17,31 @@ const DURATION_SECONDS = /^\d+s$/; // protobuf Duration JSON, whole seconds only
 const DOTTED_VERSION = /^\d+(\.\d+){0,3}$/;
 const VERSION_COMPONENT_MAX = 255; // one byte per component keeps versionCode monotone
 const MINUTES_PER_DAY = 1440;
+// Android's default screen-off timeout, which maximumTimeToLock can only shorten (AOSP
+// SettingsProvider def_screen_off_timeout, 60 s; docs/sources.md#policy-model, [A5]).
+export const DEFAULT_SCREEN_OFF_SECONDS = 60;
+// Size of each section of the status report a check-in uploads (NV: the order of magnitude of the
+// JSON AMAPI's Device resource gives each part; docs/sources.md#not-verified). Indexed by field.
+const STATUS_REPORT_KILOBYTES = {
+  applicationReportsEnabled: 16, // ~one line per installed app, dozens of apps
+  deviceSettingsEnabled: 1,
+  softwareInfoEnabled: 1,
+  memoryInfoEnabled: 1,
+  networkInfoEnabled: 1,
+  displayInfoEnabled: 1,
+  powerManagementEventsEnabled: 2,
+  hardwareStatusEnabled: 4,
+} as const;
+
+/**
+ * A field the schema knows (AMAPI has it) but the model gives no effect: accepted only when absent,
+ * so a scenario or an admin call that sets it is refused naming it rather than silently ignored.
+ */
+function notModelled<T extends z.ZodType>(schema: T, why: string) {
+  return schema.optional().superRefine((value, context) => {
+    if (value !== undefined) context.addIssue({ code: 'custom', message: `not modelled: ${why}`, params: { rule: 'not-modelled' } });
+  });
+}
 
 /** AMAPI `passwordQuality` values, weakest first; the index is the rank `EffectivePolicy` and `DeviceFacts` use. */
 export const PASSWORD_QUALITIES = [
@@ -30,15 +56,34 @@ export const PASSWORD_QUALITIES = [
 ] as const;
 
 // AMAPI PasswordRequirements [A1]; the numeric ranges are the era's EAS PolicySet limits [E2].
+// Only the business world's lock (MVP's work-side PIN [P22]) is simulated: passwordQuality and
+// passwordMinimumLength are judged against it; the rest needs owner behaviour the model lacks.
 const passwordRequirementsSchema = z.strictObject({
-  passwordScope: z.enum(['SCOPE_DEVICE', 'SCOPE_PROFILE']).default('SCOPE_PROFILE'),
+  passwordScope: z
+    .enum(['SCOPE_DEVICE', 'SCOPE_PROFILE'])
+    .default('SCOPE_PROFILE')
+    .superRefine((scope, context) => {
+      if (scope === 'SCOPE_DEVICE') {
+        context.addIssue({
+          code: 'custom',
+          message: "not modelled: SCOPE_DEVICE (the host world's lock is not simulated; use SCOPE_PROFILE)",
+          params: { rule: 'not-modelled' },
+        });
+      }
+    }),
   passwordQuality: z.enum(PASSWORD_QUALITIES).optional(),
   passwordMinimumLength: z.int().min(0).max(30).optional(), // [E2] minPasswordLength 0–30
-  maximumFailedPasswordsForWipe: z.int().min(0).max(31).optional(), // [E2] maxPasswordFails 0–31, 0 = never wipe
-  passwordExpirationTimeout: z.string().regex(DURATION_SECONDS, { error: 'must be a duration in whole seconds, e.g. "7776000s"' }).optional(),
-  passwordHistoryLength: z.int().min(0).max(255).optional(), // [E2] passwordHistory 0–255
-  requirePasswordUnlock: z.enum(['USE_DEFAULT_DEVICE_TIMEOUT', 'REQUIRE_EVERY_DAY']).optional(),
-  unifiedLockSettings: z.enum(['ALLOW_UNIFIED_WORK_AND_PERSONAL_LOCK', 'REQUIRE_SEPARATE_WORK_LOCK']).optional(),
+  maximumFailedPasswordsForWipe: notModelled(z.int().min(0).max(31), 'owners never mistype their passcode in the model'), // [E2] 0–31
+  passwordExpirationTimeout: notModelled(
+    z.string().regex(DURATION_SECONDS, { error: 'must be a duration in whole seconds, e.g. "7776000s"' }),
+    'passcodes do not age in the model',
+  ),
+  passwordHistoryLength: notModelled(z.int().min(0).max(255), 'passcode history is not simulated'), // [E2] 0–255
+  requirePasswordUnlock: notModelled(z.enum(['USE_DEFAULT_DEVICE_TIMEOUT', 'REQUIRE_EVERY_DAY']), 'strong-auth timeouts are not simulated'),
+  unifiedLockSettings: notModelled(
+    z.enum(['ALLOW_UNIFIED_WORK_AND_PERSONAL_LOCK', 'REQUIRE_SEPARATE_WORK_LOCK']),
+    'the work side always has its own PIN in MVP [P22]',
+  ),
 });
 
 // Defaults are AMAPI's CrossProfilePolicies defaults [A1], docs/sources.md#policy-model.
@@ -56,10 +101,35 @@ const crossProfilePoliciesSchema = z.strictObject({
     .default('SHOW_WORK_CONTACTS_IN_PERSONAL_PROFILE_ALLOWED'),
 });
 
+const APP_BY_PACKAGE: ReadonlyMap<string, number> = new Map(Object.entries(APP_PACKAGES).map(([code, packageName]) => [packageName, Number(code)]));
+
 const applicationPolicySchema = z.strictObject({
-  packageName: z.string().regex(PACKAGE_NAME, { error: 'must be an Android package name, e.g. "com.android.email"' }),
+  // Only the apps the workloads use can be installed, blocked or updated in the model.
+  packageName: z
+    .string()
+    .regex(PACKAGE_NAME, { error: 'must be an Android package name, e.g. "com.android.email"' })
+    .superRefine((packageName, context) => {
+      if (PACKAGE_NAME.test(packageName) && !APP_BY_PACKAGE.has(packageName)) {
+        context.addIssue({
+          code: 'custom',
+          message: `not modelled: no simulated app is ${JSON.stringify(packageName.slice(0, 80))} (simulated: ${[...APP_BY_PACKAGE.keys()].join(', ')})`,
+          params: { rule: 'not-modelled' },
+        });
+      }
+    }),
   // AMAPI: INSTALL_TYPE_UNSPECIFIED defaults to AVAILABLE [A1].
-  installType: z.enum(['PREINSTALLED', 'FORCE_INSTALLED', 'BLOCKED', 'AVAILABLE', 'REQUIRED_FOR_SETUP', 'KIOSK']).default('AVAILABLE'),
+  installType: z
+    .enum(['PREINSTALLED', 'FORCE_INSTALLED', 'BLOCKED', 'AVAILABLE', 'REQUIRED_FOR_SETUP', 'KIOSK'])
+    .default('AVAILABLE')
+    .superRefine((installType, context) => {
+      if (installType === 'KIOSK') {
+        context.addIssue({
+          code: 'custom',
+          message: 'not modelled: KIOSK (a dedicated-device launcher has no place on a dual-persona handset)',
+          params: { rule: 'not-modelled' },
+        });
+      }
+    }),
   minimumVersionCode: z.int().min(0).optional(),
 });
 
@@ -147,7 +217,10 @@ const policyEnforcementRuleSchema = z
       blockAfterDays: z.int().min(0), // 0 blocks at once [A1]
       blockScope: z.enum(['BLOCK_SCOPE_WORK_PROFILE', 'BLOCK_SCOPE_DEVICE']).default('BLOCK_SCOPE_WORK_PROFILE'), // AMAPI default [A1]
     }),
-    wipeAction: z.strictObject({ wipeAfterDays: z.int().min(0), preserveFrp: z.boolean().optional() }),
+    wipeAction: z.strictObject({
+      wipeAfterDays: z.int().min(0),
+      preserveFrp: notModelled(z.boolean(), 'enforcement wipes only the business world, which has no factory reset protection'),
+    }),
   })
   .superRefine((rule, context) => {
     if (rule.blockAction.blockAfterDays >= rule.wipeAction.wipeAfterDays) {
@@ -185,13 +258,22 @@ export interface EffectivePolicy {
   readonly passwordQualityRank: number;
   readonly passwordMinimumLength: number;
   readonly cameraDisabled: boolean;
+  /** Screenshots of business apps do not reach the personal world (FlowKind.SCREEN_CAPTURE_WORK_TO_PERSONAL). */
   readonly screenCaptureDisabled: boolean;
+  /** Seconds the screen stays lit after a business session before the work side locks: maximumTimeToLock capped by Android's default. */
+  readonly screenLockSeconds: number;
+  /** Kilobytes of status report each check-in uploads (statusReportingSettings). */
+  readonly statusReportKilobytes: number;
   readonly copyWorkToPersonalAllowed: boolean;
   readonly shareWorkToPersonalAllowed: boolean;
   readonly sharePersonalToWorkAllowed: boolean;
   readonly workContactsInPersonalAllowed: boolean;
   readonly vpnRequired: boolean;
+  /** alwaysOnVpnPackage.lockdownEnabled: no business traffic while the VPN is down. */
+  readonly vpnLockdown: boolean;
   readonly encryptionRequired: boolean;
+  /** ENABLED_WITH_PASSWORD: the encryption key needs a work-side passcode. */
+  readonly encryptionNeedsPasscode: boolean;
   readonly minimumApiLevel: number;
   /** versionCode() of duet.minimumHypervisorVersion, 0 when none. */
   readonly minimumHypervisorVersionCode: number;
@@ -200,21 +282,16 @@ export interface EffectivePolicy {
   readonly blockedAppMask: number;
   /** Bit (1 << App) for each App the policy installs and the user cannot remove. */
   readonly requiredAppMask: number;
+  /** Bit (1 << App) for each PREINSTALLED App: installed by the agent, not judged when missing. */
+  readonly preinstalledAppMask: number;
   /** Indexed by App code; 0 = no minimum. */
   readonly minimumAppVersionCode: readonly number[];
-  /** Earliest block over all enforcement rules, in simulated minutes; Infinity when none. */
-  readonly blockAfterMinutes: number;
-  /** Earliest wipe over all enforcement rules, in simulated minutes; Infinity when none. */
-  readonly wipeAfterMinutes: number;
-  /** Whether a rule blocking at blockAfterMinutes blocks the whole handset rather than the business world. */
-  readonly blockScopeDevice: boolean;
+  /** The policyEnforcementRules, per NonComplianceReason bit index (see compileEnforcement). */
+  readonly enforcement: EnforcementRules;
 }
 
-const APP_BY_PACKAGE: ReadonlyMap<string, number> = new Map(Object.entries(APP_PACKAGES).map(([code, packageName]) => [packageName, Number(code)]));
-const APP_CODE_LIMIT = Math.max(...Object.values(App)) + 1; // length of arrays indexed by App code
-
 export function compilePolicy(policy: Policy): EffectivePolicy {
-  // Duet judges one lock per business world, so the strictest requirement over both scopes applies.
+  // Every accepted requirement is SCOPE_PROFILE (the business world's lock): the strictest applies.
   let passwordQualityRank = 0;
   let passwordMinimumLength = 0;
   for (const requirements of policy.passwordPolicies ?? []) {
@@ -224,40 +301,29 @@ export function compilePolicy(policy: Policy): EffectivePolicy {
 
   let blockedAppMask = 0;
   let requiredAppMask = 0;
-  const minimumAppVersionCode = new Array<number>(APP_CODE_LIMIT).fill(0);
+  let preinstalledAppMask = 0;
+  const minimumAppVersionCode = new Array<number>(APP_SLOTS).fill(0);
   for (const application of policy.applications ?? []) {
     const app = APP_BY_PACKAGE.get(application.packageName);
-    if (app === undefined) continue; // a package no simulated workload uses
+    if (app === undefined) continue; // refused by the schema: no simulated app
     const bit = 1 << app;
     switch (application.installType) {
       case 'BLOCKED':
         blockedAppMask |= bit;
         continue; // a minimum version of a blocked app means nothing
-      // Installed automatically and not removable by the user [A1]; PREINSTALLED may be removed, AVAILABLE is optional.
+      // Installed automatically and not removable by the user [A1]; AVAILABLE is optional.
       case 'FORCE_INSTALLED':
       case 'REQUIRED_FOR_SETUP':
-      case 'KIOSK':
         requiredAppMask |= bit;
+        break;
+      // Installed automatically, but the user may remove it [A1]: never a compliance failure.
+      case 'PREINSTALLED':
+        preinstalledAppMask |= bit;
         break;
       default:
         break;
     }
     minimumAppVersionCode[app] = application.minimumVersionCode ?? 0;
-  }
-
-  let blockAfterMinutes = Infinity;
-  let wipeAfterMinutes = Infinity;
-  let blockScopeDevice = false;
-  for (const rule of policy.policyEnforcementRules ?? []) {
-    const minutes = rule.blockAction.blockAfterDays * MINUTES_PER_DAY;
-    const device = rule.blockAction.blockScope === 'BLOCK_SCOPE_DEVICE';
-    if (minutes < blockAfterMinutes) {
-      blockAfterMinutes = minutes;
-      blockScopeDevice = device;
-    } else if (minutes === blockAfterMinutes) {
-      blockScopeDevice ||= device; // the most severe action wins [A1]
-    }
-    wipeAfterMinutes = Math.min(wipeAfterMinutes, rule.wipeAction.wipeAfterDays * MINUTES_PER_DAY);
   }
 
   const crossProfile = policy.crossProfilePolicies;
@@ -268,8 +334,11 @@ export function compilePolicy(policy: Policy): EffectivePolicy {
     passwordRequired: passwordQualityRank > 0 || passwordMinimumLength > 0,
     passwordQualityRank,
     passwordMinimumLength,
+    // USER_CHOICE and ENFORCED both leave the camera usable, which is all the workload asks of it.
     cameraDisabled: policy.cameraAccess === 'CAMERA_ACCESS_DISABLED',
     screenCaptureDisabled: policy.screenCaptureDisabled ?? false,
+    screenLockSeconds: screenLockSeconds(policy.maximumTimeToLock ?? 0),
+    statusReportKilobytes: statusReportKilobytes(policy.statusReportingSettings),
     copyWorkToPersonalAllowed: crossProfile.crossProfileCopyPaste === 'CROSS_PROFILE_COPY_PASTE_ALLOWED',
     // DISALLOWED blocks both directions; DATA_SHARING_FROM_WORK_TO_PERSONAL_DISALLOWED only work → personal [A1].
     shareWorkToPersonalAllowed: crossProfile.crossProfileDataSharing === 'CROSS_PROFILE_DATA_SHARING_ALLOWED',
@@ -278,17 +347,37 @@ export function compilePolicy(policy: Policy): EffectivePolicy {
     // contacts; a simulated lookup comes from a personal workload app, so it counts as disallowed.
     workContactsInPersonalAllowed: crossProfile.showWorkContactsInPersonalProfile === 'SHOW_WORK_CONTACTS_IN_PERSONAL_PROFILE_ALLOWED',
     vpnRequired: policy.alwaysOnVpnPackage !== undefined,
+    vpnLockdown: policy.alwaysOnVpnPackage?.lockdownEnabled ?? false,
     encryptionRequired: policy.encryptionPolicy !== undefined,
+    encryptionNeedsPasscode: policy.encryptionPolicy === 'ENABLED_WITH_PASSWORD',
     minimumApiLevel: policy.minimumApiLevel ?? 0,
     minimumHypervisorVersionCode: hypervisorVersion === undefined ? 0 : versionCode(hypervisorVersion),
     guestMemoryMb: policy.duet.guestMemoryMb,
     blockedAppMask,
     requiredAppMask,
+    preinstalledAppMask,
     minimumAppVersionCode: Object.freeze(minimumAppVersionCode),
-    blockAfterMinutes,
-    wipeAfterMinutes,
-    blockScopeDevice,
+    enforcement: compileEnforcement(
+      (policy.policyEnforcementRules ?? []).map((rule) => ({
+        settingName: rule.settingName,
+        blockAfterMinutes: rule.blockAction.blockAfterDays * MINUTES_PER_DAY,
+        wipeAfterMinutes: rule.wipeAction.wipeAfterDays * MINUTES_PER_DAY,
+        blockScopeDevice: rule.blockAction.blockScope === 'BLOCK_SCOPE_DEVICE',
+      })),
+    ),
   });
+}
+
+/** maximumTimeToLock (ms, 0 = no limit [A1]) can only shorten Android's own screen-off timeout. */
+function screenLockSeconds(maximumTimeToLockMs: number): number {
+  return maximumTimeToLockMs === 0 ? DEFAULT_SCREEN_OFF_SECONDS : Math.min(DEFAULT_SCREEN_OFF_SECONDS, maximumTimeToLockMs / 1000);
+}
+
+function statusReportKilobytes(settings: Policy['statusReportingSettings']): number {
+  let kilobytes = 0;
+  for (const [field, size] of Object.entries(STATUS_REPORT_KILOBYTES))
+    if (settings?.[field as keyof typeof STATUS_REPORT_KILOBYTES] === true) kilobytes += size;
+  return kilobytes;
 }
 
 /**

@@ -40,7 +40,14 @@ class PersonaFixture extends ShardFixture {
     this.grant.guestState.fill(GuestState.RUNNING);
     this.agent =
       persona === Persona.BUSINESS
-        ? { policyIndex: new Uint16Array(n), enrolled: new Uint8Array(n).fill(1), pendingWorldRequest: new Uint8Array(n), policies: this.registry.effective }
+        ? {
+            policyIndex: new Uint16Array(n),
+            enrolled: new Uint8Array(n).fill(1),
+            pendingWorldRequest: new Uint8Array(n),
+            vpnUp: new Uint8Array(n),
+            nextCheckInTick: new Int32Array(n).fill(1 << 30),
+            policies: this.registry.effective,
+          }
         : null;
     this.context = {
       random: this.random,
@@ -223,6 +230,7 @@ describe('computeDemands', () => {
 
   it('passes the agent’s policy and pending world request to the hypervisor once', () => {
     const sut = new PersonaFixture(Persona.BUSINESS);
+    for (let k = 1; k <= 3; k++) sut.registry.register(parsePolicy({ name: `policies/p${k}` }));
     sut.agent!.policyIndex[2] = 3;
     sut.agent!.pendingWorldRequest[2] = 1;
     sut.computeDemands(0);

@@ -42,10 +42,11 @@ const APP_RADIO = table((demand) => demand.radioKbps);
 const APP_SCREEN = table((demand) => (demand.screen ? 1 : 0));
 const MODEL_CONNECTION_KBPS = CATALOGUE.map((model) => (model.lte ? CONNECTION_KBPS_LTE : CONNECTION_KBPS_3G));
 const PERSONAL_FLOWS = [FlowKind.COPY_PERSONAL_TO_WORK, FlowKind.SHARE_PERSONAL_TO_WORK, FlowKind.WORK_CONTACT_LOOKUP_FROM_PERSONAL];
-const BUSINESS_FLOWS = [FlowKind.COPY_WORK_TO_PERSONAL, FlowKind.SHARE_WORK_TO_PERSONAL];
+const BUSINESS_FLOWS = [FlowKind.COPY_WORK_TO_PERSONAL, FlowKind.SHARE_WORK_TO_PERSONAL, FlowKind.SCREEN_CAPTURE_WORK_TO_PERSONAL];
 // Stand-ins for the agent's columns on the personal persona, which has no agent (never indexed).
 const EMPTY_U16 = new Uint16Array(0);
 const EMPTY_U8 = new Uint8Array(0);
+const EMPTY_I32 = new Int32Array(0);
 
 /** The running state of one persona for the handsets of one shard. */
 export class PersonaShard {
@@ -90,6 +91,10 @@ export interface AgentView {
   readonly policyIndex: Uint16Array;
   readonly enrolled: Uint8Array;
   readonly pendingWorldRequest: Uint8Array;
+  /** 1 while the always-on VPN is up (alwaysOnVpnPackage.lockdownEnabled cuts traffic without it). */
+  readonly vpnUp: Uint8Array;
+  /** A check-in due at or before this tick uploads the status report statusReportingSettings asks. */
+  readonly nextCheckInTick: Int32Array;
   readonly policies: readonly EffectivePolicy[];
 }
 
@@ -137,6 +142,9 @@ export function computeDemands(
   const agentPolicyIndex = agent?.policyIndex ?? EMPTY_U16;
   const agentEnrolled = agent?.enrolled ?? EMPTY_U8;
   const pendingWorldRequest = agent?.pendingWorldRequest ?? EMPTY_U8;
+  const agentVpnUp = agent?.vpnUp ?? EMPTY_U8;
+  const agentNextCheckIn = agent?.nextCheckInTick ?? EMPTY_I32;
+  const kbpsPerKilobyteTick = 8 / clock.tickSeconds;
 
   for (let i = 0; i < size; i++) {
     const id = ids[i];
@@ -198,6 +206,20 @@ export function computeDemands(
         cpu += EMAIL_SYNC_CPU_MHZ;
         radio += EMAIL_SYNC_RADIO_KBPS;
         nextSyncTick[i] = tick + syncEveryTicks;
+      }
+      if (agent !== null) {
+        const policy = agent.policies[agentPolicyIndex[i]];
+        // Lockdown: with the always-on VPN down the business world has no network at all [A1].
+        if (policy.vpnLockdown && agentVpnUp[i] === 0 && radio > 0) {
+          radio = 0;
+          if (current !== 0 && degraded[i] === 0 && APP_RADIO[current] > 0) {
+            degraded[i] = 1;
+            state.degradedSessions[i]++;
+            events.emit(EventKind.SESSION_DEGRADED, id, persona, current, 0);
+          }
+        }
+        // The status report rides the management channel, outside the VPN's lockdown.
+        if (agentEnrolled[i] === 1 && agentNextCheckIn[i] <= tick) radio += Math.ceil(policy.statusReportKilobytes * kbpsPerKilobyteTick);
       }
     }
     cpuMhz[i] = cpu;

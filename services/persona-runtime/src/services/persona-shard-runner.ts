@@ -134,6 +134,8 @@ export class PersonaShardRunner {
           policyIndex: this.agent.policyIndex,
           enrolled: this.agent.enrolled,
           pendingWorldRequest: this.agent.pendingWorldRequest,
+          vpnUp: this.agent.vpnUp,
+          nextCheckInTick: this.agent.nextCheckInTick,
           policies: registry.effective,
         }
       : null;

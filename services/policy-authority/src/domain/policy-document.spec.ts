@@ -19,4 +19,18 @@ describe('policy documents', () => {
     expect(error.status).toBe('invalid-argument');
     expect(error.issues.map((issue) => `${issue.path} [${issue.rule}]`).sort()).toEqual(['cameraAccess [enum]', 'screenshotsAllowed [unknown-field]']);
   });
+
+  it('refuses a field the model does not simulate as the scenario loader does: invalid-argument naming it', () => {
+    let caught: unknown;
+    try {
+      validatePolicyDocument({ name: 'policies/field', passwordPolicies: [{ passwordQuality: 'NUMERIC', passwordHistoryLength: 5 }] });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(RequestError);
+    const error = caught as RequestError;
+    expect(error.status).toBe('invalid-argument');
+    expect(error.issues).toEqual([expect.objectContaining({ path: 'passwordPolicies.0.passwordHistoryLength', rule: 'not-modelled' })]);
+    expect(error.issues[0].message).toMatch(/^not modelled/);
+  });
 });
