@@ -8,7 +8,7 @@ import { REPOSITORY_ROOT } from '../cli/duet-cli';
 // SQL is also run against telemetry's tables by grafana.spec.ts) and fleet overview (its PromQL is
 // checked against scraped metrics there too), and telemetry's built-in page.
 const read = (path: string) => readFileSync(join(REPOSITORY_ROOT, path), 'utf8');
-const LEAK_KPIS = ['leaksCopyWorkToPersonal', 'leaksShareWorkToPersonal', 'leaksWorkContactLookup'];
+const LEAK_KPIS = ['leaksCopyWorkToPersonal', 'leaksShareWorkToPersonal', 'leaksWorkContactLookup', 'leaksScreenCaptureWorkToPersonal'];
 const column = (kpi: string) => kpi.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 
 describe('the data-leaks-by-flow panel', () => {
@@ -27,7 +27,9 @@ describe('the data-leaks-by-flow panel', () => {
     for (const kpi of LEAK_KPIS) expect(sql.split(`k.${column(kpi)}`).length - 1).toBe(2);
     expect(sql).toContain('${runA:sqlstring}');
     expect(sql).toContain('${runB:sqlstring}');
-    const migration = read('services/telemetry/migrations/0004_persona_cost_and_leak_ledger.sql');
+    const migration = ['0004_persona_cost_and_leak_ledger.sql', '0005_agent_backoff_and_screen_capture_leaks.sql']
+      .map((file) => read(`services/telemetry/migrations/${file}`))
+      .join('\n');
     for (const kpi of LEAK_KPIS) expect(migration).toContain(`ADD COLUMN ${column(kpi)} bigint`);
   });
 
@@ -44,7 +46,7 @@ describe('the data-leaks-by-flow panel', () => {
     const page = read('services/telemetry/dashboard/index.html');
     expect(page).toMatch(/<div class="chart" id="chart-leaks"/);
     const script = read('services/telemetry/dashboard/dashboard.js');
-    expect(script).toContain('charts.leaks.setData([xs, series.leaks.copy, series.leaks.share, series.leaks.contacts])');
+    expect(script).toContain('charts.leaks.setData([xs, series.leaks.copy, series.leaks.share, series.leaks.contacts, series.leaks.screenshots])');
     for (const kpi of LEAK_KPIS) expect(script).toContain(`kpis.${kpi}`);
     expect(read('services/telemetry/src/repositories/dashboard.repository.ts')).toContain(`'${LEAK_KPIS[0]}'`);
   });

@@ -24,7 +24,7 @@ export function printSummary(output: Output, summary: RunSummary): void {
     `cost         personal ${mah(cost.personal.energyMicroAh)}, ${mb(cost.personal.dataKilobytes)}; business ${mah(cost.business.energyMicroAh)}, ${mb(cost.business.dataKilobytes)} (all ${mb(cost.dataBilledToHostKilobytes)} billed to the host)`,
   );
   output.line(
-    `leaks        copy ${totals.leaksCopyWorkToPersonal}, share ${totals.leaksShareWorkToPersonal}, work contacts ${totals.leaksWorkContactLookup}; ${summary.leakLedger.length} ledger row(s) by flow and policy revision`,
+    `leaks        copy ${totals.leaksCopyWorkToPersonal}, share ${totals.leaksShareWorkToPersonal}, work contacts ${totals.leaksWorkContactLookup}, screenshots ${totals.leaksScreenCaptureWorkToPersonal}; ${summary.leakLedger.length} ledger row(s) by flow and policy revision`,
   );
   output.line(
     `check-ins    ${k.checkIns.toLocaleString('en-US')} (${t.checkInsUnreachable.toLocaleString('en-US')} failed); ${t.enrollmentFailures.toLocaleString('en-US')} enrollments failed; ${k.policiesApplied} policies applied; ${k.commandsExecuted} commands`,

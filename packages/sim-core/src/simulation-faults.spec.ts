@@ -168,8 +168,8 @@ describe('faults and ramp together', () => {
 
   it('keeps the KPI vector shape: the new faults add no KPI', () => {
     expect(Kpi.handsetsOnline).toBe(0);
-    // 28, the agents' enrollmentFailures and agentsBackingOff, then nine appended by per-persona cost and the data-leak ledger.
-    expect(Object.keys(Kpi)).toHaveLength(39);
+    // 28, the agents' enrollmentFailures and agentsBackingOff, then ten appended by per-persona cost and the data-leak ledger.
+    expect(Object.keys(Kpi)).toHaveLength(40);
     expect(Kpi.events).toBe(29);
   });
 });

@@ -28,7 +28,7 @@ const charts = {
   leaks: new TimeSeriesChart(
     $('chart-leaks'),
     $('chart-leaks-summary'),
-    ['copy work→personal', 'share work→personal', 'work contact lookup'].map((label) => ({ label, format: compact })),
+    ['copy work→personal', 'share work→personal', 'work contact lookup', 'screenshot work→personal'].map((label) => ({ label, format: compact })),
   ),
 };
 const compareSeries = (format) => [
@@ -138,7 +138,7 @@ function renderPanels(panels) {
   charts.battery.setData([xs, series.batteryMeanPercent]);
   charts.events.setData([xs, series.eventsPerTick]);
   charts.worlds.setData([xs, series.guest.running, series.guest.suspended, series.guest.provisioning, series.guest.locked, series.guest.wiped]);
-  charts.leaks.setData([xs, series.leaks.copy, series.leaks.share, series.leaks.contacts]);
+  charts.leaks.setData([xs, series.leaks.copy, series.leaks.share, series.leaks.contacts, series.leaks.screenshots]);
   drawHeatmap(
     $('heatmap-battery'),
     $('heatmap-battery-summary'),
@@ -286,6 +286,7 @@ function applyTicks(message) {
       copy: kpis.leaksCopyWorkToPersonal,
       share: kpis.leaksShareWorkToPersonal,
       contacts: kpis.leaksWorkContactLookup,
+      screenshots: kpis.leaksScreenCaptureWorkToPersonal,
     };
     const lists = {
       complianceRate: series.complianceRate,
@@ -312,7 +313,7 @@ function applyTicks(message) {
   charts.battery.setData([xs, series.batteryMeanPercent]);
   charts.events.setData([xs, series.eventsPerTick]);
   charts.worlds.setData([xs, series.guest.running, series.guest.suspended, series.guest.provisioning, series.guest.locked, series.guest.wiped]);
-  charts.leaks.setData([xs, series.leaks.copy, series.leaks.share, series.leaks.contacts]);
+  charts.leaks.setData([xs, series.leaks.copy, series.leaks.share, series.leaks.contacts, series.leaks.screenshots]);
 }
 
 // ---- comparison ------------------------------------------------------------------------------

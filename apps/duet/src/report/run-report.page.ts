@@ -139,7 +139,7 @@ function chartSection(report: RunReport): string {
     {
       ...base,
       title: 'Business items into the personal world per tick, by flow (data-leak ledger)',
-      series: pick('leaksCopyWorkToPersonal', 'leaksShareWorkToPersonal', 'leaksWorkContactLookup'),
+      series: pick('leaksCopyWorkToPersonal', 'leaksShareWorkToPersonal', 'leaksWorkContactLookup', 'leaksScreenCaptureWorkToPersonal'),
       format: count,
     },
     {

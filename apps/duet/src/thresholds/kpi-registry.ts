@@ -181,6 +181,12 @@ export const KPI_REGISTRY: readonly KpiDefinition[] = [
     'Work contacts looked up from the personal world (showWorkContactsInPersonalProfile)',
     (s) => s.totals.leaksWorkContactLookup,
   ),
+  fromCost(
+    'leaks_screen_capture_work_to_personal',
+    'count',
+    'Screenshots of business apps that landed on the personal side (screenCaptureDisabled)',
+    (s) => s.totals.leaksScreenCaptureWorkToPersonal,
+  ),
   fromSummary('check_ins', 'count', 'Check-ins the business agents attempted', (s) => s.kpis.checkIns),
   fromSummary('check_ins_unreachable', 'count', 'Check-ins that could not reach the policy authority (outages)', (s) => s.totals.checkInsUnreachable),
   fromSummary('check_in_unreachable_rate', 'ratio', 'Share of check-ins that could not reach the policy authority', (s) =>

@@ -7,6 +7,7 @@ const FLOW_NAMES: Record<number, string> = {
   [FlowKind.COPY_WORK_TO_PERSONAL]: 'COPY_WORK_TO_PERSONAL',
   [FlowKind.SHARE_WORK_TO_PERSONAL]: 'SHARE_WORK_TO_PERSONAL',
   [FlowKind.WORK_CONTACT_LOOKUP_FROM_PERSONAL]: 'WORK_CONTACT_LOOKUP_FROM_PERSONAL',
+  [FlowKind.SCREEN_CAPTURE_WORK_TO_PERSONAL]: 'SCREEN_CAPTURE_WORK_TO_PERSONAL',
 };
 const OPEN = {
   crossProfileCopyPaste: 'CROSS_PROFILE_COPY_PASTE_ALLOWED',
@@ -64,7 +65,12 @@ describe('the data-leak ledger', () => {
     // The old count, the ledger and the per-flow KPIs agree.
     const total = summary.leakLedger.reduce((sum, entry) => sum + entry.count, 0);
     expect(total).toBe(summary.kpis.businessItemsInPersonal);
-    expect(summary.totals.leaksCopyWorkToPersonal + summary.totals.leaksShareWorkToPersonal + summary.totals.leaksWorkContactLookup).toBe(total);
+    expect(
+      summary.totals.leaksCopyWorkToPersonal +
+        summary.totals.leaksShareWorkToPersonal +
+        summary.totals.leaksWorkContactLookup +
+        summary.totals.leaksScreenCaptureWorkToPersonal,
+    ).toBe(total);
     expect(summary.totals.flowsToPersonalAllowed).toBe(total);
     // Both revisions let items through, and no copy went through once the clipboard closed.
     expect(summary.leakLedger.some((entry) => entry.policyRevision === 1)).toBe(true);

@@ -50,6 +50,7 @@ export const KPI_NAMES = [
   'leaksCopyWorkToPersonal',
   'leaksShareWorkToPersonal',
   'leaksWorkContactLookup',
+  'leaksScreenCaptureWorkToPersonal',
 ] as const;
 export type KpiName = (typeof KPI_NAMES)[number];
 export const KPI_COUNT = KPI_NAMES.length;
@@ -152,6 +153,7 @@ const LEAK_KPI: Record<number, number> = {
   [FlowKind.COPY_WORK_TO_PERSONAL]: Kpi.leaksCopyWorkToPersonal,
   [FlowKind.SHARE_WORK_TO_PERSONAL]: Kpi.leaksShareWorkToPersonal,
   [FlowKind.WORK_CONTACT_LOOKUP_FROM_PERSONAL]: Kpi.leaksWorkContactLookup,
+  [FlowKind.SCREEN_CAPTURE_WORK_TO_PERSONAL]: Kpi.leaksScreenCaptureWorkToPersonal,
 };
 
 export function countEvents(into: Float64Array, events: EventBuffer): void {

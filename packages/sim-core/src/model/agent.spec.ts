@@ -494,7 +494,11 @@ describe('stepAgent: applying a policy takes the business world', () => {
 
   it('reports a FORCE_INSTALLED app missing (APP_NOT_INSTALLED) until the check-in after the policy applied', () => {
     const sut = new AgentFixture(4, { passcodeRank: 3 });
-    sut.assign({ name: 'policies/p', applications: [{ packageName: 'com.facebook.katana', installType: 'FORCE_INSTALLED' }] });
+    sut.assign({
+      name: 'policies/p',
+      applications: [{ packageName: 'com.facebook.katana', installType: 'FORCE_INSTALLED' }],
+      duet: { checkInIntervalMinutes: 10 },
+    });
     sut.grant.guestState[0] = GuestState.RUNNING;
     sut.step(0);
     expect(sut.state.complianceMask[0]).toBe(NonComplianceReason.APP_NOT_INSTALLED);

@@ -6,8 +6,13 @@ import { FlowKind } from './enums';
 import { flowRule } from './cross-persona';
 
 /** Flows that carry business data into the personal persona, in ledger order. */
-export const LEAK_FLOWS = [FlowKind.COPY_WORK_TO_PERSONAL, FlowKind.SHARE_WORK_TO_PERSONAL, FlowKind.WORK_CONTACT_LOOKUP_FROM_PERSONAL] as const;
-const LEAK_FLOW_NAMES = ['COPY_WORK_TO_PERSONAL', 'SHARE_WORK_TO_PERSONAL', 'WORK_CONTACT_LOOKUP_FROM_PERSONAL'] as const;
+export const LEAK_FLOWS = [
+  FlowKind.COPY_WORK_TO_PERSONAL,
+  FlowKind.SHARE_WORK_TO_PERSONAL,
+  FlowKind.WORK_CONTACT_LOOKUP_FROM_PERSONAL,
+  FlowKind.SCREEN_CAPTURE_WORK_TO_PERSONAL,
+] as const;
+const LEAK_FLOW_NAMES = ['COPY_WORK_TO_PERSONAL', 'SHARE_WORK_TO_PERSONAL', 'WORK_CONTACT_LOOKUP_FROM_PERSONAL', 'SCREEN_CAPTURE_WORK_TO_PERSONAL'] as const;
 /**
  * Revisions the ledger tells apart: 0 … LEDGER_REVISIONS - 2 each have a cell; later ones share
  * the last cell (reported as that revision with `andLater`). Scenarios publish a few revisions.

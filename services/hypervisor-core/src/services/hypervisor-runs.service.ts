@@ -40,6 +40,7 @@ const LEAK_FLOWS: readonly [string, number][] = [
   ['COPY_WORK_TO_PERSONAL', Kpi.leaksCopyWorkToPersonal],
   ['SHARE_WORK_TO_PERSONAL', Kpi.leaksShareWorkToPersonal],
   ['WORK_CONTACT_LOOKUP_FROM_PERSONAL', Kpi.leaksWorkContactLookup],
+  ['SCREEN_CAPTURE_WORK_TO_PERSONAL', Kpi.leaksScreenCaptureWorkToPersonal],
 ];
 
 // Handset states exported as duet_handsets{state}, from the hypervisor's KPI part.

@@ -106,13 +106,15 @@ export interface Comparison {
 }
 
 type GuestState = 'provisioning' | 'running' | 'suspended' | 'locked' | 'wiped';
-type LeakFlow = 'copy' | 'share' | 'contacts';
+type LeakFlow = 'copy' | 'share' | 'contacts' | 'screenshots';
 
-const LEAK_KPIS: readonly [LeakFlow, 'leaksCopyWorkToPersonal' | 'leaksShareWorkToPersonal' | 'leaksWorkContactLookup'][] = [
-  ['copy', 'leaksCopyWorkToPersonal'],
-  ['share', 'leaksShareWorkToPersonal'],
-  ['contacts', 'leaksWorkContactLookup'],
-];
+const LEAK_KPIS: readonly [LeakFlow, 'leaksCopyWorkToPersonal' | 'leaksShareWorkToPersonal' | 'leaksWorkContactLookup' | 'leaksScreenCaptureWorkToPersonal'][] =
+  [
+    ['copy', 'leaksCopyWorkToPersonal'],
+    ['share', 'leaksShareWorkToPersonal'],
+    ['contacts', 'leaksWorkContactLookup'],
+    ['screenshots', 'leaksScreenCaptureWorkToPersonal'],
+  ];
 type ComparedSeries = 'complianceRate' | 'batteryMeanPercent' | 'eventsPerTick';
 
 const GUEST_KPIS: readonly [GuestState, 'guestProvisioning' | 'guestRunning' | 'guestSuspended' | 'guestLocked' | 'guestWiped'][] = [

@@ -20,6 +20,7 @@ export const BUCKET_KPIS = [
   'leaksCopyWorkToPersonal',
   'leaksShareWorkToPersonal',
   'leaksWorkContactLookup',
+  'leaksScreenCaptureWorkToPersonal',
 ] as const satisfies readonly KpiName[];
 export type BucketKpi = (typeof BUCKET_KPIS)[number];
 

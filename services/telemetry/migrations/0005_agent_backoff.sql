@@ -1,5 +1,0 @@
--- The agents' failed enrollments and the agents backing off after a failed call (sim-core
--- model/check-in-cadence.ts), per tick as the other KPIs.
-ALTER TABLE tick_kpis
-  ADD COLUMN enrollment_failures bigint NOT NULL DEFAULT 0,
-  ADD COLUMN agents_backing_off bigint NOT NULL DEFAULT 0;
