@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { MIN_SERVICE_KEY_LENGTH } from './service-identity';
@@ -49,6 +50,15 @@ export const environment = {
       .string()
       .min(1)
       .default(() => `${hostname()}-${process.pid}`),
+  /** A PEM file (certificate, key or CA) that must exist; unset (or empty) when not configured. */
+  pemFile: () =>
+    z.preprocess(
+      (value) => (value === '' ? undefined : value),
+      z
+        .string()
+        .refine((file) => existsSync(file), { error: (issue) => `no such file: ${String(issue.input).slice(0, 200)}` })
+        .optional(),
+    ),
   /** The stack's service key, which service identities are signed with (optional: without it no caller has one). */
   serviceIdentityKey: () => z.string().min(MIN_SERVICE_KEY_LENGTH).optional(),
 };

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { tlsCaFile, trustingFetch } from '@duet/service-kit';
 import { CompareInputError, type ComparedRun } from '../compare/compared-run';
 import { ReportFileRepository } from '../compare/report-file.repository';
 import { compareRuns, type Verdict } from '../compare/run-comparison';
@@ -45,7 +46,7 @@ async function compare(referenceA: string, referenceB: string, options: CompareO
     }
   }
   const reports = new ReportFileRepository();
-  const telemetry = new TelemetryRunsRepository(new HttpTelemetryRuns(options.telemetryUrl));
+  const telemetry = new TelemetryRunsRepository(new HttpTelemetryRuns(options.telemetryUrl, trustingFetch(tlsCaFile())));
   const find = (reference: string): Promise<ComparedRun> | ComparedRun =>
     ReportFileRepository.names(reference) ? reports.find(reference) : telemetry.find(reference);
   let a: ComparedRun;
