@@ -31,9 +31,10 @@ describe('a service’s TLS settings', () => {
 
   it('refuse a certificate without its key, and a file that is not there, naming the variable', () => {
     expect(() => serverTls('spec', loadConfig('spec', schema, { DUET_TLS_CERT: files.certFile }))).toThrow(/DUET_TLS_KEY: required/);
-    expect(() => loadConfig('spec', schema, { DUET_TLS_CA: join(dir, 'missing.pem') })).toThrow(ConfigError);
-    expect(() => loadConfig('spec', schema, { DUET_TLS_CA: join(dir, 'missing.pem') })).toThrow(/DUET_TLS_CA: no such file: .*missing\.pem/);
-    expect(() => tlsCaFile({ DUET_TLS_CA: join(dir, 'missing.pem') })).toThrow(/DUET_TLS_CA: no such file/);
+    const missing = join(dir, 'missing.pem');
+    expect(() => serverTls('spec', loadConfig('spec', schema, { DUET_TLS_CERT: missing, DUET_TLS_KEY: files.keyFile }))).toThrow(ConfigError);
+    expect(() => serverTls('spec', { DUET_TLS_CERT: files.certFile, DUET_TLS_KEY: missing })).toThrow(/DUET_TLS_KEY: cannot read ".*missing\.pem" \(ENOENT\)/);
+    expect(() => tlsCaFile(loadConfig('spec', schema, { DUET_TLS_CA: missing }))).toThrow(/DUET_TLS_CA: no such file: ".*missing\.pem"/);
     expect(tlsCaFile({ DUET_TLS_CA: '' })).toBeUndefined();
   });
 });

@@ -3,10 +3,11 @@
 // set (the service integration specs, which run servers in-process); a client trusts the CA whose PEM
 // file DUET_TLS_CA names. `duet stack up` sets all three for every service and exports DUET_TLS_CA
 // in stack.env.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { ConfigError, environment } from './config';
+import { quoted } from './quoted';
 
 /** The certificate (chain) and key a server presents, PEM. */
 export interface ServerTls {
@@ -39,7 +40,15 @@ export function serverTls(service: string, variables: TlsVariables): ServerTls |
       `${certFile === undefined ? 'DUET_TLS_CERT' : 'DUET_TLS_KEY'}: required when the other of DUET_TLS_CERT and DUET_TLS_KEY is set`,
     ]);
   }
-  return { cert: readFileSync(certFile), key: readFileSync(keyFile) };
+  return { cert: readPem(service, 'DUET_TLS_CERT', certFile), key: readPem(service, 'DUET_TLS_KEY', keyFile) };
+}
+
+function readPem(service: string, variable: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new ConfigError(service, [`${variable}: cannot read ${quoted(file)} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`]);
+  }
 }
 
 /** What a gRPC server binds with: TLS when the service has a certificate, else plaintext. */
@@ -53,11 +62,11 @@ export function httpsOptions(tls: ServerTls | undefined): { httpsOptions?: { cer
   return tls === undefined ? {} : { httpsOptions: { cert: tls.cert, key: tls.key } };
 }
 
-/** The CA file DUET_TLS_CA names in an environment (validated like a service's), or undefined. */
-export function tlsCaFile(variables: NodeJS.ProcessEnv = process.env): string | undefined {
-  const parsed = environment.pemFile().safeParse(variables.DUET_TLS_CA);
-  if (!parsed.success) throw new ConfigError('duet', [`DUET_TLS_CA: ${parsed.error.issues[0]?.message ?? 'invalid'}`]);
-  return parsed.data;
+/** The CA file DUET_TLS_CA names (a service's parsed config or an environment), or undefined; a file that is not there is a ConfigError. */
+export function tlsCaFile(variables: TlsVariables | NodeJS.ProcessEnv = process.env, service = 'duet'): string | undefined {
+  const file = variables.DUET_TLS_CA || undefined;
+  if (file !== undefined && !existsSync(file)) throw new ConfigError(service, [`DUET_TLS_CA: no such file: ${quoted(file)}`]);
+  return file;
 }
 
 /** gRPC channel credentials: TLS verified against the CA in caFile when given, else plaintext. */

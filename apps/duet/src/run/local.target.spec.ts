@@ -49,7 +49,7 @@ describe('the local target in a fresh shell', () => {
 
   it('refuses a DUET_TLS_CA that names no file, naming the variable', () => {
     const environment = { KAFKA_BROKERS: '127.0.0.1:39092', ADMIN_TOKEN: 'a', VIEWER_TOKEN: 'v', RUN_SECRETS_KEY: 'k'.repeat(43) };
-    expect(() => localStackAddresses({ ...environment, DUET_TLS_CA: '/no/such/ca.pem' }, written)).toThrow(/DUET_TLS_CA: no such file: \/no\/such\/ca\.pem/);
+    expect(() => localStackAddresses({ ...environment, DUET_TLS_CA: '/no/such/ca.pem' }, written)).toThrow(/DUET_TLS_CA: no such file: "\/no\/such\/ca\.pem"/);
   });
 
   it('says how to get a stack when there is neither', () => {
