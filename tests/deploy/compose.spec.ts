@@ -42,6 +42,7 @@ interface ComposeService {
   ports?: (string | PortConfig)[];
   volumes?: string[];
   healthcheck?: HealthCheck;
+  restart?: string;
   depends_on?: Record<string, { condition: string }>;
   mem_limit?: string;
 }
@@ -138,6 +139,33 @@ function stringEnvironment(service: ComposeService): Record<string, string> {
 function healthCommand(service: ComposeService): string {
   const test = service.healthcheck?.test ?? [];
   return Array.isArray(test) ? test.join(' ') : test;
+}
+
+/** Services that run once and exit: no health check. */
+const ONE_SHOT_SERVICES = ['kafka-init', 'certificates'];
+
+/** The host directory a service mounts at `target` (a bind mount). */
+function hostDirectory(service: ComposeService, target: string): string {
+  const volume = (service.volumes ?? []).map((entry) => entry.split(':')).find((parts) => parts[1] === target);
+  if (volume === undefined) throw new Error(`nothing is mounted at ${target}`);
+  return volume[0];
+}
+
+/** The DNS names the certificates service asks make-certificates.sh to put in the server certificate. */
+function certificateNames(): string[] {
+  const command = (services.certificates.entrypoint ?? []).join(' ');
+  const match = /make-certificates\.sh \/tls\s+([\s\S]*)$/.exec(command);
+  if (match === null) throw new Error(`certificates: no make-certificates.sh call in ${command}`);
+  return match[1].trim().split(/\s+/);
+}
+
+/** The user the image's runtime stage runs as. */
+function dockerfileUser(): string | undefined {
+  return readText('Dockerfile')
+    .split('\n')
+    .filter((line) => /^USER\s/.test(line))
+    .at(-1)
+    ?.split(/\s+/)[1];
 }
 
 /** Hosts and ports named by an address (host:port, host:port,host:port or a URL). */
@@ -292,10 +320,15 @@ describe('.env.example', () => {
     ).not.toThrow();
   });
 
-  it('gives the local-stack addresses on the ports the services listen on', () => {
+  it('gives the local-stack addresses on the ports the services listen on, https:// (TLS only)', () => {
     expect(environmentExample.get('POLICY_AUTHORITY_ADDRESS')).toBe(`127.0.0.1:${environmentExample.get('POLICY_AUTHORITY_GRPC_PORT')}`);
-    expect(environmentExample.get('POLICY_AUTHORITY_URL')).toBe(`http://127.0.0.1:${environmentExample.get('POLICY_AUTHORITY_HTTP_PORT')}`);
-    expect(environmentExample.get('TELEMETRY_URL')).toBe(`http://127.0.0.1:${environmentExample.get('TELEMETRY_HTTP_PORT')}`);
+    expect(environmentExample.get('POLICY_AUTHORITY_URL')).toBe(`https://127.0.0.1:${environmentExample.get('POLICY_AUTHORITY_HTTP_PORT')}`);
+    expect(environmentExample.get('TELEMETRY_URL')).toBe(`https://127.0.0.1:${environmentExample.get('TELEMETRY_HTTP_PORT')}`);
+  });
+
+  it('names as DUET_TLS_CA the CA file compose makes on this machine', () => {
+    const made = hostDirectory(services.certificates, '/tls');
+    expect(environmentExample.get('DUET_TLS_CA')).toBe(`${made.replace(/^\.\//, '')}/ca.pem`);
   });
 
   it('names no shard list, instance name or peer address of a scaled role (the consumer groups assign shards)', () => {
@@ -350,7 +383,7 @@ describe('docker-compose.yml', () => {
 
   it('gives every long-running service a health check', () => {
     const unchecked = Object.entries(services)
-      .filter(([name, service]) => name !== 'kafka-init' && service.healthcheck?.test === undefined)
+      .filter(([name, service]) => !ONE_SHOT_SERVICES.includes(name) && service.healthcheck?.test === undefined)
       .map(([name]) => name);
     expect(unchecked).toEqual([]);
   });
@@ -366,7 +399,7 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  describe.each(duetServices)('$name', ({ service, folder, environment }) => {
+  describe.each(duetServices)('$name', ({ name, service, folder, environment }) => {
     it("is built from the one Dockerfile at the repository root, for its service's folder", () => {
       expect(service.build!.context).toBe('.');
       expect(service.build!.dockerfile).toBe('Dockerfile');
@@ -385,9 +418,24 @@ describe('docker-compose.yml', () => {
       for (const port of ['GRPC_PORT', 'HTTP_PORT']) if (port in config) expect(published, port).toContain(config[port]);
     });
 
-    it('checks its health on /readyz of its HTTP port', () => {
+    it('serves TLS only, with the certificate the certificates service makes, mounted read-only', () => {
+      const mounted = hostDirectory(services.certificates, '/tls');
+      const inside = (service.volumes ?? []).find((volume) => volume.startsWith(`${mounted}:`))?.split(':');
+      expect(inside, `${mounted} mounted`).toBeDefined();
+      expect(inside![2]).toBe('ro');
+      expect([environment.DUET_TLS_CERT, environment.DUET_TLS_KEY, environment.DUET_TLS_CA]).toEqual(
+        ['server.pem', 'server.key', 'ca.pem'].map((file) => `${inside![1]}/${file}`),
+      );
+      expect(service.depends_on?.certificates?.condition).toBe('service_completed_successfully');
+      // Its peers reach it by its compose name, which its certificate must name.
+      expect(certificateNames()).toContain(name);
+    });
+
+    it('checks its health on /readyz of its HTTP port, over HTTPS verified with the CA', () => {
       const command = healthCommand(service);
       expect(command).toContain('/readyz');
+      expect(command).toContain('require("node:https")');
+      expect(command).toContain('ca: require("node:fs").readFileSync(process.env.DUET_TLS_CA)');
       const { config } = loadConfig(folder, environment);
       expect(command.includes('process.env.HTTP_PORT') || command.includes(`:${String(config.HTTP_PORT)}/readyz`), command).toBe(true);
     });
@@ -459,6 +507,30 @@ describe('docker-compose.yml', () => {
     expect(script).toMatch(/--config "\$\{pair\}"/);
     expect(script).toMatch(/kafka-configs\.sh/);
     expect(script).toMatch(/--alter --entity-type topics --entity-name "\$\{topic\}" --add-config "\$\{config\}"/);
+  });
+
+  it('makes the certificates once, with deploy/tls/make-certificates.sh, for every Duet service name, localhost and 127.0.0.1', () => {
+    const certificates = services.certificates;
+    expect(certificates.volumes).toContain('./deploy/tls/make-certificates.sh:/opt/duet/make-certificates.sh:ro');
+    expect(certificates.restart).toBe('no');
+    expect(certificateNames()).toEqual(expect.arrayContaining(duetServices.map((duet) => duet.name)));
+    const script = readText('deploy/tls/make-certificates.sh');
+    expect(script).toContain("names='DNS:localhost,IP:127.0.0.1'");
+    expect(script).toMatch(/chown "\$\{DUET_SERVICE_UID:-1000\}/); // the image's node user reads the key
+    expect(dockerfileUser()).toBe('node');
+  });
+
+  it('has Prometheus scrape /metrics over HTTPS, verified with the CA, on the HTTP port of every service that runs Duet code', () => {
+    const prometheusTls = hostDirectory(services.prometheus, '/etc/prometheus/tls');
+    expect(prometheusTls).toBe(hostDirectory(services.certificates, '/tls'));
+    expect(services.prometheus.depends_on?.certificates?.condition).toBe('service_completed_successfully');
+    const jobs = (parse(readText('deploy/prometheus/prometheus.yml')) as { scrape_configs: { job_name: string; scheme?: string; tls_config?: object }[] })
+      .scrape_configs;
+    for (const duet of duetServices) {
+      const job = jobs.find((candidate) => candidate.job_name === duet.name);
+      expect(job?.scheme, duet.name).toBe('https');
+      expect(job?.tls_config, duet.name).toEqual({ ca_file: '/etc/prometheus/tls/ca.pem', server_name: duet.name });
+    }
   });
 
   it('has Prometheus scrape /metrics on the HTTP port of every service that runs Duet code', () => {

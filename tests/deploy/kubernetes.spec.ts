@@ -46,7 +46,7 @@ interface EnvironmentVariable {
 }
 
 interface Probe {
-  httpGet?: { path: string; port: string | number };
+  httpGet?: { path: string; port: string | number; scheme?: string };
 }
 
 interface Container {
@@ -56,13 +56,18 @@ interface Container {
   envFrom?: unknown[];
   ports?: { name: string; containerPort: number }[];
   readinessProbe?: Probe;
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
   livenessProbe?: Probe;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
 }
 
 interface PodTemplate {
   metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
-  spec: { securityContext?: { runAsNonRoot?: boolean }; containers: Container[] };
+  spec: {
+    securityContext?: { runAsNonRoot?: boolean; runAsGroup?: number; fsGroup?: number };
+    containers: Container[];
+    volumes?: { name: string; secret?: { secretName: string; defaultMode?: number } }[];
+  };
 }
 
 /** The text of every manifest, for checks of what no manifest may mention. */
@@ -135,6 +140,21 @@ function resolve(variable: EnvironmentVariable): string {
     return String(value);
   }
   throw new Error(`${variable.name}: no value, ConfigMap or Secret reference`);
+}
+
+/** The cert-manager Certificate the services serve TLS with (the one not a CA). */
+function servicesCertificate(): {
+  secretName: string;
+  dnsNames: string[];
+  ipAddresses?: string[];
+  usages?: string[];
+  issuerRef: { name: string; kind: string };
+} {
+  const found = ofKind('Certificate').filter(
+    (certificate) => certificate.apiVersion === 'cert-manager.io/v1' && (certificate.spec as { isCA?: boolean }).isCA !== true,
+  );
+  expect(found.map((certificate) => certificate.metadata.name)).toEqual(['duet-services-tls']);
+  return found[0].spec as ReturnType<typeof servicesCertificate>;
 }
 
 const serviceFolders = readdirSync(join(REPOSITORY_ROOT, 'services'), { withFileTypes: true })
@@ -226,6 +246,34 @@ describe('deploy/kubernetes', () => {
     );
   });
 
+  it('issues the services’ certificate from a CA of its own with cert-manager', () => {
+    const issuers = new Map(
+      ofKind('Issuer')
+        .filter((issuer) => issuer.apiVersion === 'cert-manager.io/v1')
+        .map((issuer) => [issuer.metadata.name, issuer.spec as { selfSigned?: object; ca?: { secretName: string } }]),
+    );
+    const certificates = new Map(
+      ofKind('Certificate').map((certificate) => [
+        certificate.metadata.name,
+        certificate.spec as { isCA?: boolean; secretName: string; issuerRef: { name: string; kind: string } },
+      ]),
+    );
+    const services = servicesCertificate();
+    const caIssuer = issuers.get(services.issuerRef.name);
+    expect(services.issuerRef.kind).toBe('Issuer');
+    expect(caIssuer?.ca?.secretName, 'the services certificate comes from a CA issuer').toBeDefined();
+    const ca = [...certificates.values()].find((certificate) => certificate.secretName === caIssuer!.ca!.secretName);
+    expect(ca?.isCA).toBe(true);
+    expect(issuers.get(ca!.issuerRef.name)?.selfSigned).toEqual({});
+    expect(services.usages).toEqual(expect.arrayContaining(['server auth', 'client auth']));
+    expect(services.ipAddresses).toContain('127.0.0.1');
+  });
+
+  it('gives the ConfigMap https:// URLs (every port serves TLS only)', () => {
+    expect(configMap?.data?.POLICY_AUTHORITY_URL).toMatch(/^https:\/\//);
+    expect(configMap?.data?.TELEMETRY_URL).toMatch(/^https:\/\//);
+  });
+
   it('runs PostgreSQL 15 with CloudNativePG', () => {
     expect(postgresCluster).toBeDefined();
     expect(String((postgresCluster!.spec as { imageName: string }).imageName)).toMatch(/postgresql:15\b/);
@@ -262,9 +310,26 @@ describe('deploy/kubernetes', () => {
       expect(declared.grpc).toBe(config.GRPC_PORT);
     });
 
-    it('is probed on /readyz (readiness) and /healthz (liveness) of its HTTP port', () => {
-      expect(container.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'http' });
-      expect(container.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    it('is probed on /readyz (readiness) and /healthz (liveness) of its HTTP port, over HTTPS', () => {
+      expect(container.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'http', scheme: 'HTTPS' });
+      expect(container.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'http', scheme: 'HTTPS' });
+    });
+
+    it("serves TLS only, with cert-manager's certificate for its Service mounted read-only from its Secret", () => {
+      const { secretName, dnsNames } = servicesCertificate();
+      const volume = (template.spec.volumes ?? []).find((candidate) => candidate.secret?.secretName === secretName);
+      expect(volume, `a volume of Secret ${secretName}`).toBeDefined();
+      const mount = (container.volumeMounts ?? []).find((candidate) => candidate.name === volume!.name);
+      expect(mount?.readOnly).toBe(true);
+      // cert-manager's keys: tls.crt, tls.key and (CA issuer) ca.crt.
+      expect([environment.DUET_TLS_CERT, environment.DUET_TLS_KEY, environment.DUET_TLS_CA]).toEqual(
+        ['tls.crt', 'tls.key', 'ca.crt'].map((file) => `${mount!.mountPath}/${file}`),
+      );
+      // Readable by the pod's group only: the key is not world-readable.
+      expect(volume!.secret!.defaultMode).toBe(0o440);
+      expect(template.spec.securityContext?.fsGroup).toBe(template.spec.securityContext?.runAsGroup);
+      for (const host of [name, `${name}.${NAMESPACE}.svc`, `${name}.${NAMESPACE}.svc.cluster.local`]) expect(dnsNames).toContain(host);
+      expect(template.metadata.annotations?.['prometheus.io/scheme']).toBe('https');
     });
 
     it('has resource requests and limits and runs as non-root', () => {

@@ -28,6 +28,7 @@ import { lastJson, REPOSITORY_ROOT, runDuet, type DuetResult } from './support/d
 import { freePortRange } from './support/free-port-range';
 import { ONE_INSTANCE_EACH, type RunResult, type StackPart, type StackUp } from './support/stack-json';
 import { stackDown } from './support/stop-processes';
+import { stackFetch } from './support/stack-tls';
 
 const SCENARIO = join(REPOSITORY_ROOT, 'scenarios', 'quickstart.yaml');
 const REDUCED = ['fleet.handsets=240', 'duration=4h', 'start=08:00', 'shards=16', 'pacing.mode=real-time', 'pacing.speedFactor=600'];
@@ -69,9 +70,9 @@ describe('the local stack scales out and survives the loss of any instance', () 
   async function waitForTicks(runId: string, ticks: number): Promise<{ ticksCompleted: number; phase: string }> {
     const deadline = Date.now() + 120_000;
     for (;;) {
-      const response = await fetch(`${environment.TELEMETRY_URL}/v1/runs/${runId}`, { headers: { authorization: `Bearer ${environment.VIEWER_TOKEN}` } }).catch(
-        () => undefined,
-      );
+      const response = await stackFetch(environment)(`${environment.TELEMETRY_URL}/v1/runs/${runId}`, {
+        headers: { authorization: `Bearer ${environment.VIEWER_TOKEN}` },
+      }).catch(() => undefined);
       const run = response?.ok ? ((await response.json()) as { ticksCompleted: number; phase: string }) : undefined;
       if (run !== undefined && (run.ticksCompleted >= ticks || run.phase !== 'STARTED')) return run;
       if (Date.now() > deadline) throw new Error(`run ${runId} did not reach tick ${ticks} within 120 s`);

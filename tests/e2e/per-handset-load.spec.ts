@@ -13,6 +13,7 @@ import { goTool } from '../support/go-tool';
 import { lastJson, REPOSITORY_ROOT, runDuet, type DuetResult } from './support/duet-process';
 import { freePortRange } from './support/free-port-range';
 import { stackDown } from './support/stop-processes';
+import { stackCa, stackFetch } from './support/stack-tls';
 
 const SCENARIO = join(REPOSITORY_ROOT, 'scenarios', 'checkin-load.yaml');
 const STACK_PORT_COUNT = 11;
@@ -71,7 +72,7 @@ describe('per-handset traffic against the local stack’s policy-authority', () 
 
   /** policy-authority's server-side RPC counts by method, from its own /metrics. */
   async function serverCalls(): Promise<Record<string, number>> {
-    const text = await (await fetch(`${environment.POLICY_AUTHORITY_URL}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+    const text = await (await stackFetch(environment)(`${environment.POLICY_AUTHORITY_URL}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
     const calls: Record<string, number> = {};
     for (const match of text.matchAll(/^duet_rpc_duration_seconds_count\{([^}]*)\} (\d+)/gm)) {
       const labels = Object.fromEntries([...match[1].matchAll(/(\w+)="([^"]*)"/g)].map((label) => [label[1], label[2]]));
@@ -114,14 +115,18 @@ describe('per-handset traffic against the local stack’s policy-authority', () 
     };
     for (const [service, port] of Object.entries(servers)) {
       const address = `127.0.0.1:${port}`;
-      const list = spawnSync(grpcurl.path, ['-plaintext', address, 'list'], { encoding: 'utf8', timeout: 30_000 });
+      const list = spawnSync(grpcurl.path, ['-cacert', stackCa(environment), address, 'list'], { encoding: 'utf8', timeout: 30_000 });
       expect(list.status, list.stderr).toBe(0);
       expect(list.stdout.split('\n')).toEqual(expect.arrayContaining([service, 'grpc.health.v1.Health']));
       for (const asked of ['', service]) {
-        const check = spawnSync(grpcurl.path, ['-plaintext', '-d', JSON.stringify({ service: asked }), address, 'grpc.health.v1.Health/Check'], {
-          encoding: 'utf8',
-          timeout: 30_000,
-        });
+        const check = spawnSync(
+          grpcurl.path,
+          ['-cacert', stackCa(environment), '-d', JSON.stringify({ service: asked }), address, 'grpc.health.v1.Health/Check'],
+          {
+            encoding: 'utf8',
+            timeout: 30_000,
+          },
+        );
         expect(check.status, check.stderr).toBe(0);
         expect(JSON.parse(check.stdout)).toEqual({ status: 'SERVING' });
       }
@@ -130,7 +135,8 @@ describe('per-handset traffic against the local stack’s policy-authority', () 
     const checkIn = spawnSync(
       grpcurl.path,
       [
-        '-plaintext',
+        '-cacert',
+        stackCa(environment),
         '-d',
         JSON.stringify({ run_id: 'no-such-run', handset_id: 7 }),
         `127.0.0.1:${up!.ports.policyAuthorityGrpc}`,
@@ -153,7 +159,7 @@ describe('per-handset traffic against the local stack’s policy-authority', () 
       // The operator acts once the run's agents reach the server.
       const deadline = Date.now() + 120_000;
       while (((await serverCalls()).Enroll ?? 0) === enrolledBefore && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
-      const lock = await fetch(`${environment.POLICY_AUTHORITY_URL}/v1/runs/${runId}/commands`, {
+      const lock = await stackFetch(environment)(`${environment.POLICY_AUTHORITY_URL}/v1/runs/${runId}/commands`, {
         method: 'POST',
         headers: { authorization: `Bearer ${environment.ADMIN_TOKEN}`, 'content-type': 'application/json' },
         body: JSON.stringify({ type: 'COMMAND_TYPE_LOCK', handsetIds: LOCKED, shards: 2 }),

@@ -24,6 +24,7 @@ import { lastJson, REPOSITORY_ROOT, runDuet } from './support/duet-process';
 import { freePortRange } from './support/free-port-range';
 import { readTopics } from './support/kafka-topics.reader';
 import { stackDown } from './support/stop-processes';
+import { stackFetch } from './support/stack-tls';
 
 const SCENARIO = join(REPOSITORY_ROOT, 'scenarios', 'quickstart.yaml');
 const REDUCED = ['fleet.handsets=240', 'duration=4h', 'start=08:00', 'shards=4'];
@@ -137,7 +138,7 @@ describe('the local stack dead-letters poison messages, restarts what dies, and 
   async function waitForTicks(ticks: number): Promise<{ ticksCompleted: number; phase: string }> {
     const deadline = Date.now() + 120_000;
     for (;;) {
-      const response = await fetch(`${environment.TELEMETRY_URL}/v1/runs/${runId}`, { headers: viewer() }).catch(() => undefined);
+      const response = await stackFetch(environment)(`${environment.TELEMETRY_URL}/v1/runs/${runId}`, { headers: viewer() }).catch(() => undefined);
       const run = response?.ok ? ((await response.json()) as { ticksCompleted: number; phase: string }) : undefined;
       if (run !== undefined && (run.ticksCompleted >= ticks || run.phase !== 'STARTED')) return run;
       if (Date.now() > deadline) throw new Error(`run ${runId} did not reach tick ${ticks} within 120 s`);
@@ -300,7 +301,7 @@ describe('the local stack dead-letters poison messages, restarts what dies, and 
       await new Promise((resolveWait) => setTimeout(resolveWait, 1_500));
       expect(await prune('1s')).toContain(runId);
       expect(await orphanParts()).toBe(0);
-      expect((await fetch(`${environment.TELEMETRY_URL}/v1/runs/${runId}`, { headers: viewer() })).status).toBe(404);
+      expect((await stackFetch(environment)(`${environment.TELEMETRY_URL}/v1/runs/${runId}`, { headers: viewer() })).status).toBe(404);
       for (const table of [
         'telemetry.series',
         'telemetry.tick_kpis',

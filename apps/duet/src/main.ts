@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { ConfigError } from '@duet/service-kit';
 import { benchCoreCommand } from './commands/bench-core.command';
 import { runCommand } from './commands/run.command';
 import { scenarioCommand } from './commands/scenario.command';
@@ -41,7 +42,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       // --help and --version exit 0; usage errors are bad input.
       return error.exitCode === 0 ? ExitCode.OK : ExitCode.BAD_INPUT;
     }
-    process.stderr.write(`duet: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    // A setting that is wrong (e.g. DUET_TLS_CA naming no file) is bad input, said without a stack trace.
+    if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
+    else process.stderr.write(`duet: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return ExitCode.BAD_INPUT;
   }
   return exitCode;

@@ -49,6 +49,11 @@ export const environment = {
       .string()
       .min(1)
       .default(() => `${hostname()}-${process.pid}`),
+  /**
+   * The path of a PEM file (certificate, key or CA); unset (or empty) when not configured. Read when
+   * the service starts (tls.ts), so a manifest can name a file of the container it runs in.
+   */
+  pemFile: () => z.preprocess((value) => (value === '' ? undefined : value), z.string().optional()),
   /** The stack's service key, which service identities are signed with (optional: without it no caller has one). */
   serviceIdentityKey: () => z.string().min(MIN_SERVICE_KEY_LENGTH).optional(),
 };

@@ -10,6 +10,7 @@ import { Transport, type GrpcOptions } from '@nestjs/microservices';
 import { DESCRIPTOR_SETS, GRPC_LOADER_OPTIONS } from '@duet/contracts';
 import { HealthImplementation, type ServingStatusMap } from 'grpc-health-check';
 import { acceptMalformedRequests } from './grpc-requests';
+import { grpcServerCredentials, type ServerTls } from './tls';
 import { FileDescriptorProto, FileDescriptorSet, type IFileDescriptorSet } from 'protobufjs/ext/descriptor';
 
 const HEALTH_SERVICE = 'grpc.health.v1.Health';
@@ -23,10 +24,12 @@ export interface GrpcServerSettings {
   readonly protoPath: string;
   /** Largest message received or sent; gRPC's default (4 MB) when unset. */
   readonly maxMessageBytes?: number;
+  /** The certificate and key to serve TLS with (serverTls); plaintext when unset. */
+  readonly tls?: ServerTls;
 }
 
 /**
- * NestJS gRPC transport options for a service, with health and reflection added to its server and
+ * NestJS gRPC transport options for a service, TLS when settings.tls is given, with health and reflection added to its server and
  * every method answering INVALID_ARGUMENT to bytes that are not its request (acceptMalformedRequests).
  */
 export function grpcServerOptions(settings: GrpcServerSettings): GrpcOptions {
@@ -36,6 +39,7 @@ export function grpcServerOptions(settings: GrpcServerSettings): GrpcOptions {
     transport: Transport.GRPC,
     options: {
       url: settings.url,
+      credentials: grpcServerCredentials(settings.tls),
       package: settings.package,
       protoPath: settings.protoPath,
       loader: { ...GRPC_LOADER_OPTIONS, includeDirs: [...GRPC_LOADER_OPTIONS.includeDirs] },

@@ -29,3 +29,4 @@ export * from './quoted';
 export * from './service-identity';
 export * from './run-secrets';
 export * from './grpc-client';
+export * from './tls';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { environment, loadConfig } from '@duet/service-kit';
+import { environment, loadConfig, tlsEnvironment } from '@duet/service-kit';
 
 const schema = z.object({
   KAFKA_BROKERS: environment.brokers(),
@@ -10,6 +10,7 @@ const schema = z.object({
   CHECKPOINT_TICKS: environment.checkpointTicks(),
   // The stack's service key; without it no caller has a service identity and ExchangeTick refuses every call.
   SERVICE_IDENTITY_KEY: environment.serviceIdentityKey(),
+  ...tlsEnvironment,
 });
 
 export type HypervisorCoreConfig = z.output<typeof schema>;

@@ -1,7 +1,7 @@
 // hypervisor-core, networked: gRPC for the per-tick exchange, HTTP for health, Kafka for events.
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { ConfigError, KafkaCheckpointStore, KafkaEventBus, Role } from '@duet/service-kit';
+import { ConfigError, KafkaCheckpointStore, KafkaEventBus, Role, serverTls } from '@duet/service-kit';
 import { loadHypervisorCoreConfig } from './config';
 import { startHypervisorCoreApp } from './hypervisor-core.app';
 
@@ -17,10 +17,12 @@ async function main(): Promise<void> {
       shared: { checkpoints, checkpointTicks: config.CHECKPOINT_TICKS },
       serviceIdentityKey: config.SERVICE_IDENTITY_KEY,
     },
-    { host: config.HOST, grpcPort: config.GRPC_PORT, httpPort: config.HTTP_PORT },
+    { host: config.HOST, grpcPort: config.GRPC_PORT, httpPort: config.HTTP_PORT, tls: serverTls('hypervisor-core', config) },
   );
   app.getHttpServer().on('close', () => void checkpoints.close().finally(() => eventBus.close()));
-  console.log(`hypervisor-core ready: gRPC ${config.HOST}:${config.GRPC_PORT}, HTTP http://${config.HOST}:${config.HTTP_PORT}/readyz`);
+  console.log(
+    `hypervisor-core ready: gRPC ${config.HOST}:${config.GRPC_PORT}, HTTP ${config.DUET_TLS_CERT === undefined ? 'http' : 'https'}://${config.HOST}:${config.HTTP_PORT}/readyz`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { environment, loadConfig } from '@duet/service-kit';
+import { environment, loadConfig, tlsEnvironment } from '@duet/service-kit';
 
 const schema = z
   .object({
@@ -20,6 +20,7 @@ const schema = z
       .string()
       .regex(/^[A-Za-z0-9_-]{43}$/, 'must be 32 bytes in base64url (43 characters)')
       .optional(),
+    ...tlsEnvironment,
   })
   .refine((config) => config.PERSONA === 'personal' || config.POLICY_AUTHORITY_ADDRESS !== undefined, {
     path: ['POLICY_AUTHORITY_ADDRESS'],

@@ -1,7 +1,7 @@
 // A persona runtime, networked: one process per persona (docs/design.md#services-and-contracts), never both in one.
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { ConfigError, KafkaCheckpointStore, KafkaEventBus, Role, RunSecrets, ServiceIdentities } from '@duet/service-kit';
+import { ConfigError, KafkaCheckpointStore, KafkaEventBus, Role, RunSecrets, ServiceIdentities, serverTls, tlsCaFile } from '@duet/service-kit';
 import { Persona } from '@duet/sim-core';
 import { KafkaHypervisorPeer } from './clients/hypervisor-peer.kafka';
 import { GrantInbox } from './domain/grant-inbox';
@@ -18,7 +18,8 @@ async function main(): Promise<void> {
   const hypervisor = new KafkaHypervisorPeer(eventBus, grants);
   const identity =
     config.SERVICE_IDENTITY_KEY === undefined ? undefined : `Bearer ${new ServiceIdentities(config.SERVICE_IDENTITY_KEY).tokenOf('persona-runtime')}`;
-  const policy = persona === Persona.BUSINESS ? new GrpcPolicyGateway(config.POLICY_AUTHORITY_ADDRESS!, identity) : undefined;
+  const policy =
+    persona === Persona.BUSINESS ? new GrpcPolicyGateway(config.POLICY_AUTHORITY_ADDRESS!, identity, tlsCaFile(config, 'persona-runtime')) : undefined;
   const role = persona === Persona.BUSINESS ? Role.ROLE_BUSINESS : Role.ROLE_PERSONAL;
   const checkpoints = new KafkaCheckpointStore(eventBus, role, `persona-runtime-${config.PERSONA}-${config.INSTANCE_ID}-checkpoints-${randomUUID()}`);
   await checkpoints.start();
@@ -32,13 +33,15 @@ async function main(): Promise<void> {
       runSecrets: config.RUN_SECRETS_KEY === undefined ? undefined : new RunSecrets(config.RUN_SECRETS_KEY),
       shared: { checkpoints, checkpointTicks: config.CHECKPOINT_TICKS, grants },
     },
-    { host: config.HOST, httpPort: config.HTTP_PORT },
+    { host: config.HOST, httpPort: config.HTTP_PORT, tls: serverTls('persona-runtime', config) },
   );
   app.getHttpServer().on('close', () => {
     policy?.close();
     void checkpoints.close().finally(() => eventBus.close());
   });
-  console.log(`persona-runtime (${config.PERSONA}) ready: HTTP http://${config.HOST}:${config.HTTP_PORT}/readyz`);
+  console.log(
+    `persona-runtime (${config.PERSONA}) ready: HTTP ${config.DUET_TLS_CERT === undefined ? 'http' : 'https'}://${config.HOST}:${config.HTTP_PORT}/readyz`,
+  );
 }
 
 main().catch((error: unknown) => {

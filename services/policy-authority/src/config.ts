@@ -1,4 +1,4 @@
-import { MIN_SERVICE_KEY_LENGTH, environment, loadConfig } from '@duet/service-kit';
+import { MIN_SERVICE_KEY_LENGTH, environment, loadConfig, tlsEnvironment } from '@duet/service-kit';
 import { z } from 'zod';
 import { DEFAULT_RATE_LIMIT_PER_SECOND } from './policy-authority.settings';
 
@@ -25,6 +25,7 @@ export const policyAuthorityEnvironment = z.object({
   // The stack's service key: persona-runtime's identity may re-enroll handsets (else only the admin).
   SERVICE_IDENTITY_KEY: z.string().min(MIN_SERVICE_KEY_LENGTH).optional(),
   RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).default(DEFAULT_RATE_LIMIT_PER_SECOND),
+  ...tlsEnvironment,
 });
 
 export type PolicyAuthorityConfig = z.output<typeof policyAuthorityEnvironment>;

@@ -3,7 +3,7 @@
 // then the pool and the Kafka clients.
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { ConfigError, Database, KafkaEventBus } from '@duet/service-kit';
+import { ConfigError, Database, KafkaEventBus, serverTls } from '@duet/service-kit';
 import { loadPolicyAuthorityConfig } from './config';
 import { createPolicyAuthorityApp } from './policy-authority.app';
 import { PolicyAuthorityModule } from './policy-authority.module';
@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     serviceIdentityKey: config.SERVICE_IDENTITY_KEY,
     grpcUrl: `${config.GRPC_HOST}:${config.GRPC_PORT}`,
     ownsConnections: true,
+    tls: serverTls('policy-authority', config),
   });
   app.enableShutdownHooks();
   await app.startAllMicroservices();

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { GrpcOptions } from '@nestjs/microservices';
 import { PROTO_ROOT } from '@duet/contracts';
-import { answerParserRefusals, grpcServerOptions } from '@duet/service-kit';
+import { answerParserRefusals, grpcServerOptions, httpsOptions, type ServerTls } from '@duet/service-kit';
 import { join } from 'node:path';
 import { refuseUnreadableBodies } from './controllers/http-exception.filter';
 import { PolicyAuthorityModule, type PolicyAuthorityModuleOptions } from './policy-authority.module';
@@ -18,18 +18,21 @@ const MAX_HTTP_BODY = '1mb';
 export interface NetworkedOptions extends PolicyAuthorityModuleOptions {
   /** host:port the gRPC server binds. */
   readonly grpcUrl: string;
+  /** Both ports serve TLS with this certificate when given. */
+  readonly tls?: ServerTls;
   /** Close the database and the event bus when the app closes (they belong to the app). */
   readonly ownsConnections: boolean;
   readonly logLevels?: LogLevel[];
 }
 
 /** The gRPC server options of duet.policy.v1 (PolicyService and PolicyAdminService, with health and reflection). */
-export function policyAuthorityGrpcOptions(url: string): GrpcOptions {
+export function policyAuthorityGrpcOptions(url: string, tls?: ServerTls): GrpcOptions {
   return grpcServerOptions({
     url,
     package: GRPC_PACKAGE,
     protoPath: join(PROTO_ROOT, 'duet', 'policy', 'v1', 'policy.proto'),
     maxMessageBytes: MAX_GRPC_MESSAGE_BYTES,
+    tls,
   });
 }
 
@@ -41,11 +44,12 @@ export async function createPolicyAuthorityApp(options: NetworkedOptions): Promi
   const app = await NestFactory.create<NestExpressApplication>(networkedModule(options), {
     logger: options.logLevels ?? ['log', 'warn', 'error'],
     bodyParser: false,
+    ...httpsOptions(options.tls),
   });
   app.useBodyParser('json', { limit: MAX_HTTP_BODY });
   app.use(refuseUnreadableBodies);
   answerParserRefusals(app.getHttpServer());
-  app.connectMicroservice<GrpcOptions>(policyAuthorityGrpcOptions(options.grpcUrl), { inheritAppConfig: true });
+  app.connectMicroservice<GrpcOptions>(policyAuthorityGrpcOptions(options.grpcUrl, options.tls), { inheritAppConfig: true });
   return app;
 }
 

@@ -1,4 +1,4 @@
-import { environment, loadConfig } from '@duet/service-kit';
+import { environment, loadConfig, tlsEnvironment } from '@duet/service-kit';
 import { z } from 'zod';
 
 // Telemetry's environment, validated once at start-up with every problem listed (conventions.md principle 5).
@@ -12,6 +12,7 @@ const TelemetryEnvironment = z.object({
   CONSUMER_GROUP: z.string().min(1, 'must name a consumer group').default('telemetry'),
   /** The read-only token of the query APIs and the dashboard. */
   VIEWER_TOKEN: z.string({ error: 'is required: the read-only token of the query APIs and the dashboard' }).min(16, 'must be at least 16 characters'),
+  ...tlsEnvironment,
 });
 
 export type TelemetryConfig = z.output<typeof TelemetryEnvironment>;

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Database, KafkaEventBus } from '@duet/service-kit';
+import { Database, KafkaEventBus, serverTls } from '@duet/service-kit';
 import { loadTelemetryConfig } from './config';
 import { startTelemetryApplication } from './telemetry.app';
 import { migrateTelemetry } from './telemetry.module';
@@ -18,6 +18,7 @@ async function main(): Promise<void> {
     host: config.HOST,
     grpcPort: config.GRPC_PORT,
     httpPort: config.HTTP_PORT,
+    tls: serverTls('telemetry', config),
   });
   const stop = async () => {
     await app.close();

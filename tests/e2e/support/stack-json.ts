@@ -9,6 +9,8 @@ export interface StackPart {
   supervisorPid?: number;
   ready: boolean;
   started?: boolean;
+  /** Where it listens: host:port for Kafka and PostgreSQL; `grpc 127.0.0.1:<port>, https://127.0.0.1:<port>` for a service. */
+  address?: string;
 }
 
 /** `duet stack up --json`'s last line. */

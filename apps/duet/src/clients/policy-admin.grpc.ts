@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { GRPC_LOADER_OPTIONS, PROTO_ROOT, policy } from '@duet/contracts';
-import type { UnaryCall } from '@duet/service-kit';
+import { grpcChannelCredentials, type UnaryCall } from '@duet/service-kit';
 import type { PolicyAdmin } from './policy-admin';
 
 const ADMIN_DEADLINE_MS = 30_000; // one admin call; a back end slower than this is not ready for a load test
@@ -23,15 +23,16 @@ export class GrpcPolicyAdmin implements PolicyAdmin {
   private constructor(
     readonly address: string,
     private readonly adminToken: string,
+    caFile: string | undefined,
   ) {
     const definition = protoLoader.loadSync(join(PROTO_ROOT, 'duet/policy/v1/policy.proto'), { ...GRPC_LOADER_OPTIONS, includeDirs: [PROTO_ROOT] });
     const loaded = grpc.loadPackageDefinition(definition) as unknown as { duet: { policy: { v1: { PolicyAdminService: grpc.ServiceClientConstructor } } } };
-    this.client = new loaded.duet.policy.v1.PolicyAdminService(address, grpc.credentials.createInsecure()) as unknown as AdminClient;
+    this.client = new loaded.duet.policy.v1.PolicyAdminService(address, grpcChannelCredentials(caFile)) as unknown as AdminClient;
   }
 
-  /** Connects, or fails naming the address and why. */
-  static async connect(address: string, adminToken: string): Promise<GrpcPolicyAdmin> {
-    const admin = new GrpcPolicyAdmin(address, adminToken);
+  /** Connects (over TLS verified with the CA in caFile when given), or fails naming the address and why. */
+  static async connect(address: string, adminToken: string, caFile?: string): Promise<GrpcPolicyAdmin> {
+    const admin = new GrpcPolicyAdmin(address, adminToken, caFile);
     try {
       await new Promise<void>((resolve, reject) => admin.client.waitForReady(Date.now() + READY_DEADLINE_MS, (error) => (error ? reject(error) : resolve())));
     } catch (error) {

@@ -7,6 +7,8 @@ export class HttpPolicyAdmin implements PolicyAdmin {
   constructor(
     private readonly baseUrl: string,
     private readonly adminToken: string,
+    /** fetch trusting the stack's CA (trustingFetch) for an https:// baseUrl. */
+    private readonly fetchFunction: typeof fetch = fetch,
   ) {}
 
   async createPolicy(document: unknown): Promise<policy.CreatePolicyResponse> {
@@ -26,7 +28,7 @@ export class HttpPolicyAdmin implements PolicyAdmin {
   close(): void {}
 
   private async call(method: string, path: string, body: unknown): Promise<unknown> {
-    const response = await fetch(`${this.baseUrl}${path}`, {
+    const response = await this.fetchFunction(`${this.baseUrl}${path}`, {
       method,
       headers: { 'content-type': 'application/json', authorization: `Bearer ${this.adminToken}` },
       body: JSON.stringify(body),

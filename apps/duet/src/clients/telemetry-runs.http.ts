@@ -2,7 +2,7 @@
 // local stack's runs and for `duet compare` by run id (TELEMETRY_URL).
 import { TelemetryUnreachable, type StoredRun, type TelemetryRuns } from './telemetry-runs';
 
-export const DEFAULT_TELEMETRY_URL = 'http://127.0.0.1:8084';
+export const DEFAULT_TELEMETRY_URL = 'https://127.0.0.1:8084';
 
 export class HttpTelemetryRuns implements TelemetryRuns {
   private readonly base: string;

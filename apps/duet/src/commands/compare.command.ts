@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { tlsCaFile, trustingFetch } from '@duet/service-kit';
 import { CompareInputError, type ComparedRun } from '../compare/compared-run';
 import { ReportFileRepository } from '../compare/report-file.repository';
 import { compareRuns, type Verdict } from '../compare/run-comparison';
@@ -45,7 +46,9 @@ async function compare(referenceA: string, referenceB: string, options: CompareO
     }
   }
   const reports = new ReportFileRepository();
-  const telemetry = new TelemetryRunsRepository(new HttpTelemetryRuns(options.telemetryUrl));
+  // DUET_TLS_CA is read when a run id is looked up: comparing two report files needs no telemetry.
+  const fetchTrustingCa = ((input, init) => trustingFetch(tlsCaFile())(input, init)) as typeof fetch;
+  const telemetry = new TelemetryRunsRepository(new HttpTelemetryRuns(options.telemetryUrl, fetchTrustingCa));
   const find = (reference: string): Promise<ComparedRun> | ComparedRun =>
     ReportFileRepository.names(reference) ? reports.find(reference) : telemetry.find(reference);
   let a: ComparedRun;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import { tlsCaFile } from '@duet/service-kit';
 import type { RunSummary } from '@duet/sim-core';
 import { DEFAULT_CONNECTIONS, type Traffic } from '../embedded/embedded-stack';
 import { ExitCode } from '../exit-codes';
@@ -350,6 +351,7 @@ async function runOnServices(output: Output, loaded: LoadedScenario, runId: stri
           adminToken: options.adminToken!,
           traffic: trafficOf(loaded, options),
           connections: options.connections ?? scenario.load.connections,
+          caFile: tlsCaFile(),
         };
   try {
     target = options.target === 'embedded' ? await EmbeddedTarget.start(options.dataDir, options.httpPort, loadTest) : await LocalTarget.connect();

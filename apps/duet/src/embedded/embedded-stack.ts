@@ -43,7 +43,7 @@ export interface EmbeddedStackOptions {
    * business agents call it instead of the embedded one, showing its admin token, which lets them
    * re-enroll handsets whose business world is re-provisioned.
    */
-  readonly policyAuthority?: { readonly address: string; readonly adminToken: string };
+  readonly policyAuthority?: { readonly address: string; readonly adminToken: string; readonly caFile?: string };
   /** With policyAuthority: one batch RPC per shard and tick (default), or each agent's own unary calls. */
   readonly traffic?: Traffic;
   /** HTTP/2 connections of per-handset traffic. */
@@ -145,11 +145,17 @@ function policyGateway(
   agents: Later<AgentService>,
 ): { policy: PolicyGateway & EmbeddedStack['policyCalls']; remote?: { close(): void } } {
   if (options.policyAuthority !== undefined && options.traffic === 'per-handset') {
-    const perHandset = new PerHandsetPolicyGateway({ address: options.policyAuthority.address, connections: options.connections ?? DEFAULT_CONNECTIONS });
+    const perHandset = new PerHandsetPolicyGateway({
+      address: options.policyAuthority.address,
+      connections: options.connections ?? DEFAULT_CONNECTIONS,
+      caFile: options.policyAuthority.caFile,
+    });
     return { policy: perHandset, remote: perHandset };
   }
   const remote =
-    options.policyAuthority === undefined ? undefined : new GrpcPolicyGateway(options.policyAuthority.address, `Bearer ${options.policyAuthority.adminToken}`);
+    options.policyAuthority === undefined
+      ? undefined
+      : new GrpcPolicyGateway(options.policyAuthority.address, `Bearer ${options.policyAuthority.adminToken}`, options.policyAuthority.caFile);
   const inner =
     remote ??
     new InProcessPolicyGateway({

@@ -14,6 +14,8 @@ export interface LoadTestTarget {
   readonly traffic: Traffic;
   /** HTTP/2 connections of per-handset traffic. */
   readonly connections?: number;
+  /** The CA (PEM file, DUET_TLS_CA) its TLS certificate is verified with; plaintext when undefined. */
+  readonly caFile?: string;
 }
 
 /**
@@ -31,12 +33,12 @@ export class EmbeddedTarget extends ServicesTarget {
   }
 
   static async start(dataDir: string, httpPort?: number, load?: LoadTestTarget): Promise<EmbeddedTarget> {
-    const remoteAdmin = load === undefined ? undefined : await GrpcPolicyAdmin.connect(load.policyAuthority, load.adminToken);
+    const remoteAdmin = load === undefined ? undefined : await GrpcPolicyAdmin.connect(load.policyAuthority, load.adminToken, load.caFile);
     try {
       const stack = await startEmbeddedStack({
         dataDir,
         httpPort,
-        policyAuthority: load === undefined ? undefined : { address: load.policyAuthority, adminToken: load.adminToken },
+        policyAuthority: load === undefined ? undefined : { address: load.policyAuthority, adminToken: load.adminToken, caFile: load.caFile },
         traffic: load?.traffic,
         connections: load?.connections,
       });

@@ -11,13 +11,16 @@ function stackEnvironment(lines: readonly string[]): string {
 }
 
 describe('the local target in a fresh shell', () => {
+  const ca = join(mkdtempSync(join(tmpdir(), 'duet-stack-tls-')), 'ca.pem');
+  writeFileSync(ca, '-----BEGIN CERTIFICATE-----\n');
   const written = stackEnvironment([
     'export KAFKA_BROKERS=127.0.0.1:29092',
     'export ADMIN_TOKEN=duet-from-the-stack-dir',
     'export VIEWER_TOKEN=duet-view-from-the-stack-dir',
     `export RUN_SECRETS_KEY=${'k'.repeat(43)}`,
-    'export POLICY_AUTHORITY_URL=http://127.0.0.1:29083',
-    'export TELEMETRY_URL=http://127.0.0.1:29084',
+    'export POLICY_AUTHORITY_URL=https://127.0.0.1:29083',
+    'export TELEMETRY_URL=https://127.0.0.1:29084',
+    `export DUET_TLS_CA=${ca}`,
   ]);
 
   it("reads the stack's stack.env when nothing is set in the environment", () => {
@@ -27,8 +30,9 @@ describe('the local target in a fresh shell', () => {
       adminToken: 'duet-from-the-stack-dir',
       viewerToken: 'duet-view-from-the-stack-dir',
       runSecretsKey: 'k'.repeat(43),
-      policyAuthorityUrl: 'http://127.0.0.1:29083',
-      telemetryUrl: 'http://127.0.0.1:29084',
+      policyAuthorityUrl: 'https://127.0.0.1:29083',
+      telemetryUrl: 'https://127.0.0.1:29084',
+      tlsCa: ca,
     });
   });
 
@@ -39,7 +43,13 @@ describe('the local target in a fresh shell', () => {
     );
     expect(sut.kafkaBrokers).toEqual(['127.0.0.1:39092']);
     expect(sut.adminToken).toBe('from-the-shell');
-    expect(sut.telemetryUrl).toBe('http://127.0.0.1:8084'); // the file is not read at all then
+    expect(sut.telemetryUrl).toBe('https://127.0.0.1:8084'); // the file is not read at all then
+    expect(sut.tlsCa).toBeUndefined();
+  });
+
+  it('refuses a DUET_TLS_CA that names no file, naming the variable', () => {
+    const environment = { KAFKA_BROKERS: '127.0.0.1:39092', ADMIN_TOKEN: 'a', VIEWER_TOKEN: 'v', RUN_SECRETS_KEY: 'k'.repeat(43) };
+    expect(() => localStackAddresses({ ...environment, DUET_TLS_CA: '/no/such/ca.pem' }, written)).toThrow(/DUET_TLS_CA: no such file: "\/no\/such\/ca\.pem"/);
   });
 
   it('says how to get a stack when there is neither', () => {

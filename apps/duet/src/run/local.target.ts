@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KafkaEventBus, RunSecrets } from '@duet/service-kit';
+import { KafkaEventBus, RunSecrets, tlsCaFile, trustingFetch } from '@duet/service-kit';
 import { findRepoRoot } from '@duet/stack';
 import { HttpPolicyAdmin } from '../clients/policy-admin.http';
 import { DEFAULT_TELEMETRY_URL, HttpTelemetryRuns } from '../clients/telemetry-runs.http';
@@ -16,6 +16,8 @@ export interface LocalStackAddresses {
   readonly viewerToken: string;
   /** Seals the run's enrollment token on duet.run-lifecycle.v1 (RUN_SECRETS_KEY). */
   readonly runSecretsKey: string;
+  /** The stack's CA (PEM file, DUET_TLS_CA) that its https:// ports are verified with; undefined: the system's CAs. */
+  readonly tlsCa?: string;
 }
 
 /**
@@ -38,11 +40,12 @@ export function localStackAddresses(environment: NodeJS.ProcessEnv = process.env
     );
   return {
     kafkaBrokers: environment.KAFKA_BROKERS!.split(',').map((broker) => broker.trim()),
-    policyAuthorityUrl: environment.POLICY_AUTHORITY_URL ?? 'http://127.0.0.1:8083',
+    policyAuthorityUrl: environment.POLICY_AUTHORITY_URL ?? 'https://127.0.0.1:8083',
     telemetryUrl: environment.TELEMETRY_URL ?? DEFAULT_TELEMETRY_URL,
     adminToken: environment.ADMIN_TOKEN!,
     viewerToken: environment.VIEWER_TOKEN!,
     runSecretsKey: environment.RUN_SECRETS_KEY!,
+    tlsCa: tlsCaFile(environment),
   };
 }
 
@@ -56,17 +59,19 @@ export class LocalTarget extends ServicesTarget {
     readonly bus: KafkaEventBus,
     private readonly stack: LocalStackAddresses,
   ) {
-    super(new HttpPolicyAdmin(stack.policyAuthorityUrl, stack.adminToken), new HttpTelemetryRuns(stack.telemetryUrl, fetch, stack.viewerToken));
+    const trusting = trustingFetch(stack.tlsCa);
+    super(new HttpPolicyAdmin(stack.policyAuthorityUrl, stack.adminToken, trusting), new HttpTelemetryRuns(stack.telemetryUrl, trusting, stack.viewerToken));
     this.runSecrets = new RunSecrets(stack.runSecretsKey);
   }
 
   static async connect(addresses: LocalStackAddresses = localStackAddresses()): Promise<LocalTarget> {
     const target = new LocalTarget(new KafkaEventBus({ brokers: addresses.kafkaBrokers, clientId: 'duet-cli' }), addresses);
+    const trusting = trustingFetch(addresses.tlsCa);
     for (const [name, url] of [
       ['policy-authority', addresses.policyAuthorityUrl],
       ['telemetry', addresses.telemetryUrl],
     ]) {
-      const response = await fetch(`${url}/readyz`).catch((error: Error) => ({ ok: false, statusText: error.message }) as Response);
+      const response = await trusting(`${url}/readyz`).catch((error: Error) => ({ ok: false, statusText: error.message }) as Response);
       if (!response.ok) throw new Error(`${name} at ${url} is not ready (${response.statusText}): start the local stack with \`duet stack up\``);
     }
     return target;

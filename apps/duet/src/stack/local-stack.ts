@@ -7,6 +7,7 @@ import { TOPICS_TO_CREATE } from '@duet/contracts';
 import { Database } from '@duet/service-kit';
 import {
   createTopics,
+  ensureStackCertificates,
   findRepoRoot,
   freePort,
   isPidAlive,
@@ -14,6 +15,7 @@ import {
   kafkaAnswers,
   runningKafkaPid,
   runningPostmaster,
+  stackCertificateFiles,
   startKafka,
   startPostgres,
   stopKafka,
@@ -140,7 +142,8 @@ export async function stackUp(options: StackUpOptions): Promise<StackUpResult> {
     const instances = stackServices(replicas, replicaPorts);
     await stopSurplusInstances(layout, repoRoot, instances, log);
     const secrets = loadOrCreateSecrets(layout);
-    const settings: StackSettings = { ports, kafkaBrokers: kafkaBrokers(ports), databaseUrl: databaseUrl(ports), ...secrets };
+    const tls = await ensureStackCertificates(layout.tlsDir, { log });
+    const settings: StackSettings = { ports, kafkaBrokers: kafkaBrokers(ports), databaseUrl: databaseUrl(ports), tls, ...secrets };
     const failHint = `; the parts already up keep running: see \`duet stack status --dir ${layout.dir}\`, stop them with \`duet stack down --dir ${layout.dir}\``;
 
     const infrastructureStarted = performance.now();
@@ -311,7 +314,7 @@ export async function stackStatus(dir: string): Promise<StackStatusResult> {
           supervisorPid,
           restarts,
           address: serviceAddress(service, ports),
-          ready: pid !== undefined && (await answersReady(readyUrlOf(service, ports))),
+          ready: pid !== undefined && (await answersReady(readyUrlOf(service, ports), stackCertificateFiles(layout.tlsDir).caFile)),
         };
       }),
     ),
@@ -460,11 +463,11 @@ async function stopSurplusInstances(layout: StackLayout, repoRoot: string, wante
 
 function serviceAddress(service: StackService, ports: StackPorts): string {
   const grpc = service.grpcPort(ports);
-  return `${grpc === undefined ? '' : `grpc 127.0.0.1:${grpc}, `}http://127.0.0.1:${service.httpPort(ports)}`;
+  return `${grpc === undefined ? '' : `grpc 127.0.0.1:${grpc}, `}https://127.0.0.1:${service.httpPort(ports)}`;
 }
 
 function httpBaseOf(service: StackService, ports: StackPorts): string {
-  return `http://127.0.0.1:${service.httpPort(ports)}`;
+  return `https://127.0.0.1:${service.httpPort(ports)}`;
 }
 
 function readyUrlOf(service: StackService, ports: StackPorts): string {

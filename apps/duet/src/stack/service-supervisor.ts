@@ -9,6 +9,7 @@
 // file it keeps: SupervisorState as JSON) and DUET_SUPERVISOR_URL (the service's HTTP base URL).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
+import { tlsCaFile, trustingFetch } from '@duet/service-kit';
 import { answersOk } from './http-probe';
 
 /** What the supervisor writes to its state file at every change; `duet stack status` reads it. */
@@ -41,6 +42,7 @@ function main(): void {
     process.stderr.write(`usage: ${SUPERVISOR_STATE_VARIABLE}=<file> ${SUPERVISOR_URL_VARIABLE}=<url> node service-supervisor.js <main file>\n`);
     process.exit(2);
   }
+  const caFile = tlsCaFile(); // the service's own DUET_TLS_CA: its https:// port is verified with it
   const environment = { ...process.env };
   delete environment[SUPERVISOR_STATE_VARIABLE];
   delete environment[SUPERVISOR_URL_VARIABLE];
@@ -87,8 +89,8 @@ function main(): void {
   const probe = async (): Promise<void> => {
     const service = child;
     if (service === undefined || stopping) return;
-    if (!everReady) everReady = await answersOk(`${baseUrl}/readyz`, PROBE_TIMEOUT_MS);
-    const live = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) }).catch(() => undefined);
+    if (!everReady) everReady = await answersOk(`${baseUrl}/readyz`, PROBE_TIMEOUT_MS, caFile);
+    const live = await trustingFetch(caFile)(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) }).catch(() => undefined);
     await live?.body?.cancel();
     notLive = live?.status === 503 ? notLive + 1 : 0;
     if (notLive >= NOT_LIVE_PROBES && child === service) {

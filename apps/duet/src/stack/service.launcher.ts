@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isPidAlive, readPidFile, tailFile } from '@duet/stack';
+import { isPidAlive, readPidFile, stackCertificateFiles, tailFile } from '@duet/stack';
 import { answersOk } from './http-probe';
 import type { StackLayout } from './stack-layout';
 import type { StackService } from './stack-services';
@@ -106,8 +106,8 @@ export async function spawnService(
 }
 
 /** Whether GET <url> answers 2xx within the probe timeout. */
-export function answersReady(url: string): Promise<boolean> {
-  return answersOk(url, READY_REQUEST_TIMEOUT_MS);
+export function answersReady(url: string, caFile: string): Promise<boolean> {
+  return answersOk(url, READY_REQUEST_TIMEOUT_MS, caFile);
 }
 
 export class ServiceNotReadyError extends Error {
@@ -133,7 +133,7 @@ export async function waitUntilReady(layout: StackLayout, service: StackService,
       rmSync(layout.pidFile(service.name), { force: true });
       throw new ServiceNotReadyError(service.name, `(pid ${pid}) exited before it was ready`, await serviceLogTail(layout, service.name));
     }
-    if (await answersReady(readyUrl)) return performance.now() - started;
+    if (await answersReady(readyUrl, stackCertificateFiles(layout.tlsDir).caFile)) return performance.now() - started;
     if (performance.now() >= deadline) {
       const tail = await serviceLogTail(layout, service.name); // before stopping it: the reason, not the shutdown
       await stopProcess(pid, 10_000);

@@ -91,6 +91,10 @@ export class StackLayout {
   get secretsFile(): string {
     return join(this.dir, 'secrets.json');
   }
+  /** The stack's CA and server certificate (@duet/stack ensureStackCertificates). */
+  get tlsDir(): string {
+    return join(this.dir, 'tls');
+  }
   get logsDir(): string {
     return join(this.dir, 'logs');
   }

@@ -1,5 +1,6 @@
 // The five service processes of the local stack (docs/design.md#services-and-contracts), in one explicit list: what each runs,
 // the ports it serves and the environment it is configured by (services/*/src/config.ts).
+import type { StackCertificates } from '@duet/stack';
 import { defaultPorts, type StackPorts, type StackSecrets } from './stack-layout';
 
 const HOST = '127.0.0.1';
@@ -23,6 +24,8 @@ export interface StackSettings extends StackSecrets {
   readonly ports: StackPorts;
   readonly kafkaBrokers: readonly string[];
   readonly databaseUrl: string;
+  /** The stack's CA and server certificate: every service port serves TLS with it (tls/ in the stack dir). */
+  readonly tls: StackCertificates;
 }
 
 export interface StackService {
@@ -129,7 +132,7 @@ export function replicaName(service: ServiceName, k: number): string {
 export function stackServices(replicas: number, replicaPorts: Readonly<Record<string, ReplicaPorts>>): StackService[] {
   const named = (service: StackService): StackService => ({
     ...service,
-    environment: (settings) => ({ ...service.environment(settings), INSTANCE_ID: service.name }),
+    environment: (settings) => ({ ...service.environment(settings), ...tlsEnvironment(settings.tls), INSTANCE_ID: service.name }),
   });
   const instances = STACK_SERVICES.map(named);
   for (let k = 2; k <= replicas; k++) {
@@ -145,6 +148,7 @@ export function stackServices(replicas: number, replicaPorts: Readonly<Record<st
         grpcPort: () => ports.grpc,
         environment: (settings) => ({
           ...base.environment(settings),
+          ...tlsEnvironment(settings.tls),
           HTTP_PORT: String(ports.http),
           ...(ports.grpc === undefined ? {} : { GRPC_PORT: String(ports.grpc) }),
           INSTANCE_ID: name,
@@ -153,6 +157,11 @@ export function stackServices(replicas: number, replicaPorts: Readonly<Record<st
     }
   }
   return instances;
+}
+
+/** Every instance serves TLS only, with the stack's certificate, and trusts the stack's CA as a client (service-kit tlsEnvironment). */
+function tlsEnvironment(tls: StackCertificates): Record<string, string> {
+  return { DUET_TLS_CERT: tls.certFile, DUET_TLS_KEY: tls.keyFile, DUET_TLS_CA: tls.caFile };
 }
 
 /** Whether the service serves gRPC (and so an extra instance needs a gRPC port too). */
@@ -170,7 +179,7 @@ export function databaseUrl(ports: StackPorts): string {
 
 /**
  * The variables a shell (or `duet run --target local`, or a test) needs to use the stack, in the
- * names .env.example gives them.
+ * names .env.example gives them: https:// URLs and the CA (DUET_TLS_CA) that verifies every port.
  */
 export function clientEnvironment(settings: StackSettings): Record<string, string> {
   const { ports } = settings;
@@ -180,8 +189,9 @@ export function clientEnvironment(settings: StackSettings): Record<string, strin
     ADMIN_TOKEN: settings.adminToken,
     VIEWER_TOKEN: settings.viewerToken,
     RUN_SECRETS_KEY: settings.runSecretsKey,
-    POLICY_AUTHORITY_URL: `http://${HOST}:${ports.policyAuthorityHttp}`,
-    TELEMETRY_URL: `http://${HOST}:${ports.telemetryHttp}`,
+    POLICY_AUTHORITY_URL: `https://${HOST}:${ports.policyAuthorityHttp}`,
+    TELEMETRY_URL: `https://${HOST}:${ports.telemetryHttp}`,
     POLICY_AUTHORITY_ADDRESS: `${HOST}:${ports.policyAuthorityGrpc}`,
+    DUET_TLS_CA: settings.tls.caFile,
   };
 }

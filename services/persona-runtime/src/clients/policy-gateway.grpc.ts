@@ -3,7 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { GRPC_LOADER_OPTIONS, PROTO_ROOT, type policy } from '@duet/contracts';
 import { PolicyGateway } from '../domain/ports';
-import type { UnaryCall } from '@duet/service-kit';
+import { grpcChannelCredentials, type UnaryCall } from '@duet/service-kit';
 import { unary } from './grpc-unary';
 
 /** policy-authority over gRPC (duet.policy.v1.PolicyService), the batch calls the simulation uses. */
@@ -15,13 +15,16 @@ export class GrpcPolicyGateway extends PolicyGateway {
 
   private readonly metadata = new grpc.Metadata();
 
-  /** `authorization`: what the calls show policy-authority ("Bearer <service identity>", or the admin's in a load test), if anything. */
-  constructor(address: string, authorization?: string) {
+  /**
+   * `authorization`: what the calls show policy-authority ("Bearer <service identity>", or the admin's in a load test), if anything;
+   * `caFile`: the CA (PEM) its TLS certificate is verified with (DUET_TLS_CA), plaintext when undefined.
+   */
+  constructor(address: string, authorization?: string, caFile?: string) {
     super();
     if (authorization !== undefined) this.metadata.set('authorization', authorization);
     const definition = protoLoader.loadSync(join(PROTO_ROOT, 'duet/policy/v1/policy.proto'), { ...GRPC_LOADER_OPTIONS, includeDirs: [PROTO_ROOT] });
     const loaded = grpc.loadPackageDefinition(definition) as unknown as { duet: { policy: { v1: { PolicyService: grpc.ServiceClientConstructor } } } };
-    this.client = new loaded.duet.policy.v1.PolicyService(address, grpc.credentials.createInsecure()) as unknown as typeof this.client;
+    this.client = new loaded.duet.policy.v1.PolicyService(address, grpcChannelCredentials(caFile)) as unknown as typeof this.client;
   }
 
   enrollBatch(request: policy.EnrollBatchRequest): Promise<policy.EnrollBatchResponse> {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { GRPC_LOADER_OPTIONS, PROTO_ROOT, type policy } from '@duet/contracts';
-import { PROCESS_METRICS, type Metrics, type UnaryCall } from '@duet/service-kit';
+import { grpcChannelCredentials, PROCESS_METRICS, type Metrics, type UnaryCall } from '@duet/service-kit';
 import { type CheckInBatchAnswer, type EnrollBatchAnswer, type PolicyCallSchedule } from '../domain/ports';
 import { RecordedPolicyGateway, type PolicyMethod } from './policy-call.recorder';
 import { statusName } from './policy-gateway.measured';
@@ -21,6 +21,8 @@ export interface PerHandsetSettings {
   readonly address: string;
   /** HTTP/2 connections the calls share, handsets assigned round-robin by id. */
   readonly connections: number;
+  /** The CA (PEM file) its TLS certificate is verified with (DUET_TLS_CA); plaintext when undefined. */
+  readonly caFile?: string;
 }
 
 // Calls go out over the first part of a paced tick, so the answers (and an enrollment's check-in
@@ -62,7 +64,7 @@ export class PerHandsetPolicyGateway extends RecordedPolicyGateway {
     this.clients = Array.from(
       { length: settings.connections },
       () =>
-        new loaded.duet.policy.v1.PolicyService(settings.address, grpc.credentials.createInsecure(), {
+        new loaded.duet.policy.v1.PolicyService(settings.address, grpcChannelCredentials(settings.caFile), {
           'grpc.use_local_subchannel_pool': 1,
         }) as unknown as PolicyClient,
     );
