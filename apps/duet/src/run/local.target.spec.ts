@@ -11,8 +11,13 @@ function stackEnvironment(lines: readonly string[]): string {
 }
 
 describe('the local target in a fresh shell', () => {
+  const caFile = join(mkdtempSync(join(tmpdir(), 'duet-stack-tls-')), 'ca.pem');
+  writeFileSync(caFile, '-----BEGIN CERTIFICATE-----\n(the stack CA)\n-----END CERTIFICATE-----\n');
   const written = stackEnvironment([
     'export KAFKA_BROKERS=127.0.0.1:29092',
+    `export KAFKA_SSL_CA=${caFile}`,
+    'export KAFKA_SASL_USERNAME=duet',
+    'export KAFKA_SASL_PASSWORD=duet-kafka-password-from-the-stack-dir',
     'export ADMIN_TOKEN=duet-from-the-stack-dir',
     'export VIEWER_TOKEN=duet-view-from-the-stack-dir',
     `export RUN_SECRETS_KEY=${'k'.repeat(43)}`,
@@ -29,6 +34,11 @@ describe('the local target in a fresh shell', () => {
       runSecretsKey: 'k'.repeat(43),
       policyAuthorityUrl: 'http://127.0.0.1:29083',
       telemetryUrl: 'http://127.0.0.1:29084',
+      // The stack's Kafka takes SASL_SSL only: TLS trusting its CA, the command line's own SCRAM user.
+      kafkaSecurity: {
+        ssl: { ca: ['-----BEGIN CERTIFICATE-----\n(the stack CA)\n-----END CERTIFICATE-----\n'] },
+        sasl: { mechanism: 'scram-sha-512', username: 'duet', password: 'duet-kafka-password-from-the-stack-dir' },
+      },
     });
   });
 
@@ -40,6 +50,7 @@ describe('the local target in a fresh shell', () => {
     expect(sut.kafkaBrokers).toEqual(['127.0.0.1:39092']);
     expect(sut.adminToken).toBe('from-the-shell');
     expect(sut.telemetryUrl).toBe('http://127.0.0.1:8084'); // the file is not read at all then
+    expect(sut.kafkaSecurity).toEqual({}); // a plaintext broker: no KAFKA_SSL_CA, no KAFKA_SASL_* in the shell
   });
 
   it('says how to get a stack when there is neither', () => {

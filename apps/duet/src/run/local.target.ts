@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KafkaEventBus, RunSecrets } from '@duet/service-kit';
+import { KafkaEventBus, kafkaClientSecurity, RunSecrets } from '@duet/service-kit';
 import { findRepoRoot } from '@duet/stack';
 import { HttpPolicyAdmin } from '../clients/policy-admin.http';
 import { DEFAULT_TELEMETRY_URL, HttpTelemetryRuns } from '../clients/telemetry-runs.http';
@@ -16,6 +16,8 @@ export interface LocalStackAddresses {
   readonly viewerToken: string;
   /** Seals the run's enrollment token on duet.run-lifecycle.v1 (RUN_SECRETS_KEY). */
   readonly runSecretsKey: string;
+  /** TLS and the `duet` SCRAM user of the stack's Kafka (KAFKA_SSL_CA, KAFKA_SASL_*); empty for a plaintext broker. */
+  readonly kafkaSecurity: ReturnType<typeof kafkaClientSecurity>;
 }
 
 /**
@@ -43,6 +45,7 @@ export function localStackAddresses(environment: NodeJS.ProcessEnv = process.env
     adminToken: environment.ADMIN_TOKEN!,
     viewerToken: environment.VIEWER_TOKEN!,
     runSecretsKey: environment.RUN_SECRETS_KEY!,
+    kafkaSecurity: kafkaClientSecurity(environment),
   };
 }
 
@@ -61,7 +64,7 @@ export class LocalTarget extends ServicesTarget {
   }
 
   static async connect(addresses: LocalStackAddresses = localStackAddresses()): Promise<LocalTarget> {
-    const target = new LocalTarget(new KafkaEventBus({ brokers: addresses.kafkaBrokers, clientId: 'duet-cli' }), addresses);
+    const target = new LocalTarget(new KafkaEventBus({ brokers: addresses.kafkaBrokers, clientId: 'duet-cli', security: addresses.kafkaSecurity }), addresses);
     for (const [name, url] of [
       ['policy-authority', addresses.policyAuthorityUrl],
       ['telemetry', addresses.telemetryUrl],
