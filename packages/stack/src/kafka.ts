@@ -625,10 +625,47 @@ export async function grantKafkaAcls(brokers: string[], grants: readonly KafkaGr
   const timeoutMs = options.timeoutMs ?? 30_000;
   const admin = await connectAdmin(brokers, timeoutMs, options.security);
   try {
-    await withTimeout(admin.createAcls({ acl }), timeoutMs);
+    await withTimeout(
+      (async () => {
+        await admin.createAcls({ acl });
+        await untilBrokerAuthorizes(admin, acl);
+      })(),
+      timeoutMs,
+    );
     return acl.length;
   } finally {
     await admin.disconnect();
+  }
+}
+
+type AclEntry = Parameters<Admin['createAcls']>[0]['acl'][number];
+
+/**
+ * Waits until the broker's authorizer holds every ACL: the controller acknowledges createAcls once
+ * it committed them, but a broker still replaying a burst of metadata (a fresh stack's hundreds of
+ * partitions) applies them seconds later, and a client let in before that is refused its topics.
+ * DescribeAcls is answered from the broker's own authorizer, so it shows what the broker enforces.
+ */
+async function untilBrokerAuthorizes(admin: Admin, acl: readonly AclEntry[]): Promise<void> {
+  const key = (entry: { resourceType: number; resourceName: string; resourcePatternType: number; principal: string; operation: number }) =>
+    `${entry.resourceType}|${entry.resourceName}|${entry.resourcePatternType}|${entry.principal}|${entry.operation}`;
+  const wanted = acl.map(key);
+  for (;;) {
+    const described = await admin.describeAcls({
+      resourceType: AclResourceTypes.ANY,
+      resourcePatternType: ResourcePatternTypes.ANY,
+      operation: AclOperationTypes.ANY,
+      permissionType: AclPermissionTypes.ALLOW,
+    });
+    const present = new Set(
+      described.resources.flatMap((resource) =>
+        resource.acls.map((entry) =>
+          key({ ...entry, resourceType: resource.resourceType, resourceName: resource.resourceName, resourcePatternType: resource.resourcePatternType }),
+        ),
+      ),
+    );
+    if (wanted.every((entry) => present.has(entry))) return;
+    await sleep(100); // bounded by the caller's withTimeout
   }
 }
 
