@@ -7,7 +7,10 @@
 # creation is off, so a topic missing here fails the service that uses it instead of appearing with
 # one partition.
 #
-# Environment: KAFKA_BOOTSTRAP (host:port, default kafka:19092), REPLICATION_FACTOR (default 1).
+# Environment: KAFKA_BOOTSTRAP (host:port, default kafka:19092), REPLICATION_FACTOR (default 1);
+# for a broker with SASL_SSL (compose's): KAFKA_ADMIN_PASSWORD (the super user admin's, PLAIN) and
+# KAFKA_SSL_CA (the CA's PEM file); the admin's client properties go to KAFKA_COMMAND_CONFIG
+# (default /tmp/kafka-admin.properties), which grant-access.sh uses next.
 # Safe to run again: existing topics are kept, one with fewer partitions than listed gets more, and
 # the listed config is (re)applied to existing topics too (a stack from before a topic had config).
 set -euo pipefail
@@ -16,6 +19,21 @@ BOOTSTRAP="${KAFKA_BOOTSTRAP:-kafka:19092}"
 REPLICATION_FACTOR="${REPLICATION_FACTOR:-1}"
 KAFKA_TOPICS="${KAFKA_TOPICS_COMMAND:-/opt/kafka/bin/kafka-topics.sh}"
 KAFKA_CONFIGS="${KAFKA_CONFIGS_COMMAND:-/opt/kafka/bin/kafka-configs.sh}"
+
+# As the super user over TLS when the broker asks for it (compose), else plaintext (a test broker).
+ADMIN=()
+if [ -n "${KAFKA_ADMIN_PASSWORD:-}" ]; then
+  KAFKA_COMMAND_CONFIG="${KAFKA_COMMAND_CONFIG:-/tmp/kafka-admin.properties}"
+  umask 077
+  cat > "${KAFKA_COMMAND_CONFIG}" <<PROPERTIES
+security.protocol=SASL_SSL
+sasl.mechanism=PLAIN
+sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="${KAFKA_ADMIN_PASSWORD}";
+ssl.truststore.type=PEM
+ssl.truststore.location=${KAFKA_SSL_CA:?KAFKA_SSL_CA: the CA of the broker certificate}
+PROPERTIES
+  ADMIN=(--command-config "${KAFKA_COMMAND_CONFIG}")
+fi
 
 # Shard-keyed topics have one partition per 16th of the shards (shard s in partition s % 16); the
 # consumer groups of hypervisor-core and the persona runtimes hand these partitions to their members.
@@ -51,20 +69,20 @@ while read -r topic partitions config; do
     IFS=',' read -r -a pairs <<<"${config}"
     for pair in "${pairs[@]}"; do config_flags+=(--config "${pair}"); done
   fi
-  "${KAFKA_TOPICS}" --bootstrap-server "${BOOTSTRAP}" --create --if-not-exists \
+  "${KAFKA_TOPICS}" --bootstrap-server "${BOOTSTRAP}" ${ADMIN[@]+"${ADMIN[@]}"} --create --if-not-exists \
     --topic "${topic}" --partitions "${partitions}" --replication-factor "${REPLICATION_FACTOR}" ${config_flags[@]+"${config_flags[@]}"}
   # A topic left by an older stack keeps its partitions and config on --if-not-exists: raise the
   # partitions and set the config.
-  current=$("${KAFKA_TOPICS}" --bootstrap-server "${BOOTSTRAP}" --describe --topic "${topic}" |
+  current=$("${KAFKA_TOPICS}" --bootstrap-server "${BOOTSTRAP}" ${ADMIN[@]+"${ADMIN[@]}"} --describe --topic "${topic}" |
     sed -n 's/.*PartitionCount: *\([0-9][0-9]*\).*/\1/p' | head -n 1)
   if [ "${current:-0}" -lt "${partitions}" ]; then
-    "${KAFKA_TOPICS}" --bootstrap-server "${BOOTSTRAP}" --alter --topic "${topic}" --partitions "${partitions}"
+    "${KAFKA_TOPICS}" --bootstrap-server "${BOOTSTRAP}" ${ADMIN[@]+"${ADMIN[@]}"} --alter --topic "${topic}" --partitions "${partitions}"
   elif [ "${current}" -gt "${partitions}" ]; then
     echo "topic ${topic} has ${current} partitions, the registry says ${partitions}: delete it (partitions cannot shrink)" >&2
     exit 1
   fi
   if [ "${config:--}" != '-' ]; then
-    "${KAFKA_CONFIGS}" --bootstrap-server "${BOOTSTRAP}" --alter --entity-type topics --entity-name "${topic}" --add-config "${config}"
+    "${KAFKA_CONFIGS}" --bootstrap-server "${BOOTSTRAP}" ${ADMIN[@]+"${ADMIN[@]}"} --alter --entity-type topics --entity-name "${topic}" --add-config "${config}"
   fi
   echo "topic ${topic}: ${partitions} partitions, config ${config:--}"
 done <<<"${TOPICS}"

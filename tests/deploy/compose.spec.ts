@@ -7,6 +7,7 @@ import { loadHypervisorCoreConfig } from '@duet/hypervisor-core/dist/config';
 import { loadPersonaRuntimeConfig } from '@duet/persona-runtime/dist/config';
 import { loadPolicyAuthorityConfig } from '@duet/policy-authority/dist/config';
 import { loadTelemetryConfig } from '@duet/telemetry/dist/config';
+import { kafkaGrants } from '@duet/cli/dist/stack/kafka-principals';
 import { CONFIG_LOADERS, loadConfig } from './service-configs';
 
 // No Docker engine runs where the tests do, so nothing here starts a container: these tests read
@@ -477,6 +478,81 @@ describe('docker-compose.yml', () => {
     for (const duet of duetServices) expect(duet.environment.KAFKA_BROKERS, duet.name).toBe(`kafka:${internal!.port}`);
   });
 
+  it('takes Kafka clients only over SASL_SSL, the admin the only super user, with the ACLs the local stack grants', () => {
+    const environment = stringEnvironment(services.kafka);
+    const protocols = Object.fromEntries(environment.KAFKA_LISTENER_SECURITY_PROTOCOL_MAP.split(',').map((entry) => entry.split(':')));
+    for (const listener of kafkaListeners()) expect(protocols[listener.name], listener.name).toBe('SASL_SSL');
+    expect(protocols.CONTROLLER).toBe('SASL_PLAINTEXT'); // compose's network only, the admin alone (PLAIN)
+    expect(services.kafka.ports?.map((mapping) => portMapping(mapping).target)).not.toContain(Number(environment.KAFKA_CONTROLLER_QUORUM_VOTERS.split(':')[1]));
+    expect(environment.KAFKA_AUTHORIZER_CLASS_NAME).toBe('org.apache.kafka.metadata.authorizer.StandardAuthorizer');
+    expect(environment.KAFKA_SUPER_USERS).toBe('User:admin');
+    expect(environment.KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND).toBe('false');
+    expect(environment.KAFKA_SSL_KEYSTORE_TYPE).toBe('PEM');
+    expect(services.kafka.depends_on?.certificates?.condition).toBe('service_completed_successfully');
+    // Every Duet service connects as its own principal, trusting the CA it mounts.
+    for (const duet of duetServices) {
+      expect(duet.environment.KAFKA_SSL_CA, duet.name).toBe('/etc/duet/tls/ca.pem');
+      expect(duet.service.volumes, duet.name).toContain('./.duet/compose/tls:/etc/duet/tls:ro');
+    }
+    expect(Object.fromEntries(duetServices.map((duet) => [duet.name, duet.environment.KAFKA_SASL_USERNAME]))).toEqual({
+      'hypervisor-core': 'hypervisor-core',
+      'persona-runtime-personal': 'persona-runtime',
+      'persona-runtime-business': 'persona-runtime',
+      'policy-authority': 'policy-authority',
+      telemetry: 'telemetry',
+    });
+    // grant-access.sh's table is the code's (apps/duet/src/stack/kafka-principals.ts).
+    const script = readText('deploy/kafka/grant-access.sh');
+    const table = /^ACLS='\n([\s\S]*?)^'/m.exec(script);
+    expect(table, 'the ACLS table of grant-access.sh').not.toBeNull();
+    const rows = table![1]
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => line.trim().split(/\s+/));
+    const of = (username: string, access: string, resource: string) =>
+      rows
+        .filter((row) => row[0] === username && row[1] === access && row[2] === resource)
+        .map((row) => row[3])
+        .sort();
+    const sorted = (values: readonly string[]) => [...values].sort();
+    expect(
+      [...new Set(rows.map((row) => row[0]))].map((username) => ({
+        username,
+        readTopics: of(username, 'read', 'topic'),
+        writeTopics: of(username, 'write', 'topic'),
+        groupPrefixes: of(username, 'read', 'group-prefix'),
+      })),
+    ).toEqual(
+      kafkaGrants().map((grant) => ({
+        username: grant.username,
+        readTopics: sorted(grant.readTopics),
+        writeTopics: sorted(grant.writeTopics),
+        groupPrefixes: sorted(grant.groupPrefixes),
+      })),
+    );
+    // Each principal's password variable reaches kafka-init.
+    const init = stringEnvironment(services['kafka-init']);
+    for (const duet of duetServices) expect(Object.values(init), `${duet.name}'s password`).toContain(duet.environment.KAFKA_SASL_PASSWORD);
+  });
+
+  it('runs PostgreSQL with TLS only and SCRAM passwords, the services verifying it against the CA', () => {
+    const command = services.postgres.command ?? [];
+    expect(command).toContain('ssl=on');
+    expect(command).toContain('hba_file=/etc/duet/pg_hba.conf');
+    expect(services.postgres.volumes).toContain('./deploy/postgres/pg_hba.conf:/etc/duet/pg_hba.conf:ro');
+    const rules = readText('deploy/postgres/pg_hba.conf')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !line.startsWith('#'))
+      .map((line) => line.split(/\s+/));
+    expect(rules.every((rule) => rule.at(-1) === 'scram-sha-256')).toBe(true);
+    expect(rules.filter((rule) => rule[0] !== 'local').every((rule) => rule[0] === 'hostssl')).toBe(true);
+    for (const duet of duetServices.filter((each) => each.environment.DATABASE_URL !== undefined)) {
+      const url = new URL(duet.environment.DATABASE_URL);
+      expect([url.searchParams.get('sslmode'), url.searchParams.get('sslrootcert')], duet.name).toEqual(['verify-full', '/etc/duet/tls/ca.pem']);
+    }
+  });
+
   it('runs PostgreSQL 15, checked over TCP', () => {
     expect(services.postgres.image).toBe('postgres:15');
     expect(healthCommand(services.postgres)).toMatch(/pg_isready -h 127\.0\.0\.1/);
@@ -486,7 +562,7 @@ describe('docker-compose.yml', () => {
     const init = services['kafka-init'];
     expect(init.depends_on?.kafka?.condition).toBe('service_healthy');
     expect(init.volumes).toContain('./deploy/kafka/create-topics.sh:/opt/duet/create-topics.sh:ro');
-    expect(init.entrypoint).toEqual(['/bin/bash', '/opt/duet/create-topics.sh']);
+    expect(init.entrypoint).toEqual(['/bin/bash', '-c', '/opt/duet/create-topics.sh && /opt/duet/grant-access.sh']);
     expect(stringEnvironment(init).KAFKA_BOOTSTRAP).toBe(`kafka:${listeningPorts('kafka')[0]}`);
     const script = readText('deploy/kafka/create-topics.sh');
     const table = /^TOPICS='\n([\s\S]*?)^'/m.exec(script);

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -97,7 +97,11 @@ describe('Grafana provisioning (deploy/grafana/provisioning)', () => {
     // Compared before compose substitutes .env: the same variables in the same places.
     const postgres = dataSourceByUid.get(POSTGRES_UID)!;
     const url = `postgres://${grafanaExpand(postgres.user!)}:${grafanaExpand(postgres.secureJsonData!.password)}@${grafanaExpand(postgres.url)}/${grafanaExpand(String(postgres.jsonData!.database))}`;
-    expect(url).toBe(String(compose.services.telemetry.environment!.DATABASE_URL));
+    // With TLS verified against the same CA file (PostgreSQL takes nothing else).
+    const tls = `?sslmode=${String(postgres.jsonData!.sslmode)}&sslrootcert=${String(postgres.jsonData!.sslRootCertFile)}`;
+    expect(postgres.jsonData!.tlsConfigurationMethod).toBe('file-path');
+    expect(`${url}${tls}`).toBe(String(compose.services.telemetry.environment!.DATABASE_URL));
+    expect(grafana.volumes).toContain(`./.duet/compose/tls:${dirname(String(postgres.jsonData!.sslRootCertFile))}:ro`);
   });
 
   it('loads the dashboards from the folder compose mounts, after Prometheus, PostgreSQL and telemetry are healthy', () => {

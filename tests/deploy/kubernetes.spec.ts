@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { TOPICS, TOPICS_TO_CREATE } from '@duet/contracts';
 import { loadHypervisorCoreConfig } from '@duet/hypervisor-core/dist/config';
+import { kafkaGrants } from '@duet/cli/dist/stack/kafka-principals';
 import { loadConfig } from './service-configs';
 
 // deploy/kubernetes/ is applied to clusters these tests never see: they read the manifests and hold
@@ -135,6 +136,11 @@ function resolve(variable: EnvironmentVariable): string {
       const bootstrap = (postgresCluster.spec as { bootstrap: { initdb: { database: string; owner: string } } }).bootstrap.initdb;
       return `postgresql://${bootstrap.owner}:generated@${postgresCluster.metadata.name}-rw.${NAMESPACE}:5432/${bootstrap.database}`;
     }
+    // Strimzi's user operator writes a Secret named like each KafkaUser, its SCRAM password under `password`.
+    if (ofKind('KafkaUser').some((user) => user.metadata.name === fromSecret.name)) {
+      expect(fromSecret.key, `${variable.name}: keys of a KafkaUser's Secret`).toBe('password');
+      return `${fromSecret.name}-password-generated-by-strimzi`;
+    }
     const value = secrets.get(fromSecret.name)?.[fromSecret.key];
     expect(value, `${variable.name}: Secret ${fromSecret.name} key ${fromSecret.key}`).toBeDefined();
     return String(value);
@@ -200,12 +206,82 @@ describe('deploy/kubernetes', () => {
     expect([...roles].sort()).toEqual(['broker', 'controller']);
     const spec = kafka.spec as {
       kafka: { config: Record<string, unknown>; listeners: { port: number; tls: boolean }[] };
-      entityOperator?: { topicOperator?: object };
+      entityOperator?: { topicOperator?: object; userOperator?: object };
     };
     expect(spec.kafka.config['auto.create.topics.enable']).toBe(false);
     expect(spec.entityOperator?.topicOperator).toBeDefined();
-    const plain = spec.kafka.listeners.find((listener) => !listener.tls);
-    expect(configMap?.data?.KAFKA_BROKERS).toBe(`${kafka.metadata.name}-kafka-bootstrap:${plain?.port}`);
+    expect(spec.entityOperator?.userOperator).toBeDefined();
+  });
+
+  it('listens only with TLS and SCRAM-SHA-512, authorizes with ACLs, and the services use that listener', () => {
+    const spec = kafka.spec as {
+      kafka: { listeners: { port: number; tls: boolean; authentication?: { type: string } }[]; authorization?: { type: string } };
+    };
+    expect(spec.kafka.listeners.length).toBeGreaterThan(0);
+    for (const listener of spec.kafka.listeners) {
+      expect(listener.tls, `listener on ${listener.port}`).toBe(true);
+      expect(listener.authentication?.type, `listener on ${listener.port}`).toBe('scram-sha-512');
+    }
+    expect(spec.kafka.authorization?.type).toBe('simple');
+    expect(configMap?.data?.KAFKA_BROKERS).toBe(`${kafka.metadata.name}-kafka-bootstrap:${spec.kafka.listeners[0].port}`);
+  });
+
+  it('has one KafkaUser per principal with exactly the ACLs the local stack grants', () => {
+    type Acl = { resource: { type: string; name: string; patternType: string }; operations: string[] };
+    const users = ofKind('KafkaUser').map((user) => {
+      expect(user.metadata.labels?.['strimzi.io/cluster'], user.metadata.name).toBe(kafka.metadata.name);
+      const spec = user.spec as { authentication: { type: string }; authorization: { type: string; acls: Acl[] } };
+      expect(spec.authentication.type, user.metadata.name).toBe('scram-sha-512');
+      expect(spec.authorization.type, user.metadata.name).toBe('simple');
+      const names = (type: string, patternType: string, operation: string) =>
+        spec.authorization.acls
+          .filter((acl) => acl.resource.type === type && acl.resource.patternType === patternType && acl.operations.includes(operation))
+          .map((acl) => acl.resource.name)
+          .sort();
+      return {
+        username: user.metadata.name,
+        readTopics: names('topic', 'literal', 'Read'),
+        writeTopics: names('topic', 'literal', 'Write'),
+        groupPrefixes: names('group', 'prefix', 'Read'),
+      };
+    });
+    const sorted = (grant: { username: string; readTopics: readonly string[]; writeTopics: readonly string[]; groupPrefixes: readonly string[] }) => ({
+      username: grant.username,
+      readTopics: [...grant.readTopics].sort(),
+      writeTopics: [...grant.writeTopics].sort(),
+      groupPrefixes: [...grant.groupPrefixes].sort(),
+    });
+    expect(users).toEqual(kafkaGrants().map(sorted));
+  });
+
+  it('connects every Deployment to Kafka as its own KafkaUser, trusting the cluster CA it mounts', () => {
+    const principals = Object.fromEntries(deployments.map((deployment) => [deployment.name, deployment.environment.KAFKA_SASL_USERNAME]));
+    expect(principals).toEqual({
+      'hypervisor-core': 'hypervisor-core',
+      'persona-runtime-personal': 'persona-runtime',
+      'persona-runtime-business': 'persona-runtime',
+      'policy-authority': 'policy-authority',
+      telemetry: 'telemetry',
+    });
+    for (const { name, template, container, environment } of deployments) {
+      const password = container.env?.find((variable) => variable.name === 'KAFKA_SASL_PASSWORD')?.valueFrom?.secretKeyRef;
+      expect(password, name).toEqual({ name: environment.KAFKA_SASL_USERNAME, key: 'password' });
+      for (const [variable, secretName] of [
+        ['KAFKA_SSL_CA', `${kafka.metadata.name}-cluster-ca-cert`],
+        ...(environment.DATABASE_URL === undefined ? [] : [['PGSSLROOTCERT', `${postgresCluster!.metadata.name}-ca`]]),
+      ]) {
+        const file = environment[variable];
+        expect(file, `${name} ${variable}`).toBeDefined();
+        const mount = (container as unknown as { volumeMounts: { name: string; mountPath: string }[] }).volumeMounts.find((each) =>
+          file.startsWith(`${each.mountPath}/`),
+        );
+        expect(mount, `${name}: ${variable} ${file} is in no mounted volume`).toBeDefined();
+        const volume = (template.spec as unknown as { volumes: { name: string; secret?: { secretName: string } }[] }).volumes.find(
+          (each) => each.name === mount!.name,
+        );
+        expect(volume?.secret?.secretName, `${name}: the volume of ${variable}`).toBe(secretName);
+      }
+    }
   });
 
   it('declares exactly the registry topics, with their partitions and config, as KafkaTopic resources', () => {
@@ -277,6 +353,13 @@ describe('deploy/kubernetes', () => {
   it('runs PostgreSQL 15 with CloudNativePG', () => {
     expect(postgresCluster).toBeDefined();
     expect(String((postgresCluster!.spec as { imageName: string }).imageName)).toMatch(/postgresql:15\b/);
+  });
+
+  it('refuses PostgreSQL connections without TLS and asks the others for a SCRAM password', () => {
+    const rules = (postgresCluster!.spec as { postgresql?: { pg_hba?: string[] } }).postgresql?.pg_hba ?? [];
+    expect(rules.filter((rule) => rule.startsWith('hostnossl')).every((rule) => rule.endsWith(' reject'))).toBe(true);
+    expect(rules.some((rule) => /^hostnossl all all 0\.0\.0\.0\/0 reject$/.test(rule))).toBe(true);
+    expect(rules.filter((rule) => !rule.startsWith('hostnossl'))).toEqual(['hostssl all all all scram-sha-256']);
   });
 
   it('deploys every service folder, persona-runtime once per persona', () => {

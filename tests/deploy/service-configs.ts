@@ -4,6 +4,7 @@ import { loadHypervisorCoreConfig } from '@duet/hypervisor-core/dist/config';
 import { loadPersonaRuntimeConfig } from '@duet/persona-runtime/dist/config';
 import { loadPolicyAuthorityConfig } from '@duet/policy-authority/dist/config';
 import { loadTelemetryConfig } from '@duet/telemetry/dist/config';
+import { loadClientSecurityConfig } from '@duet/service-kit';
 
 export const CONFIG_LOADERS: Record<string, (environment: NodeJS.ProcessEnv) => object> = {
   'hypervisor-core': loadHypervisorCoreConfig,
@@ -12,7 +13,10 @@ export const CONFIG_LOADERS: Record<string, (environment: NodeJS.ProcessEnv) => 
   telemetry: loadTelemetryConfig,
 };
 
-/** Loads a service's config from `environment` and reports which variables its schema read. */
+/**
+ * Loads a service's config from `environment` and reports which variables its schema read, and
+ * those every service reads through service-kit (its Kafka and PostgreSQL clients' TLS and SASL).
+ */
 export function loadConfig(folder: string, environment: Record<string, string>): { config: Record<string, unknown>; read: Set<string> } {
   const read = new Set<string>();
   const recording = new Proxy(environment, {
@@ -21,5 +25,6 @@ export function loadConfig(folder: string, environment: Record<string, string>):
       return Reflect.get(target, key);
     },
   });
-  return { config: CONFIG_LOADERS[folder](recording) as Record<string, unknown>, read };
+  const config = CONFIG_LOADERS[folder](recording) as Record<string, unknown>;
+  return { config: { ...config, ...loadClientSecurityConfig(recording) }, read };
 }

@@ -8,7 +8,9 @@
 // Size: the quickstart reduced to 240 handsets over 4 simulated hours (240 ticks), as in the
 // embedded e2e test. The full quickstart (2,000 handsets, 1,440 ticks) takes many minutes on the
 // local stack of a 2-core machine (bench/README.md, "Local stack"), too long for every `npm test`.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { telemetry as telemetryContract, findTopic } from '@duet/contracts';
@@ -19,6 +21,7 @@ import { RunSecrets, isSealed } from '@duet/service-kit';
 import { lastJson, REPOSITORY_ROOT, runDuet } from './support/duet-process';
 import { freePortRange } from './support/free-port-range';
 import { readTopics, type TopicRecord } from './support/kafka-topics.reader';
+import { stackKafka } from './support/stack-kafka';
 import { ONE_INSTANCE_EACH, type RunResult, type StackPart, type StackUp } from './support/stack-json';
 import { stopProcesses } from './support/stop-processes';
 
@@ -132,7 +135,7 @@ describe('the local stack runs the quickstart like the core does', () => {
   it("leaves the run's events on Kafka as protobuf messages that carry its run id", async () => {
     const run = runs.four!;
     const names = ['duet.handset-events.v1', 'duet.tick-kpis.v1', 'duet.run-lifecycle.v1'] as const;
-    const records = await readTopics(environment.KAFKA_BROKERS!.split(','), names, 120_000);
+    const records = await readTopics(stackKafka(dir, environment.KAFKA_BROKERS!.split(','), 'e2e-reader'), names, 120_000);
     const of = (topic: string): TopicRecord[] => records.filter((record) => record.topic === topic);
 
     // Every message of the three topics decodes with its registered codec.
@@ -184,6 +187,65 @@ describe('the local stack runs the quickstart like the core does', () => {
         `tick skew (last part minus first) median ${quantile(skews, 0.5)} ms, p95 ${quantile(skews, 0.95)} ms, max ${skews.at(-1)} ms`,
     );
   }, 180_000);
+
+  it('takes Kafka and PostgreSQL clients only with credentials over TLS, and runs each service as its own Kafka principal', async () => {
+    const brokers = environment.KAFKA_BROKERS!.split(',');
+    // No credentials, plaintext or TLS: no metadata.
+    for (const ssl of [undefined, { ca: [readFileSync(environment.DUET_TLS_CA!, 'utf8')] }]) {
+      const outsider = new Kafka({
+        clientId: 'e2e-outsider',
+        brokers,
+        ssl,
+        connectionTimeout: 3_000,
+        retry: { retries: 0 },
+        logLevel: logLevel.NOTHING,
+      }).admin();
+      await expect((async () => (await outsider.connect(), outsider.fetchTopicMetadata({ topics: ['duet.run-lifecycle.v1'] })))()).rejects.toThrow();
+      await outsider.disconnect().catch(() => undefined);
+    }
+    // The command line's own principal (stack.env) reads what `duet run` follows, and nothing it does not.
+    expect(environment.KAFKA_SASL_USERNAME).toBe('duet');
+    const cli = new Kafka({
+      clientId: 'e2e-cli',
+      brokers,
+      ssl: { ca: [readFileSync(environment.KAFKA_SSL_CA!, 'utf8')] },
+      sasl: { mechanism: 'scram-sha-512', username: environment.KAFKA_SASL_USERNAME!, password: environment.KAFKA_SASL_PASSWORD! },
+      retry: { retries: 0 },
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    await cli.connect();
+    try {
+      expect((await cli.fetchTopicMetadata({ topics: ['duet.run-lifecycle.v1'] })).topics).toHaveLength(1);
+      await expect(cli.fetchTopicMetadata({ topics: ['duet.tick-demands.v1'] })).rejects.toThrow(/authoriz/i);
+    } finally {
+      await cli.disconnect();
+    }
+    // Each service process was given its own SCRAM user (its environment, as the kernel holds it).
+    const principals = Object.fromEntries(
+      up!.parts
+        .filter((part) => part.name !== 'kafka' && part.name !== 'postgres')
+        .map((part) => [part.name, /(?:^|\0)KAFKA_SASL_USERNAME=([^\0]*)/.exec(readFileSync(`/proc/${part.pid}/environ`, 'utf8'))?.[1]]),
+    );
+    expect(principals).toEqual({
+      'hypervisor-core': 'hypervisor-core',
+      'persona-runtime-personal': 'persona-runtime',
+      'persona-runtime-business': 'persona-runtime',
+      'policy-authority': 'policy-authority',
+      telemetry: 'telemetry',
+    });
+    // PostgreSQL: the URL without TLS, or without the password, is refused.
+    const url = new URL(environment.DATABASE_URL!);
+    expect(url.searchParams.get('sslmode')).toBe('verify-full');
+    const plaintext = new URL(url);
+    plaintext.search = '?sslmode=disable';
+    const noPassword = new URL(url);
+    noPassword.password = '';
+    for (const refused of [plaintext, noPassword]) {
+      const client = new Client({ connectionString: refused.toString(), connectionTimeoutMillis: 10_000 });
+      await expect(client.connect(), refused.search).rejects.toThrow(/pg_hba|no encryption|password/i);
+      await client.end().catch(() => undefined);
+    }
+  }, 60_000);
 
   it('leaves the run, its series and compliance records in PostgreSQL', async () => {
     const run = runs.four!;

@@ -13,7 +13,7 @@
 // 4. `duet runs prune --older-than` deletes it, with its rows in telemetry and policy-authority,
 //    and the parts of a run that never started.
 import { join } from 'node:path';
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEAD_LETTER_HEADERS, TOPICS, events, hypervisor, type RegisteredTopic } from '@duet/contracts';
@@ -23,6 +23,7 @@ import { isPidAlive } from '@duet/stack';
 import { lastJson, REPOSITORY_ROOT, runDuet } from './support/duet-process';
 import { freePortRange } from './support/free-port-range';
 import { readTopics } from './support/kafka-topics.reader';
+import { stackKafka } from './support/stack-kafka';
 import { stackDown } from './support/stop-processes';
 import { stackFetch } from './support/stack-tls';
 
@@ -158,7 +159,8 @@ describe('the local stack dead-letters poison messages, restarts what dies, and 
     environment = up.environment;
     started.push(...up.parts);
     log(`stack up in ${result.seconds.toFixed(1)} s`);
-    kafka = new Kafka({ clientId: 'e2e-poison', brokers: environment.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
+    // The broker's super user: it may publish on every topic (no service's principal may).
+    kafka = stackKafka(dir, environment.KAFKA_BROKERS!.split(','), 'e2e-poison');
     producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
   }, STACK_UP_TIMEOUT_MS);
@@ -194,7 +196,7 @@ describe('the local stack dead-letters poison messages, restarts what dies, and 
       for (;;) {
         const groups = new Map<string, string[]>();
         for (const letter of await readTopics(
-          environment.KAFKA_BROKERS!.split(','),
+          kafka,
           TOPICS.map((topic) => `${topic.name}.dlq`),
           60_000,
         )) {

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import type { KafkaConfig } from 'kafkajs';
 import { z } from 'zod';
 import { MIN_SERVICE_KEY_LENGTH } from './service-identity';
 
@@ -59,3 +61,60 @@ export const environment = {
 };
 
 export const DEFAULT_CHECKPOINT_TICKS = 30; // ticks between checkpoints: half a simulated hour at one-minute ticks
+
+/**
+ * How the process's clients of Kafka and PostgreSQL authenticate (docs/security.md), read through
+ * service-kit by every service and the `duet` command alike:
+ *   KAFKA_SSL_CA          PEM file of the CA that signed the brokers' certificates: TLS, verified
+ *   KAFKA_SASL_USERNAME   the SCRAM user (principal User:<name>) ...
+ *   KAFKA_SASL_PASSWORD   ... and its password
+ *   KAFKA_SASL_MECHANISM  scram-sha-512 (default) or scram-sha-256
+ *   PGSSLROOTCERT         PEM file of the CA of PostgreSQL's certificate (libpq's name): TLS,
+ *                         verified, for a DATABASE_URL that says no sslmode of its own
+ * None set: plaintext without credentials (the integration tests' broker and server).
+ */
+const CLIENT_SECURITY = z
+  .object({
+    KAFKA_SSL_CA: z.string().min(1).optional(),
+    KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+    KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
+    KAFKA_SASL_MECHANISM: z.enum(['scram-sha-512', 'scram-sha-256']).default('scram-sha-512'),
+    PGSSLROOTCERT: z.string().min(1).optional(),
+  })
+  .refine((value) => (value.KAFKA_SASL_USERNAME === undefined) === (value.KAFKA_SASL_PASSWORD === undefined), {
+    message: 'KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD go together',
+    path: ['KAFKA_SASL_PASSWORD'],
+  });
+
+/** The client security variables, validated (files not read yet). */
+export function loadClientSecurityConfig(source: NodeJS.ProcessEnv = process.env): z.output<typeof CLIENT_SECURITY> {
+  return loadConfig('client security', CLIENT_SECURITY, source);
+}
+
+/** kafkajs's ssl and sasl settings from those variables; empty for a plaintext broker. */
+export function kafkaClientSecurity(source: NodeJS.ProcessEnv = process.env): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  const settings = loadClientSecurityConfig(source);
+  const security: Pick<KafkaConfig, 'ssl' | 'sasl'> = {};
+  // Verified: against 127.0.0.1 the certificate's IP name, elsewhere its DNS name.
+  if (settings.KAFKA_SSL_CA !== undefined) security.ssl = { ca: [readPem('KAFKA_SSL_CA', settings.KAFKA_SSL_CA)] };
+  if (settings.KAFKA_SASL_USERNAME !== undefined && settings.KAFKA_SASL_PASSWORD !== undefined) {
+    const credentials = { username: settings.KAFKA_SASL_USERNAME, password: settings.KAFKA_SASL_PASSWORD };
+    security.sasl =
+      settings.KAFKA_SASL_MECHANISM === 'scram-sha-256' ? { mechanism: 'scram-sha-256', ...credentials } : { mechanism: 'scram-sha-512', ...credentials };
+  }
+  return security;
+}
+
+/** node-postgres's ssl setting from PGSSLROOTCERT (verify the server against that CA), undefined without it. */
+export function postgresClientTls(source: NodeJS.ProcessEnv = process.env): { ca: string } | undefined {
+  const { PGSSLROOTCERT } = loadClientSecurityConfig(source);
+  return PGSSLROOTCERT === undefined ? undefined : { ca: readPem('PGSSLROOTCERT', PGSSLROOTCERT) };
+}
+
+function readPem(variable: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError('client security', [`${variable}: cannot read ${file.slice(0, 200)}: ${(error as Error).message}`]);
+  }
+}

@@ -1,4 +1,5 @@
 import { Pool, type PoolClient, type QueryResultRow } from 'pg';
+import { postgresClientTls } from './config';
 
 /** What a repository needs from PostgreSQL: queries and transactions (the storage port). */
 export interface Queryable {
@@ -17,7 +18,10 @@ export class Database implements Queryable {
     readonly url: string,
     options: { maxConnections?: number } = {},
   ) {
-    this.pool = new Pool({ connectionString: url, max: options.maxConnections ?? 8, connectionTimeoutMillis: 10_000 });
+    // A URL that says how to use TLS (sslmode, sslrootcert: the local stack's) is taken as it is; one
+    // that does not (Kubernetes: the operator's Secret) verifies the server against PGSSLROOTCERT when set.
+    const ssl = /[?&]sslmode=/.test(url) ? undefined : postgresClientTls();
+    this.pool = new Pool({ connectionString: url, max: options.maxConnections ?? 8, connectionTimeoutMillis: 10_000, ...(ssl ? { ssl } : {}) });
     // An idle client losing its server must not crash the process; health reports it.
     this.pool.on('error', (error) => (this.lastError = error));
   }

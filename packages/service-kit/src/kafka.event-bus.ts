@@ -1,5 +1,6 @@
 import { DEAD_LETTER_HEADERS, DEAD_LETTER_SUFFIX, findTopic, partitionOf, type TopicName } from '@duet/contracts';
-import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Consumer, type KafkaConfig, type Producer } from 'kafkajs';
+import { kafkaClientSecurity } from './config';
 import { EventBus, type MessageHandler, type OutgoingMessage, type SubscribeOptions, type Subscription } from './event-bus';
 import { GuardedDelivery, type DeadLetter } from './guarded-delivery';
 import { PROCESS_METRICS, type Metrics } from './metrics';
@@ -33,6 +34,8 @@ export interface KafkaEventBusOptions {
   readonly clientId: string;
   /** How long a batch may stay in its handler before the bus is not live (default 5 minutes). */
   readonly stallMs?: number;
+  /** TLS and SASL of the clients; default from the environment (kafkaClientSecurity: KAFKA_SSL_CA, KAFKA_SASL_*), plaintext when unset. */
+  readonly security?: Pick<KafkaConfig, 'ssl' | 'sasl'>;
 }
 
 /** A batch being handled: since when, and how many messages wait behind it. */
@@ -67,6 +70,7 @@ export class KafkaEventBus extends EventBus {
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: [...options.brokers],
+      ...(options.security ?? kafkaClientSecurity()),
       logLevel: logLevel.WARN,
       retry: { initialRetryTime: 300, retries: 12, maxRetryTime: 10_000 },
     });

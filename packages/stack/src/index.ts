@@ -5,18 +5,40 @@ export { ensureStackCertificates, stackCertificateFiles } from './certificates';
 export type { CertificateOptions, StackCertificates } from './certificates';
 export { ensureChromiumInstalled, findChromium } from './chromium';
 export type { ChromiumInstallation } from './chromium';
-export { createTopics, ensureKafkaInstalled, kafkaAnswers, runningKafkaPid, startKafka, stopKafka } from './kafka';
-export type { KafkaHandle, KafkaInstallation, KafkaInstallOptions, StartKafkaOptions, TopicSpec } from './kafka';
+export {
+  createTopics,
+  ensureKafkaInstalled,
+  grantKafkaAcls,
+  KAFKA_SASL_MECHANISM,
+  kafkaAnswers,
+  kafkaClientSettings,
+  runningKafkaPid,
+  startKafka,
+  stopKafka,
+} from './kafka';
+export type {
+  KafkaAdminOptions,
+  KafkaClientSecurity,
+  KafkaCredentials,
+  KafkaGrant,
+  KafkaHandle,
+  KafkaInstallation,
+  KafkaInstallOptions,
+  KafkaSecurity,
+  StartKafkaOptions,
+  TopicSpec,
+} from './kafka';
 export {
   ensurePostgresInstalled,
   ensureRoleAndDatabase,
   findPostgresBinDir,
+  postgresUrl,
   resolvePostgresDataDir,
   runningPostmaster,
   startPostgres,
   stopPostgres,
 } from './postgres';
-export type { PostgresHandle, PostgresInstallation, StartPostgresOptions } from './postgres';
+export type { PostgresHandle, PostgresInstallation, PostgresSecurity, StartPostgresOptions } from './postgres';
 export { defaultLog, findRepoRoot, freePort, freePorts, isPidAlive, isPortOpen, quietLog, readPidFile, tailFile } from './process';
 export type { StackLog } from './process';
 export { status } from './status';

@@ -2,9 +2,22 @@
 // Maven Central (deploy/kafka/pom.xml) and run on the machine's Java in KRaft combined mode on
 // 127.0.0.1 (docs/design.md#modes, docs/infrastructure.md#kafka).
 import { spawn } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, ResourcePatternTypes, type Admin, type KafkaConfig } from 'kafkajs';
 import {
   defaultLog,
   findRepoRoot,
@@ -151,7 +164,42 @@ export interface StartKafkaOptions {
   libDir?: string;
   /** Time allowed from spawning the JVM to a successful describeCluster; default 60 s. */
   readyTimeoutMs?: number;
+  /** The client listener with SASL_SSL (TLS and SCRAM users) and ACLs; plaintext without it. */
+  security?: KafkaSecurity;
   log?: StackLog;
+}
+
+/** SCRAM-SHA-512: the mechanism of every SCRAM user of a secured broker (kafkajs: 'scram-sha-512'). */
+export const KAFKA_SASL_MECHANISM = 'scram-sha-512';
+
+/** A SCRAM user: its principal is User:<username>. */
+export interface KafkaCredentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+export interface KafkaSecurity {
+  /** The server certificate (PEM) and its PKCS#8 key the listener serves, and the CA (PEM) that signed it. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string; readonly caFile: string };
+  /** The super user: the broker itself, topics, ACLs and probes. */
+  readonly admin: KafkaCredentials;
+  /** Every other SCRAM user (a service's principal), made when the storage is formatted. */
+  readonly users: readonly KafkaCredentials[];
+}
+
+/** How a kafkajs client reaches a secured broker: TLS trusting caFile, SCRAM as `credentials`. Undefined: plaintext. */
+export interface KafkaClientSecurity {
+  readonly caFile: string;
+  readonly credentials: KafkaCredentials;
+}
+
+/** The kafkajs settings of a client with that security (nothing for plaintext). */
+export function kafkaClientSettings(security: KafkaClientSecurity | undefined): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  if (security === undefined) return {};
+  return {
+    ssl: { ca: [readFileSync(security.caFile, 'utf8')] }, // verified: the certificate names 127.0.0.1
+    sasl: { mechanism: KAFKA_SASL_MECHANISM, username: security.credentials.username, password: security.credentials.password },
+  };
 }
 
 export interface KafkaHandle {
@@ -187,15 +235,18 @@ export async function startKafka(options: StartKafkaOptions): Promise<KafkaHandl
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
   mkdirSync(dataDir, { recursive: true });
 
+  const security = options.security;
+  if (security) for (const user of [security.admin, ...security.users]) checkCredentials(user);
+  const probe = security && { caFile: security.tls.caFile, credentials: security.admin };
   const running = runningKafkaPid(dataDir);
   if (running !== undefined) {
-    if (await kafkaAnswers(brokers, 5_000)) {
+    if (await kafkaAnswers(brokers, { timeoutMs: 5_000, security: probe })) {
       log(`Kafka of ${dataDir} already running (pid ${running}) on ${brokers[0]}`);
       return makeHandle({ brokers, pid: running, files, formatted: false, reused: true, timings: { installMs: 0, formatMs: 0, readyMs: 0 } });
     }
     throw new Error(
       `a Kafka broker of ${dataDir} is already running (pid ${running}) but does not answer on ${brokers[0]}; ` +
-        `it was probably started with other ports. Stop it first (stopKafka('${dataDir}') or kill ${running}).`,
+        `it was probably started with other ports${security ? ' or without SASL_SSL' : ''}. Stop it first (stopKafka('${dataDir}') or kill ${running}).`,
     );
   }
   if (existsSync(files.pid)) unlinkSync(files.pid);
@@ -206,14 +257,7 @@ export async function startKafka(options: StartKafkaOptions): Promise<KafkaHandl
   const install = await ensureKafkaInstalled({ repoRoot, libDir: options.libDir, log });
   const classpath = join(install.libDir, '*');
 
-  const template = readFileSync(join(deployDir, 'server.properties.template'), 'utf8');
-  writeFileSync(
-    files.properties,
-    template
-      .replaceAll('{{PORT}}', String(options.port))
-      .replaceAll('{{CONTROLLER_PORT}}', String(options.controllerPort))
-      .replaceAll('{{LOG_DIR}}', files.kraftDir),
-  );
+  writeServerProperties(deployDir, files, options);
 
   // Format once: meta.properties in the log dir means done (format --ignore-formatted would say so
   // too, but costs a JVM start).
@@ -233,11 +277,26 @@ export async function startKafka(options: StartKafkaOptions): Promise<KafkaHandl
     const uuid = await runChecked('java', [...toolArgs, 'random-uuid'], { timeoutMs: 60_000, missingHint: hint });
     const clusterId = uuid.stdout.trim().split('\n').pop()?.trim() ?? '';
     if (!/^[A-Za-z0-9_-]{22}$/.test(clusterId)) throw new Error(`StorageTool random-uuid printed no cluster id:\n${uuid.stdout}${uuid.stderr}`);
-    await runChecked('java', [...toolArgs, 'format', '-t', clusterId, '-c', files.properties, '--ignore-formatted'], { timeoutMs: 60_000, missingHint: hint });
+    // SCRAM users can only be made in the metadata log: here, before the first start.
+    const scram = (security ? [security.admin, ...security.users] : []).flatMap((user) => [
+      '--add-scram',
+      `SCRAM-SHA-512=[name=${user.username},password=${user.password}]`,
+    ]);
+    await runChecked('java', [...toolArgs, 'format', '-t', clusterId, '-c', files.properties, '--ignore-formatted', ...scram], {
+      timeoutMs: 60_000,
+      missingHint: hint,
+    });
+    writeFileSync(files.users, `${usersFingerprint(security)}\n`, { mode: 0o600 });
     formatted = true;
     log(`formatted Kafka storage ${files.kraftDir} (cluster ${clusterId}) in ${((performance.now() - formatStarted) / 1000).toFixed(1)} s`);
   }
   const formatMs = performance.now() - formatStarted;
+  if (!formatted && (readOptional(files.users) ?? 'plaintext') !== usersFingerprint(security)) {
+    throw new Error(
+      `the Kafka storage of ${dataDir} was formatted with other SCRAM users (or another security) than asked for now, and SCRAM users are made only when ` +
+        `the storage is formatted: delete ${files.kraftDir} (for a local stack: duet stack down --purge) and start again`,
+    );
+  }
 
   const readyStarted = performance.now();
   // server.log is appended to across starts: mark this one, so an error shows only its lines.
@@ -288,7 +347,8 @@ export async function startKafka(options: StartKafkaOptions): Promise<KafkaHandl
       rmSync(files.pid, { force: true });
       throw new Error(`Kafka (pid ${pid}) exited during startup (${exit ? `code ${exit.code ?? exit.signal}` : 'gone'}).\n${await kafkaLogTail(files)}`);
     }
-    if ((await isPortOpen(options.port)) && (await kafkaAnswers(brokers, Math.min(5_000, Math.max(500, deadline - performance.now()))))) break;
+    const probeMs = Math.min(5_000, Math.max(500, deadline - performance.now()));
+    if ((await isPortOpen(options.port)) && (await kafkaAnswers(brokers, { timeoutMs: probeMs, security: probe }))) break;
     if (performance.now() >= deadline) {
       const tail = await kafkaLogTail(files); // before stopping it: the reason, not the shutdown
       await terminate(pid, 10_000);
@@ -332,7 +392,60 @@ function kafkaFiles(dataDir: string) {
     pid: join(dataDir, 'kafka.pid'),
     out: join(dataDir, 'kafka.out'),
     log: join(dataDir, 'server.log'),
+    /** The server's key and certificate in one PEM file (Kafka's PEM keystore), mode 0600. */
+    keystore: join(dataDir, 'keystore.pem'),
+    /** A fingerprint of the SCRAM users the storage was formatted with (never the passwords). */
+    users: join(dataDir, 'scram-users'),
   };
+}
+
+type KafkaFiles = ReturnType<typeof kafkaFiles>;
+
+function writeServerProperties(deployDir: string, files: KafkaFiles, options: StartKafkaOptions): void {
+  const { security } = options;
+  const fill = (template: string, values: Record<string, string>) =>
+    Object.entries(values).reduce((text, [name, value]) => text.replaceAll(`{{${name}}}`, value), template);
+  let properties = fill(readFileSync(join(deployDir, 'server.properties.template'), 'utf8'), {
+    PORT: String(options.port),
+    CONTROLLER_PORT: String(options.controllerPort),
+    LOG_DIR: files.kraftDir,
+    CLIENT_LISTENER: security ? 'SASL_SSL' : 'PLAINTEXT',
+    CONTROLLER_PROTOCOL: security ? 'SASL_PLAINTEXT' : 'PLAINTEXT',
+  });
+  if (security) {
+    writeFileSync(files.keystore, `${readFileSync(security.tls.keyFile, 'utf8').trim()}\n${readFileSync(security.tls.certFile, 'utf8').trim()}\n`, {
+      mode: 0o600,
+    });
+    chmodSync(files.keystore, 0o600);
+    properties += fill(readFileSync(join(deployDir, 'security.properties.template'), 'utf8'), {
+      KEYSTORE: files.keystore,
+      CA: security.tls.caFile,
+      ADMIN: security.admin.username,
+      ADMIN_PASSWORD: security.admin.password,
+    });
+  }
+  writeFileSync(files.properties, properties, { mode: 0o600 }); // it holds the admin's password when secured
+  chmodSync(files.properties, 0o600);
+}
+
+/** Names and passwords go into StorageTool's --add-scram and JAAS lines unquoted: only URL-safe characters. */
+function checkCredentials(user: KafkaCredentials): void {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(user.username)) throw new Error(`Kafka user name must match [A-Za-z0-9_-]{1,64}, got "${user.username.slice(0, 64)}"`);
+  if (!/^[A-Za-z0-9_-]{16,128}$/.test(user.password)) throw new Error(`the Kafka password of ${user.username} must be 16–128 characters of [A-Za-z0-9_-]`);
+}
+
+function usersFingerprint(security: KafkaSecurity | undefined): string {
+  if (!security) return 'plaintext';
+  const users = [security.admin, ...security.users].map((user) => `${user.username}:${user.password}`).sort();
+  return `scram-sha-512 ${sha256(users.join('\n'))}`;
+}
+
+function readOptional(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
 }
 
 const START_MARKER = '=== duet: starting Kafka';
@@ -370,10 +483,11 @@ function makeHandle(args: {
   };
 }
 
-function silentKafka(brokers: string[], timeoutMs: number): Kafka {
+function silentKafka(brokers: string[], timeoutMs: number, security: KafkaClientSecurity | undefined): Kafka {
   return new Kafka({
     clientId: 'duet-stack',
     brokers,
+    ...kafkaClientSettings(security),
     connectionTimeout: Math.min(timeoutMs, 3_000),
     requestTimeout: timeoutMs,
     retry: { retries: 0 },
@@ -381,9 +495,17 @@ function silentKafka(brokers: string[], timeoutMs: number): Kafka {
   });
 }
 
+export interface KafkaAdminOptions {
+  /** Default 5 s for kafkaAnswers, 30 s for createTopics and grantKafkaAcls. */
+  timeoutMs?: number;
+  /** A secured broker: TLS and the admin's credentials. */
+  security?: KafkaClientSecurity;
+}
+
 /** Whether a kafkajs admin gets an answer to describeCluster within timeoutMs. */
-export async function kafkaAnswers(brokers: string[], timeoutMs = 5_000): Promise<boolean> {
-  const admin = silentKafka(brokers, timeoutMs).admin();
+export async function kafkaAnswers(brokers: string[], options: KafkaAdminOptions = {}): Promise<boolean> {
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  const admin = silentKafka(brokers, timeoutMs, options.security).admin();
   try {
     const result = await withTimeout(
       (async () => {
@@ -412,10 +534,13 @@ export interface TopicSpec {
  * Creates the topics that do not exist and grows existing ones to at least `partitions`
  * (idempotent; the broker has auto-creation off). Waits for the partitions' leaders.
  */
-export async function createTopics(brokers: string[], topics: TopicSpec[], timeoutMs = 30_000): Promise<{ created: string[]; existing: string[] }> {
-  const kafka = new Kafka({ clientId: 'duet-stack-admin', brokers, connectionTimeout: 3_000, requestTimeout: timeoutMs, logLevel: logLevel.WARN });
-  const admin: Admin = kafka.admin();
-  await admin.connect();
+export async function createTopics(
+  brokers: string[],
+  topics: TopicSpec[],
+  options: KafkaAdminOptions = {},
+): Promise<{ created: string[]; existing: string[] }> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const admin = await connectAdmin(brokers, timeoutMs, options.security);
   try {
     return await withTimeout(
       (async () => {
@@ -448,6 +573,99 @@ export async function createTopics(brokers: string[], topics: TopicSpec[], timeo
     );
   } finally {
     await admin.disconnect();
+  }
+}
+
+async function connectAdmin(brokers: string[], timeoutMs: number, security: KafkaClientSecurity | undefined): Promise<Admin> {
+  const kafka = new Kafka({
+    clientId: 'duet-stack-admin',
+    brokers,
+    connectionTimeout: 3_000,
+    requestTimeout: timeoutMs,
+    logLevel: logLevel.WARN,
+    ...kafkaClientSettings(security),
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  return admin;
+}
+
+/** What one principal may do: read (and so describe) and write these topics, join groups named with these prefixes. */
+export interface KafkaGrant {
+  /** The SCRAM user's name; the principal is User:<username>. */
+  readonly username: string;
+  readonly readTopics: readonly string[];
+  readonly writeTopics: readonly string[];
+  readonly groupPrefixes: readonly string[];
+}
+
+/**
+ * Creates the ACLs of every grant (idempotent: an ACL that exists is kept). The broker denies
+ * whatever no ACL allows, so these are everything a principal may do.
+ */
+export async function grantKafkaAcls(brokers: string[], grants: readonly KafkaGrant[], options: KafkaAdminOptions = {}): Promise<number> {
+  const allow = (principal: string, resourceType: AclResourceTypes, resourceName: string, pattern: ResourcePatternTypes, operation: AclOperationTypes) => ({
+    resourceType,
+    resourceName,
+    resourcePatternType: pattern,
+    principal,
+    host: '*',
+    operation,
+    permissionType: AclPermissionTypes.ALLOW,
+  });
+  const acl = grants.flatMap((grant) => {
+    const principal = `User:${grant.username}`;
+    return [
+      ...grant.readTopics.map((topic) => allow(principal, AclResourceTypes.TOPIC, topic, ResourcePatternTypes.LITERAL, AclOperationTypes.READ)),
+      ...grant.writeTopics.map((topic) => allow(principal, AclResourceTypes.TOPIC, topic, ResourcePatternTypes.LITERAL, AclOperationTypes.WRITE)),
+      ...grant.groupPrefixes.map((prefix) => allow(principal, AclResourceTypes.GROUP, prefix, ResourcePatternTypes.PREFIXED, AclOperationTypes.READ)),
+    ];
+  });
+  if (acl.length === 0) return 0;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const admin = await connectAdmin(brokers, timeoutMs, options.security);
+  try {
+    await withTimeout(
+      (async () => {
+        await admin.createAcls({ acl });
+        await untilBrokerAuthorizes(admin, acl);
+      })(),
+      timeoutMs,
+    );
+    return acl.length;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+type AclEntry = Parameters<Admin['createAcls']>[0]['acl'][number];
+
+/**
+ * Waits until the broker's authorizer holds every ACL: the controller acknowledges createAcls once
+ * it committed them, but a broker still replaying a burst of metadata (a fresh stack's hundreds of
+ * partitions) applies them seconds later, and a client let in before that is refused its topics.
+ * DescribeAcls is answered from the broker's own authorizer, so it shows what the broker enforces.
+ */
+async function untilBrokerAuthorizes(admin: Admin, acl: readonly AclEntry[]): Promise<void> {
+  const key = (entry: { resourceType: number; resourceName: string; resourcePatternType: number; principal: string; operation: number }) =>
+    `${entry.resourceType}|${entry.resourceName}|${entry.resourcePatternType}|${entry.principal}|${entry.operation}`;
+  const wanted = acl.map(key);
+  for (;;) {
+    const described = await admin.describeAcls({
+      resourceType: AclResourceTypes.ANY,
+      resourcePatternType: ResourcePatternTypes.ANY,
+      operation: AclOperationTypes.ANY,
+      permissionType: AclPermissionTypes.ALLOW,
+    });
+    const present = new Set(
+      described.resources.flatMap((resource) =>
+        resource.acls.map((entry) =>
+          key({ ...entry, resourceType: resource.resourceType, resourceName: resource.resourceName, resourcePatternType: resource.resourcePatternType }),
+        ),
+      ),
+    );
+    if (wanted.every((entry) => present.has(entry))) return;
+    await sleep(100); // bounded by the caller's withTimeout
   }
 }
 

@@ -1,8 +1,9 @@
 // PostgreSQL for the local stack and the integration tests, without Docker: Debian's server
 // binaries (/usr/lib/postgresql/<major>/bin, installed with apt when missing), one cluster per data
-// dir, listening on 127.0.0.1 only with trust authentication (docs/design.md#modes, docs/infrastructure.md#postgresql).
-import { chownSync, chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync } from 'node:fs';
+// dir, listening on 127.0.0.1 only: with trust authentication for the integration tests, or (the
+// local stack) TLS only and SCRAM passwords (docs/design.md#modes, docs/infrastructure.md#postgresql).
 import { execFileSync } from 'node:child_process';
+import { chownSync, chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { Client } from 'pg';
 import { defaultLog, ensureDebianPackage, findRepoRoot, isPidAlive, isPortOpen, run, runChecked, sha256, tailFile, type StackLog } from './process';
@@ -66,11 +67,22 @@ export interface StartPostgresOptions {
   durability?: 'none' | 'crash-safe' | 'full';
   /** pg_ctl's wait for the server; default 60 s. */
   startTimeoutMs?: number;
+  /** TLS only and passwords (scram-sha-256, no trust) instead of trust on loopback. */
+  security?: PostgresSecurity;
   log?: StackLog;
 }
 
+export interface PostgresSecurity {
+  /** The server certificate (PEM) and its key, and the CA clients verify it with (sslrootcert in the URLs). */
+  readonly tls: { readonly certFile: string; readonly keyFile: string; readonly caFile: string };
+  /** The superuser postgres's password (set by initdb; the cluster must have been made with it). */
+  readonly adminPassword: string;
+  /** The application role duet's password (set at every start, so changing it here rotates it). */
+  readonly password: string;
+}
+
 export interface PostgresHandle {
-  /** The application's URL: role and database `duet`, no password (trust on loopback). */
+  /** The application's URL: role and database `duet`; with security its password, sslmode=verify-full and sslrootcert. */
   url: string;
   /** The superuser's URL (role postgres, database postgres). */
   adminUrl: string;
@@ -102,8 +114,10 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
   const dataDir = resolvePostgresDataDir(options.dataDir, repoRoot, log);
   const port = options.port;
   const logFile = join(dataDir, 'server.log');
-  const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  const url = `postgres://duet@127.0.0.1:${port}/duet`;
+  const security = options.security;
+  if (security) for (const password of [security.adminPassword, security.password]) checkPassword(password);
+  const adminUrl = postgresUrl(port, 'postgres', 'postgres', security && { password: security.adminPassword, caFile: security.tls.caFile });
+  const url = postgresUrl(port, 'duet', 'duet', security && { password: security.password, caFile: security.tls.caFile });
 
   // initdb once: PG_VERSION marks an initialized cluster.
   let initialized = false;
@@ -111,9 +125,19 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
     const leftovers = readdirSync(dataDir);
     if (leftovers.length > 0) throw new Error(`${dataDir} is not empty and is not a PostgreSQL data dir (${leftovers.slice(0, 5).join(', ')})`);
-    const initArgs = ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8'];
+    const initArgs = ['-D', dataDir, '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8'];
     if ((options.durability ?? 'none') === 'none') initArgs.push('--no-sync');
-    const result = await runChecked(...asPostgres(bin('initdb'), initArgs), { cwd: '/', timeoutMs: 120_000 });
+    // Secured: the superuser gets its password from a file (postgres-owned, deleted after) instead of trust.
+    const passwordFile = join(dirname(dataDir), `.${basename(dataDir)}.pwfile`);
+    if (security) {
+      writeOwnedByPostgres(passwordFile, `${security.adminPassword}\n`);
+      initArgs.push('--auth=scram-sha-256', `--pwfile=${passwordFile}`);
+    } else {
+      initArgs.push('--auth=trust');
+    }
+    const result = await runChecked(...asPostgres(bin('initdb'), initArgs), { cwd: '/', timeoutMs: 120_000 }).finally(() =>
+      rmSync(passwordFile, { force: true }),
+    );
     initialized = true;
     initdbMs = result.durationMs;
     log(`initdb ${dataDir} in ${(initdbMs / 1000).toFixed(1)} s`);
@@ -140,10 +164,12 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
     log(`PostgreSQL of ${dataDir} already running (pid ${running.pid}) on 127.0.0.1:${port}`);
   } else {
     if (await isPortOpen(port)) throw new Error(`cannot start PostgreSQL: 127.0.0.1:${port} is already in use`);
+    if (security) secureCluster(dataDir, security);
     // Unix socket beside the data (paths are limited to ~107 bytes); TCP only when the path is too long.
     const socketDir = `${dataDir}/.s.PGSQL.${port}`.length < 100 ? dataDir : '';
     const serverOptions = [`-p ${port}`, '-c listen_addresses=127.0.0.1', `-c unix_socket_directories='${socketDir}'`, '-c max_connections=200'];
     const durability = options.durability ?? 'none';
+    if (security) serverOptions.push('-c ssl=on', '-c ssl_min_protocol_version=TLSv1.2', '-c password_encryption=scram-sha-256');
     if (durability === 'none') serverOptions.push('-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off');
     else serverOptions.push('-c fsync=on', '-c full_page_writes=on', `-c synchronous_commit=${durability === 'full' ? 'on' : 'off'}`);
     const timeoutSeconds = Math.ceil((options.startTimeoutMs ?? 60_000) / 1000);
@@ -167,7 +193,14 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
   const pid = runningPostmaster(dataDir)?.pid ?? 0;
 
   const setupStarted = performance.now();
-  await ensureRoleAndDatabase(adminUrl, 'duet');
+  await ensureRoleAndDatabase(adminUrl, 'duet', security?.password).catch((error: Error & { code?: string }) => {
+    // 28P01 invalid_password, 28000 no pg_hba entry: a cluster made before (or without) these passwords.
+    if (security && (error.code === '28P01' || error.code === '28000'))
+      throw new Error(
+        `PostgreSQL of ${dataDir} refuses the stack's superuser password (${error.message}); it was probably initialized without it: delete the data dir (for a local stack: duet stack down --purge)`,
+      );
+    throw error;
+  });
   const setupMs = performance.now() - setupStarted;
 
   return {
@@ -292,14 +325,63 @@ function asPostgres(command: string, args: string[]): [string, string[]] {
   return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
 }
 
-/** Creates a LOGIN CREATEDB role `name` and a database `name` owned by it, when missing (idempotent, race-safe). */
-export async function ensureRoleAndDatabase(adminUrl: string, name: string): Promise<void> {
+/**
+ * The URL of `role` on database `database` at 127.0.0.1:port; with a password, TLS verified against
+ * caFile (sslmode=verify-full: the certificate must name 127.0.0.1 and be signed by the CA).
+ */
+export function postgresUrl(port: number, role: string, database: string, secured?: { password: string; caFile: string }): string {
+  if (!secured) return `postgres://${role}@127.0.0.1:${port}/${database}`;
+  const query = new URLSearchParams({ sslmode: 'verify-full', sslrootcert: secured.caFile });
+  return `postgres://${role}:${encodeURIComponent(secured.password)}@127.0.0.1:${port}/${database}?${query.toString()}`;
+}
+
+/**
+ * Before each start of a secured cluster: the certificate and key into the data dir (the server
+ * reads server.crt/server.key there; the key must belong to the server's user, mode 0600), and a
+ * pg_hba.conf that accepts only TLS connections from loopback with a SCRAM password: no trust,
+ * no plaintext, no Unix socket.
+ */
+function secureCluster(dataDir: string, security: PostgresSecurity): void {
+  writeOwnedByPostgres(join(dataDir, 'server.crt'), readFileSync(security.tls.certFile, 'utf8'));
+  writeOwnedByPostgres(join(dataDir, 'server.key'), readFileSync(security.tls.keyFile, 'utf8'));
+  writeOwnedByPostgres(
+    join(dataDir, 'pg_hba.conf'),
+    '# Written by @duet/stack at every start of a secured cluster: TLS and a SCRAM password, from loopback only.\n' +
+      '# TYPE   DATABASE USER ADDRESS        METHOD\n' +
+      'hostssl  all      all  127.0.0.1/32   scram-sha-256\n',
+  );
+}
+
+/** Writes a file only the server's user may read (mode 0600, owned by postgres when we are root). */
+function writeOwnedByPostgres(file: string, content: string): void {
+  writeFileSync(file, content, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  if (process.getuid?.() === 0) {
+    const { uid, gid } = postgresUser();
+    chownSync(file, uid, gid);
+  }
+}
+
+/** Passwords go into URLs and SQL literals: only URL-safe characters. */
+function checkPassword(password: string): void {
+  if (!/^[A-Za-z0-9_-]{16,128}$/.test(password)) throw new Error('a PostgreSQL password of the stack must be 16–128 characters of [A-Za-z0-9_-]');
+}
+
+/**
+ * Creates a LOGIN CREATEDB role `name` and a database `name` owned by it, when missing
+ * (idempotent, race-safe). With a password, sets it (again) too.
+ */
+export async function ensureRoleAndDatabase(adminUrl: string, name: string, password?: string): Promise<void> {
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`invalid role/database name ${name}`);
   const client = new Client({ connectionString: adminUrl, connectionTimeoutMillis: 10_000, query_timeout: 30_000 });
   await client.connect();
   try {
     const role = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [name]);
     if (role.rowCount === 0) await ignoreCode(client.query(`CREATE ROLE ${name} LOGIN CREATEDB`), '42710');
+    if (password !== undefined) {
+      checkPassword(password);
+      await client.query(`ALTER ROLE ${name} PASSWORD '${password}'`); // checked: no quote can be in it
+    }
     const database = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (database.rowCount === 0) await ignoreCode(client.query(`CREATE DATABASE ${name} OWNER ${name}`), '42P04');
   } finally {

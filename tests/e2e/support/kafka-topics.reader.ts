@@ -1,6 +1,6 @@
 // Reads whole topics from the beginning to their current end with a plain kafkajs consumer, the
-// way any outside consumer would: no code of the services involved.
-import { Kafka, logLevel } from 'kafkajs';
+// way any outside consumer would: no code of the services involved (the client: stack-kafka.ts).
+import type { Kafka } from 'kafkajs';
 
 export interface TopicRecord {
   readonly topic: string;
@@ -15,8 +15,7 @@ export interface TopicRecord {
 }
 
 /** Every message of `topics` present when called (up to each partition's high watermark). */
-export async function readTopics(brokers: readonly string[], topics: readonly string[], timeoutMs: number): Promise<TopicRecord[]> {
-  const kafka = new Kafka({ clientId: 'e2e-reader', brokers: [...brokers], logLevel: logLevel.NOTHING });
+export async function readTopics(kafka: Kafka, topics: readonly string[], timeoutMs: number): Promise<TopicRecord[]> {
   const admin = kafka.admin();
   await admin.connect();
   const remaining = new Map<string, bigint>(); // "topic/partition" → last offset still to read

@@ -11,16 +11,19 @@ function stackEnvironment(lines: readonly string[]): string {
 }
 
 describe('the local target in a fresh shell', () => {
-  const ca = join(mkdtempSync(join(tmpdir(), 'duet-stack-tls-')), 'ca.pem');
-  writeFileSync(ca, '-----BEGIN CERTIFICATE-----\n');
+  const caFile = join(mkdtempSync(join(tmpdir(), 'duet-stack-tls-')), 'ca.pem');
+  writeFileSync(caFile, '-----BEGIN CERTIFICATE-----\n(the stack CA)\n-----END CERTIFICATE-----\n');
   const written = stackEnvironment([
     'export KAFKA_BROKERS=127.0.0.1:29092',
+    `export KAFKA_SSL_CA=${caFile}`,
+    'export KAFKA_SASL_USERNAME=duet',
+    'export KAFKA_SASL_PASSWORD=duet-kafka-password-from-the-stack-dir',
     'export ADMIN_TOKEN=duet-from-the-stack-dir',
     'export VIEWER_TOKEN=duet-view-from-the-stack-dir',
     `export RUN_SECRETS_KEY=${'k'.repeat(43)}`,
     'export POLICY_AUTHORITY_URL=https://127.0.0.1:29083',
     'export TELEMETRY_URL=https://127.0.0.1:29084',
-    `export DUET_TLS_CA=${ca}`,
+    `export DUET_TLS_CA=${caFile}`,
   ]);
 
   it("reads the stack's stack.env when nothing is set in the environment", () => {
@@ -32,7 +35,12 @@ describe('the local target in a fresh shell', () => {
       runSecretsKey: 'k'.repeat(43),
       policyAuthorityUrl: 'https://127.0.0.1:29083',
       telemetryUrl: 'https://127.0.0.1:29084',
-      tlsCa: ca,
+      tlsCa: caFile,
+      // The stack's Kafka takes SASL_SSL only: TLS trusting its CA, the command line's own SCRAM user.
+      kafkaSecurity: {
+        ssl: { ca: ['-----BEGIN CERTIFICATE-----\n(the stack CA)\n-----END CERTIFICATE-----\n'] },
+        sasl: { mechanism: 'scram-sha-512', username: 'duet', password: 'duet-kafka-password-from-the-stack-dir' },
+      },
     });
   });
 
@@ -45,6 +53,7 @@ describe('the local target in a fresh shell', () => {
     expect(sut.adminToken).toBe('from-the-shell');
     expect(sut.telemetryUrl).toBe('https://127.0.0.1:8084'); // the file is not read at all then
     expect(sut.tlsCa).toBeUndefined();
+    expect(sut.kafkaSecurity).toEqual({}); // a plaintext broker: no KAFKA_SSL_CA, no KAFKA_SASL_* in the shell
   });
 
   it('refuses a DUET_TLS_CA that names no file, naming the variable', () => {

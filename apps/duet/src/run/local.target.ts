@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KafkaEventBus, RunSecrets, tlsCaFile, trustingFetch } from '@duet/service-kit';
+import { KafkaEventBus, kafkaClientSecurity, RunSecrets, tlsCaFile, trustingFetch } from '@duet/service-kit';
 import { findRepoRoot } from '@duet/stack';
 import { HttpPolicyAdmin } from '../clients/policy-admin.http';
 import { DEFAULT_TELEMETRY_URL, HttpTelemetryRuns } from '../clients/telemetry-runs.http';
@@ -18,6 +18,8 @@ export interface LocalStackAddresses {
   readonly runSecretsKey: string;
   /** The stack's CA (PEM file, DUET_TLS_CA) that its https:// ports are verified with; undefined: the system's CAs. */
   readonly tlsCa?: string;
+  /** TLS and the `duet` SCRAM user of the stack's Kafka (KAFKA_SSL_CA, KAFKA_SASL_*); empty for a plaintext broker. */
+  readonly kafkaSecurity: ReturnType<typeof kafkaClientSecurity>;
 }
 
 /**
@@ -46,6 +48,7 @@ export function localStackAddresses(environment: NodeJS.ProcessEnv = process.env
     viewerToken: environment.VIEWER_TOKEN!,
     runSecretsKey: environment.RUN_SECRETS_KEY!,
     tlsCa: tlsCaFile(environment),
+    kafkaSecurity: kafkaClientSecurity(environment),
   };
 }
 
@@ -65,7 +68,7 @@ export class LocalTarget extends ServicesTarget {
   }
 
   static async connect(addresses: LocalStackAddresses = localStackAddresses()): Promise<LocalTarget> {
-    const target = new LocalTarget(new KafkaEventBus({ brokers: addresses.kafkaBrokers, clientId: 'duet-cli' }), addresses);
+    const target = new LocalTarget(new KafkaEventBus({ brokers: addresses.kafkaBrokers, clientId: 'duet-cli', security: addresses.kafkaSecurity }), addresses);
     const trusting = trustingFetch(addresses.tlsCa);
     for (const [name, url] of [
       ['policy-authority', addresses.policyAuthorityUrl],

@@ -10,6 +10,7 @@ import {
   ensureStackCertificates,
   findRepoRoot,
   freePort,
+  grantKafkaAcls,
   isPidAlive,
   isPortOpen,
   kafkaAnswers,
@@ -21,9 +22,11 @@ import {
   stopKafka,
   stopPostgres,
   tailFile,
+  type KafkaClientSecurity,
   type StackLog,
 } from '@duet/stack';
-import { loadOrCreateSecrets, requestedPorts, StackLayout, STACK_PORTS, type StackPorts } from './stack-layout';
+import { KAFKA_ADMIN_USER, KAFKA_PRINCIPALS, kafkaGrants } from './kafka-principals';
+import { loadOrCreateSecrets, readSecrets, requestedPorts, StackLayout, STACK_PORTS, type StackPorts, type StackSecrets } from './stack-layout';
 import {
   clientEnvironment,
   databaseUrl,
@@ -142,15 +145,35 @@ export async function stackUp(options: StackUpOptions): Promise<StackUpResult> {
     const instances = stackServices(replicas, replicaPorts);
     await stopSurplusInstances(layout, repoRoot, instances, log);
     const secrets = loadOrCreateSecrets(layout);
+    // One CA per stack dir: Kafka and PostgreSQL serve its server certificate, clients trust DUET_TLS_CA.
     const tls = await ensureStackCertificates(layout.tlsDir, { log });
-    const settings: StackSettings = { ports, kafkaBrokers: kafkaBrokers(ports), databaseUrl: databaseUrl(ports), tls, ...secrets };
+    const settings: StackSettings = { ports, kafkaBrokers: kafkaBrokers(ports), databaseUrl: databaseUrl(ports, secrets, tls.caFile), tls, ...secrets };
+    const kafkaAdmin = kafkaAdminSecurity(secrets, tls.caFile);
     const failHint = `; the parts already up keep running: see \`duet stack status --dir ${layout.dir}\`, stop them with \`duet stack down --dir ${layout.dir}\``;
 
     const infrastructureStarted = performance.now();
     const [kafka, postgres] = await Promise.allSettled([
-      startKafka({ dataDir: layout.kafkaDir, port: ports.kafka, controllerPort: ports.kafkaController, readyTimeoutMs, log }),
+      startKafka({
+        dataDir: layout.kafkaDir,
+        port: ports.kafka,
+        controllerPort: ports.kafkaController,
+        readyTimeoutMs,
+        security: {
+          tls,
+          admin: kafkaAdmin.credentials,
+          users: KAFKA_PRINCIPALS.map((username) => ({ username, password: secrets.kafkaPasswords[username] })),
+        },
+        log,
+      }),
       // Crash-safe: the stack's runs are kept (and pruned with `duet runs prune`), so a power loss must not corrupt them.
-      startPostgres({ dataDir: layout.postgresDir, port: ports.postgres, durability: 'crash-safe', startTimeoutMs: readyTimeoutMs, log }),
+      startPostgres({
+        dataDir: layout.postgresDir,
+        port: ports.postgres,
+        durability: 'crash-safe',
+        startTimeoutMs: readyTimeoutMs,
+        security: { tls, adminPassword: secrets.postgresAdminPassword, password: secrets.postgresPassword },
+        log,
+      }),
     ]);
     const infrastructureFailures = [
       kafka.status === 'rejected' ? `Kafka: ${(kafka.reason as Error).message}` : undefined,
@@ -167,8 +190,10 @@ export async function stackUp(options: StackUpOptions): Promise<StackUpResult> {
         partitions: topic.partitions,
         configEntries: Object.entries(topic.config).map(([name, value]) => ({ name, value })),
       })),
+      { security: kafkaAdmin },
     );
     if (topics.created.length > 0) log(`created topics ${topics.created.join(', ')}`);
+    await grantKafkaAcls(settings.kafkaBrokers as string[], kafkaGrants(), { security: kafkaAdmin });
     const topicsSeconds = seconds(topicsStarted);
 
     const servicesStarted = performance.now();
@@ -300,9 +325,13 @@ export async function stackStatus(dir: string): Promise<StackStatusResult> {
   const ports = stored ?? requestedPorts(undefined, {}).ports;
   const kafkaPid = runningKafkaPid(layout.kafkaDir);
   const postmaster = runningPostmaster(layout.postgresDataDir);
+  const secrets = readSecrets(layout);
+  const { caFile } = stackCertificateFiles(layout.tlsDir);
   const [kafkaReady, postgresReady, services] = await Promise.all([
-    kafkaPid === undefined ? false : kafkaAnswers(kafkaBrokers(ports), STATUS_PROBE_TIMEOUT_MS),
-    postmaster === undefined ? false : postgresAnswers(databaseUrl(ports)),
+    kafkaPid === undefined || secrets === undefined
+      ? false
+      : kafkaAnswers(kafkaBrokers(ports), { timeoutMs: STATUS_PROBE_TIMEOUT_MS, security: kafkaAdminSecurity(secrets, caFile) }),
+    postmaster === undefined || secrets === undefined ? false : postgresAnswers(databaseUrl(ports, secrets, caFile)),
     Promise.all(
       instancesOf(layout).map(async (service): Promise<StackPart> => {
         const supervisorPid = runningServicePid(layout, service, repoRoot);
@@ -472,6 +501,11 @@ function httpBaseOf(service: StackService, ports: StackPorts): string {
 
 function readyUrlOf(service: StackService, ports: StackPorts): string {
   return `${httpBaseOf(service, ports)}/readyz`;
+}
+
+/** The stack's tools (topics, ACLs, probes) connect to Kafka as its super user. */
+function kafkaAdminSecurity(secrets: StackSecrets, caFile: string): KafkaClientSecurity {
+  return { caFile, credentials: { username: KAFKA_ADMIN_USER, password: secrets.kafkaPasswords[KAFKA_ADMIN_USER] } };
 }
 
 async function postgresAnswers(url: string): Promise<boolean> {

@@ -55,6 +55,18 @@ describe('stack secrets', () => {
     expect(statSync(sut.secretsFile).mode & 0o777).toBe(0o600);
   });
 
+  it("makes a Kafka password per principal and PostgreSQL's two, URL-safe, kept across ups", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'duet-stack-layout-'));
+    dirs.push(dir);
+    const sut = new StackLayout(dir);
+    const first = loadOrCreateSecrets(sut);
+    const passwords = [...Object.values(first.kafkaPasswords), first.postgresAdminPassword, first.postgresPassword];
+    expect(Object.keys(first.kafkaPasswords).sort()).toEqual(['admin', 'duet', 'hypervisor-core', 'persona-runtime', 'policy-authority', 'telemetry']);
+    expect(new Set(passwords).size).toBe(passwords.length);
+    for (const password of passwords) expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(loadOrCreateSecrets(new StackLayout(dir))).toEqual(first);
+  });
+
   it('remembers the ports of the last up', () => {
     const dir = mkdtempSync(join(tmpdir(), 'duet-stack-layout-'));
     dirs.push(dir);

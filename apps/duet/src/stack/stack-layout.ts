@@ -4,6 +4,10 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { KAFKA_ADMIN_USER, KAFKA_PRINCIPALS, type KafkaPrincipal } from './kafka-principals';
+
+/** 32 random characters of [A-Za-z0-9_-]: what Kafka's JAAS lines and PostgreSQL URLs take unquoted. */
+const password = () => randomBytes(24).toString('base64url');
 
 /** Every port of the local stack, all on 127.0.0.1. */
 export interface StackPorts {
@@ -91,15 +95,15 @@ export class StackLayout {
   get secretsFile(): string {
     return join(this.dir, 'secrets.json');
   }
-  /** The stack's CA and server certificate (@duet/stack ensureStackCertificates). */
-  get tlsDir(): string {
-    return join(this.dir, 'tls');
-  }
   get logsDir(): string {
     return join(this.dir, 'logs');
   }
   get pidsDir(): string {
     return join(this.dir, 'pids');
+  }
+  /** The stack's CA and server certificate (@duet/stack ensureStackCertificates): DUET_TLS_CA is tls/ca.pem. */
+  get tlsDir(): string {
+    return join(this.dir, 'tls');
   }
   get kafkaDir(): string {
     return join(this.dir, 'kafka');
@@ -184,10 +188,21 @@ export interface StackSecrets {
   readonly viewerToken: string;
   /** The AES-256 key (base64url) that seals the run's enrollment token on duet.run-lifecycle.v1. */
   readonly runSecretsKey: string;
+  /** Kafka's SCRAM passwords: the admin's (topics, ACLs, probes) and each principal's (kafka-principals.ts). */
+  readonly kafkaPasswords: Readonly<Record<typeof KAFKA_ADMIN_USER | KafkaPrincipal, string>>;
+  /** PostgreSQL's superuser (postgres) password, set when the cluster is made. */
+  readonly postgresAdminPassword: string;
+  /** The application role duet's password: the services' DATABASE_URL. */
+  readonly postgresPassword: string;
+}
+
+/** The secrets of a stack dir that `up` made them in, without making any (for `status`). */
+export function readSecrets(layout: StackLayout): StackSecrets | undefined {
+  return existsSync(layout.secretsFile) ? loadOrCreateSecrets(layout) : undefined;
 }
 
 export function loadOrCreateSecrets(layout: StackLayout): StackSecrets {
-  let stored: Partial<StackSecrets> = {};
+  let stored: Partial<Omit<StackSecrets, 'kafkaPasswords'> & { kafkaPasswords: Partial<StackSecrets['kafkaPasswords']> }> = {};
   try {
     stored = JSON.parse(readFileSync(layout.secretsFile, 'utf8')) as Partial<StackSecrets>;
   } catch {
@@ -201,8 +216,16 @@ export function loadOrCreateSecrets(layout: StackLayout): StackSecrets {
     serviceIdentityKey: kept(stored.serviceIdentityKey, 32, () => randomBytes(48).toString('base64url')),
     viewerToken: kept(stored.viewerToken, 16, () => `duet-view-${randomBytes(24).toString('base64url')}`),
     runSecretsKey: kept(stored.runSecretsKey, 43, () => randomBytes(32).toString('base64url')),
+    kafkaPasswords: Object.fromEntries(
+      ([KAFKA_ADMIN_USER, ...KAFKA_PRINCIPALS] as (typeof KAFKA_ADMIN_USER | KafkaPrincipal)[]).map((user) => [
+        user,
+        kept(stored.kafkaPasswords?.[user], 24, password),
+      ]),
+    ) as StackSecrets['kafkaPasswords'],
+    postgresAdminPassword: kept(stored.postgresAdminPassword, 24, password),
+    postgresPassword: kept(stored.postgresPassword, 24, password),
   };
-  if (Object.entries(secrets).every(([name, value]) => stored[name as keyof StackSecrets] === value)) return secrets;
+  if (JSON.stringify(secrets) === JSON.stringify(stored)) return secrets;
   writeFileSync(layout.secretsFile, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   chmodSync(layout.secretsFile, 0o600);
   return secrets;

@@ -1,6 +1,7 @@
 // The five service processes of the local stack (docs/design.md#services-and-contracts), in one explicit list: what each runs,
 // the ports it serves and the environment it is configured by (services/*/src/config.ts).
-import type { StackCertificates } from '@duet/stack';
+import { postgresUrl, type StackCertificates } from '@duet/stack';
+import type { KafkaPrincipal } from './kafka-principals';
 import { defaultPorts, type StackPorts, type StackSecrets } from './stack-layout';
 
 const HOST = '127.0.0.1';
@@ -23,8 +24,9 @@ export interface ReplicaPorts {
 export interface StackSettings extends StackSecrets {
   readonly ports: StackPorts;
   readonly kafkaBrokers: readonly string[];
+  /** The role duet's URL: its password, TLS verified against the stack's CA. */
   readonly databaseUrl: string;
-  /** The stack's CA and server certificate: every service port serves TLS with it (tls/ in the stack dir). */
+  /** The stack's CA and server certificate: every service port, Kafka and PostgreSQL serve it (tls/ in the stack dir); clients trust tls.caFile. */
   readonly tls: StackCertificates;
 }
 
@@ -38,6 +40,8 @@ export interface StackService {
   httpPort(ports: StackPorts): number;
   /** Undefined for the persona runtimes, which serve only health over HTTP. */
   grpcPort(ports: StackPorts): number | undefined;
+  /** The Kafka user it connects as (its ACLs: kafka-principals.ts). */
+  readonly kafkaPrincipal: KafkaPrincipal;
   environment(settings: StackSettings): Record<string, string>;
 }
 
@@ -45,6 +49,7 @@ export const STACK_SERVICES: readonly StackService[] = (
   [
     {
       name: 'hypervisor-core',
+      kafkaPrincipal: 'hypervisor-core',
       mainFile: 'services/hypervisor-core/dist/main.js',
       httpPort: (ports) => ports.hypervisorHttp,
       grpcPort: (ports) => ports.hypervisorGrpc,
@@ -58,6 +63,7 @@ export const STACK_SERVICES: readonly StackService[] = (
     },
     {
       name: 'persona-runtime-personal',
+      kafkaPrincipal: 'persona-runtime',
       mainFile: 'services/persona-runtime/dist/main.js',
       httpPort: (ports) => ports.personalHttp,
       grpcPort: () => undefined,
@@ -72,6 +78,7 @@ export const STACK_SERVICES: readonly StackService[] = (
     },
     {
       name: 'persona-runtime-business',
+      kafkaPrincipal: 'persona-runtime',
       mainFile: 'services/persona-runtime/dist/main.js',
       httpPort: (ports) => ports.businessHttp,
       grpcPort: () => undefined,
@@ -87,6 +94,7 @@ export const STACK_SERVICES: readonly StackService[] = (
     },
     {
       name: 'policy-authority',
+      kafkaPrincipal: 'policy-authority',
       mainFile: 'services/policy-authority/dist/main.js',
       httpPort: (ports) => ports.policyAuthorityHttp,
       grpcPort: (ports) => ports.policyAuthorityGrpc,
@@ -104,6 +112,7 @@ export const STACK_SERVICES: readonly StackService[] = (
     },
     {
       name: 'telemetry',
+      kafkaPrincipal: 'telemetry',
       mainFile: 'services/telemetry/dist/main.js',
       httpPort: (ports) => ports.telemetryHttp,
       grpcPort: (ports) => ports.telemetryGrpc,
@@ -132,7 +141,12 @@ export function replicaName(service: ServiceName, k: number): string {
 export function stackServices(replicas: number, replicaPorts: Readonly<Record<string, ReplicaPorts>>): StackService[] {
   const named = (service: StackService): StackService => ({
     ...service,
-    environment: (settings) => ({ ...service.environment(settings), ...tlsEnvironment(settings.tls), INSTANCE_ID: service.name }),
+    environment: (settings) => ({
+      ...service.environment(settings),
+      ...tlsEnvironment(settings.tls),
+      ...kafkaClientEnvironment(settings, service.kafkaPrincipal),
+      INSTANCE_ID: service.name,
+    }),
   });
   const instances = STACK_SERVICES.map(named);
   for (let k = 2; k <= replicas; k++) {
@@ -144,11 +158,13 @@ export function stackServices(replicas: number, replicaPorts: Readonly<Record<st
         name,
         service: base.service,
         mainFile: base.mainFile,
+        kafkaPrincipal: base.kafkaPrincipal,
         httpPort: () => ports.http,
         grpcPort: () => ports.grpc,
         environment: (settings) => ({
           ...base.environment(settings),
           ...tlsEnvironment(settings.tls),
+          ...kafkaClientEnvironment(settings, base.kafkaPrincipal),
           HTTP_PORT: String(ports.http),
           ...(ports.grpc === undefined ? {} : { GRPC_PORT: String(ports.grpc) }),
           INSTANCE_ID: name,
@@ -173,8 +189,22 @@ export function kafkaBrokers(ports: StackPorts): string[] {
   return [`${HOST}:${ports.kafka}`];
 }
 
-export function databaseUrl(ports: StackPorts): string {
-  return `postgres://duet@${HOST}:${ports.postgres}/duet`; // role and database made by @duet/stack startPostgres
+/** The role duet's URL (role and database made by @duet/stack startPostgres): its password, TLS verified against caFile. */
+export function databaseUrl(ports: StackPorts, secrets: Pick<StackSecrets, 'postgresPassword'>, caFile: string): string {
+  return postgresUrl(ports.postgres, 'duet', 'duet', { password: secrets.postgresPassword, caFile });
+}
+
+/**
+ * How a Kafka client of the stack connects as `principal` (service-kit kafkaClientSecurity reads
+ * these): SASL_SSL, the stack's CA, the principal's SCRAM user.
+ */
+export function kafkaClientEnvironment(settings: StackSettings, principal: KafkaPrincipal): Record<string, string> {
+  return {
+    KAFKA_BROKERS: settings.kafkaBrokers.join(','),
+    KAFKA_SSL_CA: settings.tls.caFile,
+    KAFKA_SASL_USERNAME: principal,
+    KAFKA_SASL_PASSWORD: settings.kafkaPasswords[principal],
+  };
 }
 
 /**
@@ -184,7 +214,8 @@ export function databaseUrl(ports: StackPorts): string {
 export function clientEnvironment(settings: StackSettings): Record<string, string> {
   const { ports } = settings;
   return {
-    KAFKA_BROKERS: settings.kafkaBrokers.join(','),
+    ...kafkaClientEnvironment(settings, 'duet'),
+    DUET_TLS_CA: settings.tls.caFile,
     DATABASE_URL: settings.databaseUrl,
     ADMIN_TOKEN: settings.adminToken,
     VIEWER_TOKEN: settings.viewerToken,
@@ -192,6 +223,5 @@ export function clientEnvironment(settings: StackSettings): Record<string, strin
     POLICY_AUTHORITY_URL: `https://${HOST}:${ports.policyAuthorityHttp}`,
     TELEMETRY_URL: `https://${HOST}:${ports.telemetryHttp}`,
     POLICY_AUTHORITY_ADDRESS: `${HOST}:${ports.policyAuthorityGrpc}`,
-    DUET_TLS_CA: settings.tls.caFile,
   };
 }
