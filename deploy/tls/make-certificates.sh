@@ -12,7 +12,6 @@ set -eu
 
 dir=$1
 shift
-SERVICE_UID="${DUET_SERVICE_UID:-1000}" # the Duet image's `node` user
 KAFKA_UID="${KAFKA_UID:-1000}"          # apache/kafka runs as appuser
 POSTGRES_UID="${POSTGRES_UID:-999}"     # postgres (Debian) runs as postgres
 
@@ -40,7 +39,7 @@ fi
 cd "${dir}"
 # Each server reads its own copy of the key, readable by it alone; the CA's key stays with root.
 chmod 600 ca.key server.key
-chown "${SERVICE_UID}" server.key
+chown "${DUET_SERVICE_UID:-1000}" server.key # the Duet image's `node` user
 # Kafka's PEM keystore: the key, then the certificate.
 cat server.key server.pem > kafka-keystore.pem
 chown "${KAFKA_UID}" kafka-keystore.pem

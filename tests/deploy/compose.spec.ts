@@ -589,10 +589,13 @@ describe('docker-compose.yml', () => {
     const certificates = services.certificates;
     expect(certificates.volumes).toContain('./deploy/tls/make-certificates.sh:/opt/duet/make-certificates.sh:ro');
     expect(certificates.restart).toBe('no');
-    expect(certificateNames()).toEqual(expect.arrayContaining(duetServices.map((duet) => duet.name)));
+    expect(certificateNames()).toEqual(expect.arrayContaining([...duetServices.map((duet) => duet.name), 'kafka', 'postgres']));
     const script = readText('deploy/tls/make-certificates.sh');
     expect(script).toContain("names='DNS:localhost,IP:127.0.0.1'");
-    expect(script).toMatch(/chown "\$\{DUET_SERVICE_UID:-1000\}/); // the image's node user reads the key
+    expect(script).toMatch(/chown "\$\{DUET_SERVICE_UID:-1000\}" server\.key/); // the image's node user reads the key
+    // Kafka and PostgreSQL read their own copies of the same key, each owned by the server's user.
+    expect(script).toMatch(/chown "\$\{KAFKA_UID\}" kafka-keystore\.pem/);
+    expect(script).toMatch(/chown "\$\{POSTGRES_UID\}" postgres\.key/);
     expect(dockerfileUser()).toBe('node');
   });
 
