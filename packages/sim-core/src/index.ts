@@ -25,6 +25,7 @@ export * from './model/persona-cost';
 export * from './model/workload';
 export * from './model/hypervisor';
 export * from './model/agent';
+export { enforcedReasons } from './model/enforcement';
 export * from './model/check-in-cadence';
 export * from './measure/tick-kpis';
 export * from './measure/final-state';

@@ -8,6 +8,7 @@ import { CounterRandom } from './engine/random';
 import { shardOf } from './engine/shard';
 import { AgentShard, TimelineAnswers, stepAgent, type AgentContext } from './model/agent';
 import { DemandBatch, GrantBatch } from './model/batches';
+import { enforcedReasons } from './model/enforcement';
 import { CommandBatch, EMPTY_COMMANDS } from './model/commands';
 import { Persona } from './model/enums';
 import { EventBuffer, type EventSink } from './model/events';
@@ -43,13 +44,21 @@ export class ShardSimulation {
   private readonly answers: TimelineAnswers;
   private agentView: AgentView | undefined;
 
-  constructor(fleet: ResolvedFleet, shard: number, shards: number, random: CounterRandom, tickSeconds: number, source: PolicySource) {
+  constructor(
+    fleet: ResolvedFleet,
+    shard: number,
+    shards: number,
+    random: CounterRandom,
+    tickSeconds: number,
+    source: PolicySource,
+    enforced?: number, // reason bits some policy has a rule for (enforcedReasons); default every one
+  ) {
     this.fleet = new FleetShard(fleet, shard, shards, random, tickSeconds);
     const n = this.fleet.size;
     this.hypervisor = new HypervisorShard(this.fleet);
     this.personal = new PersonaShard(Persona.PERSONAL, this.fleet);
     this.business = new PersonaShard(Persona.BUSINESS, this.fleet);
-    this.agent = new AgentShard(this.fleet);
+    this.agent = new AgentShard(this.fleet, enforced);
     this.personalDemand = new DemandBatch(n);
     this.businessDemand = new DemandBatch(n);
     this.personalGrant = new GrantBatch(n);
@@ -138,7 +147,7 @@ export class ShardGroup {
       if (!Number.isInteger(shard) || shard < 0 || shard >= config.shards || this.positionOf[shard] !== -1)
         throw new RangeError(`shard ${shard} is not one of the run's ${config.shards} shards, or is given twice`);
       this.positionOf[shard] = this.shards.length;
-      this.shards.push(new ShardSimulation(fleet, shard, config.shards, random, clock.tickSeconds, timeline));
+      this.shards.push(new ShardSimulation(fleet, shard, config.shards, random, clock.tickSeconds, timeline, enforcedReasons(registry.effective)));
     }
     for (const command of prepared.commands) this.scheduleCommand([command.handsetId], command.type, command.tick);
     this.workloadContext = { random, clock, personalIntensity: fleet.personalIntensity, businessIntensity: fleet.businessIntensity };

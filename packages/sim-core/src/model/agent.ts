@@ -41,15 +41,26 @@ export class AgentShard {
   readonly passcodeLength: Uint8Array;
   readonly installedAppMask: Uint16Array;
   readonly appVersionCode: Uint16Array; // APP_SLOTS per handset: [i * APP_SLOTS + app]
-  // NON_COMPLIANCE_REASON_COUNT per handset: the tick each reason bit last went non-compliant, so
-  // each enforcement rule counts its own setting's days [A1].
+  // reasonSlots per handset: the tick each enforced reason bit last went non-compliant, so each
+  // enforcement rule counts its own setting's days [A1]. Only reasons some policy of the run has a
+  // rule for get a slot (reasonSlot[bit], -1 for none): most runs enforce one or two settings.
   readonly reasonSinceTick: Int32Array;
+  readonly reasonSlot: Int8Array;
+  readonly reasonSlots: number;
   readonly blockScopeDevice: Uint8Array; // 1 while the block in force covers the device
   readonly pendingWorldRequest: Uint8Array; // read (and cleared) by the next tick's demand batch
   readonly checkIns: Uint32Array;
 
-  constructor(readonly fleet: FleetShard) {
+  /** `enforced`: the reason bits with a rule in some policy of the run (enforcedReasons); default every one. */
+  constructor(
+    readonly fleet: FleetShard,
+    enforced = (1 << NON_COMPLIANCE_REASON_COUNT) - 1,
+  ) {
     const n = fleet.size;
+    this.reasonSlot = new Int8Array(NON_COMPLIANCE_REASON_COUNT).fill(-1);
+    let slots = 0;
+    for (let bit = 0; bit < NON_COMPLIANCE_REASON_COUNT; bit++) if ((enforced & (1 << bit)) !== 0) this.reasonSlot[bit] = slots++;
+    this.reasonSlots = slots;
     this.enrolled = new Uint8Array(n);
     this.policyIndex = new Uint16Array(n);
     this.nextCheckInTick = new Int32Array(n);
@@ -62,7 +73,7 @@ export class AgentShard {
     this.passcodeLength = new Uint8Array(n);
     this.installedAppMask = new Uint16Array(n);
     this.appVersionCode = new Uint16Array(n * APP_SLOTS);
-    this.reasonSinceTick = new Int32Array(n * NON_COMPLIANCE_REASON_COUNT);
+    this.reasonSinceTick = new Int32Array(n * slots);
     this.blockScopeDevice = new Uint8Array(n);
     this.pendingWorldRequest = new Uint8Array(n);
     this.checkIns = new Uint32Array(n);
@@ -79,12 +90,12 @@ export class AgentShard {
     this.complianceMask[i] = 0;
     this.enforcement[i] = EnforcementAction.NONE;
     this.blockScopeDevice[i] = 0;
-    this.reasonSinceTick.fill(0, i * NON_COMPLIANCE_REASON_COUNT, (i + 1) * NON_COMPLIANCE_REASON_COUNT);
+    this.reasonSinceTick.fill(0, i * this.reasonSlots, (i + 1) * this.reasonSlots);
     this.vpnUp[i] = 0;
     this.passcodeRank[i] = this.fleet.initialPasscodeRank[i];
     this.passcodeLength[i] = PASSCODE_LENGTH_FOR_RANK[this.fleet.initialPasscodeRank[i]];
     this.installedAppMask[i] = PREINSTALLED_APPS;
-    this.appVersionCode.set(this.fleet.appVersionCode.subarray(i * APP_SLOTS, (i + 1) * APP_SLOTS), i * APP_SLOTS);
+    for (let app = 0; app < APP_SLOTS; app++) this.appVersionCode[i * APP_SLOTS + app] = this.fleet.provisionedAppVersionCode(i, app);
   }
 }
 
@@ -256,12 +267,14 @@ export function stepAgent(context: AgentContext, agent: AgentShard, grant: Grant
     const mask = evaluateCompliance(policy, facts) | (pending ? NonComplianceReason.PENDING : 0);
     const previous = agent.complianceMask[i];
     if (mask !== previous) {
-      const since = i * NON_COMPLIANCE_REASON_COUNT;
-      for (let bit = 0; bit < NON_COMPLIANCE_REASON_COUNT; bit++) if ((mask & ~previous & (1 << bit)) !== 0) agent.reasonSinceTick[since + bit] = tick;
+      const since = i * agent.reasonSlots;
+      const slotOf = agent.reasonSlot;
+      for (let bit = 0; bit < NON_COMPLIANCE_REASON_COUNT; bit++)
+        if ((mask & ~previous & (1 << bit)) !== 0 && slotOf[bit] >= 0) agent.reasonSinceTick[since + slotOf[bit]] = tick;
       agent.complianceMask[i] = mask;
       events.emit(EventKind.COMPLIANCE_CHANGED, id, Persona.BUSINESS, mask, previous);
     }
-    const code = enforcementFor(policy.enforcement, mask, agent.reasonSinceTick, i * NON_COMPLIANCE_REASON_COUNT, tick, clock.tickSeconds / 60);
+    const code = enforcementFor(policy.enforcement, mask, agent.reasonSinceTick, i * agent.reasonSlots, tick, clock.tickSeconds / 60, agent.reasonSlot);
     const action = code & ~DEVICE_SCOPE;
     const device = (code & DEVICE_SCOPE) !== 0 ? 1 : 0;
     if (action !== agent.enforcement[i] || device !== agent.blockScopeDevice[i]) {

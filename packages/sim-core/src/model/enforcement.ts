@@ -41,12 +41,24 @@ export function compileEnforcement(rules: readonly EnforcementRule[]): Enforceme
   return Object.freeze({ blockAfterMinutes: Object.freeze(block), wipeAfterMinutes: Object.freeze(wipe), blockScopeDevice: Object.freeze(device) });
 }
 
+/** The reason bits some policy of the run has a rule for: the only ones whose start the agents keep. */
+export function enforcedReasons(policies: readonly { readonly enforcement: EnforcementRules }[]): number {
+  let mask = 0;
+  for (const { enforcement } of policies)
+    for (let bit = 0; bit < NON_COMPLIANCE_REASON_COUNT; bit++)
+      if (enforcement.blockAfterMinutes[bit] !== Infinity || enforcement.wipeAfterMinutes[bit] !== Infinity) mask |= 1 << bit;
+  return mask;
+}
+
+/** Every reason its own slot: sinceTick holds NON_COMPLIANCE_REASON_COUNT ticks per handset. */
+export const EVERY_REASON_SLOT: readonly number[] = Array.from({ length: NON_COMPLIANCE_REASON_COUNT }, (_, bit) => bit);
+
 /** Added to an EnforcementAction by enforcementFor when the block covers the device. */
 export const DEVICE_SCOPE = 8;
 
 /**
  * The enforcement for a reason mask, each reason judged on how long it has been non-compliant
- * (`sinceTick[offset + bit]`): NONE when compliant; per reason WARN, then SUSPEND from its rule's
+ * (`sinceTick[offset + slotOf[bit]]`; a reason without a slot has no rule in the run): NONE when compliant; per reason WARN, then SUSPEND from its rule's
  * block, WIPE from its wipe; the most severe over all reasons wins [A1]. A SUSPEND carries
  * DEVICE_SCOPE when a reason at that level has a BLOCK_SCOPE_DEVICE rule. Without rules: WARN.
  */
@@ -57,13 +69,14 @@ export function enforcementFor(
   offset: number,
   tick: number,
   minutesPerTick: number,
+  slotOf: ArrayLike<number> = EVERY_REASON_SLOT,
 ): number {
   if (mask === 0) return EnforcementAction.NONE;
   let action: number = EnforcementAction.WARN;
   let device = false;
   for (let bit = 0; bit < NON_COMPLIANCE_REASON_COUNT; bit++) {
-    if ((mask & (1 << bit)) === 0) continue;
-    const minutes = (tick - sinceTick[offset + bit]) * minutesPerTick;
+    if ((mask & (1 << bit)) === 0 || slotOf[bit] < 0) continue;
+    const minutes = (tick - sinceTick[offset + slotOf[bit]]) * minutesPerTick;
     if (minutes >= rules.wipeAfterMinutes[bit]) return EnforcementAction.WIPE_BUSINESS_WORLD;
     if (minutes >= rules.blockAfterMinutes[bit]) {
       action = EnforcementAction.SUSPEND_BUSINESS_WORLD;

@@ -16,7 +16,6 @@ import {
   OVERNIGHT_CHARGER_SHARE,
 } from './calibration';
 import { CATALOGUE, modelIndexByName } from './catalogue';
-import { APP_SLOTS } from './enums';
 import { FleetSchedule, NEVER } from './fleet-schedule';
 import { versionCode } from './policy';
 
@@ -142,7 +141,6 @@ export class FleetShard {
   readonly hypervisorVersionCode: Uint32Array;
   readonly initialPasscodeRank: Uint8Array;
   readonly initialBatteryPermille: Uint16Array;
-  readonly appVersionCode: Uint16Array; // APP_SLOTS per handset: [i * APP_SLOTS + app], as provisioned
   readonly joinRank: Uint32Array; // in the fleet at ticks where schedule.handsetsPresentAt(tick) > joinRank
   readonly powerLossMask: Uint32Array; // bit k: in power-loss batch k of the schedule
   // random.streamKey(id, 0, USER_INTERACTION): the owner's every-tick draw, in both persona runtimes.
@@ -152,7 +150,7 @@ export class FleetShard {
     readonly fleet: ResolvedFleet,
     readonly shard: number,
     readonly shards: number,
-    random: CounterRandom,
+    private readonly random: CounterRandom,
     tickSeconds: number,
   ) {
     this.ids = handsetsOfShard(shard, shards, fleet.handsets);
@@ -167,7 +165,6 @@ export class FleetShard {
     this.hypervisorVersionCode = new Uint32Array(n);
     this.initialPasscodeRank = new Uint8Array(n);
     this.initialBatteryPermille = new Uint16Array(n);
-    this.appVersionCode = new Uint16Array(n * APP_SLOTS);
     this.joinRank = new Uint32Array(n);
     this.powerLossMask = new Uint32Array(n);
     this.interactionKey = new Uint32Array(n);
@@ -198,12 +195,17 @@ export class FleetShard {
       this.initialPasscodeRank[i] = passcode < NO_PASSCODE_SHARE ? 0 : passcode < NO_PASSCODE_SHARE + (1 - NO_PASSCODE_SHARE) * NUMERIC_PASSCODE_SHARE ? 3 : 6;
       this.initialBatteryPermille[i] =
         INITIAL_CHARGE_MIN_PERMILLE + Math.floor(random.uniform(id, 0, Stream.FLEET_BATTERY, 0) * (1001 - INITIAL_CHARGE_MIN_PERMILLE));
-      // Every app its own draw (counter app - 1), so a minimumVersionCode on any app has a version to judge.
-      for (let app = 1; app < APP_SLOTS; app++) {
-        this.appVersionCode[i * APP_SLOTS + app] =
-          APP_VERSION_CODES[Math.floor(random.uniform(id, 0, Stream.FLEET_APP_VERSION, app - 1) * APP_VERSION_CODES.length)];
-      }
     }
+  }
+
+  /**
+   * The version of `app` the handset's business image comes with: every app its own draw (counter
+   * app - 1), so a minimumVersionCode on any app has a version to judge. Drawn when a business world
+   * is provisioned rather than kept as APP_SLOTS columns: it is read only then.
+   */
+  provisionedAppVersionCode(index: number, app: number): number {
+    if (app === 0) return 0; // slot 0 is no app
+    return APP_VERSION_CODES[Math.floor(this.random.uniform(this.ids[index], 0, Stream.FLEET_APP_VERSION, app - 1) * APP_VERSION_CODES.length)];
   }
 
   catalogueModel(index: number) {

@@ -81,14 +81,12 @@ export class HypervisorShard implements LeakLedgerColumns {
   readonly enforcementBlocked: Uint8Array;
   readonly guestMemoryMb: Uint16Array;
   readonly foreground: Uint8Array;
-  readonly consumedMicroAh: Float64Array; // energy drawn from the battery, cumulative (for reports)
-  // The same drain split by the world that caused it (model/persona-cost.ts), and each world's
-  // radio traffic, cumulative: personal + business = consumed.
-  readonly personalMicroAh: Float64Array;
-  readonly businessMicroAh: Float64Array;
-  readonly personalKilobytes: Float64Array;
-  readonly businessKilobytes: Float64Array;
-  // The last tick's sums of the four over the shard, in TickCost order (measured as KPIs).
+  // The energy drawn from the battery, cumulative, split by the world that caused it
+  // (model/persona-cost.ts); consumedMicroAh(i) is their sum. Whole µAh: a Uint32 holds ~4,000 Ah.
+  readonly personalMicroAh: Uint32Array;
+  readonly businessMicroAh: Uint32Array;
+  // The last tick's sums over the shard of each world's drain and radio traffic, in TickCost order
+  // (measured as KPIs; traffic is kept per tick only, not per handset).
   readonly tickCost = new Float64Array(TICK_COST_SIZE);
   // The data-leak ledger of this shard's handsets (model/leak-ledger.ts).
   readonly leakCount = new Uint32Array(LEDGER_CELLS);
@@ -110,11 +108,8 @@ export class HypervisorShard implements LeakLedgerColumns {
     this.enforcementBlocked = new Uint8Array(n);
     this.guestMemoryMb = new Uint16Array(n);
     this.foreground = new Uint8Array(n);
-    this.consumedMicroAh = new Float64Array(n);
-    this.personalMicroAh = new Float64Array(n);
-    this.businessMicroAh = new Float64Array(n);
-    this.personalKilobytes = new Float64Array(n);
-    this.businessKilobytes = new Float64Array(n);
+    this.personalMicroAh = new Uint32Array(n);
+    this.businessMicroAh = new Uint32Array(n);
     const present = fleet.fleet.schedule.handsetsPresentAt(0);
     for (let i = 0; i < n; i++) {
       this.batteryMicroAh[i] = Math.floor((MODEL_CAPACITY_MICRO_AH[fleet.model[i]] * fleet.initialBatteryPermille[i]) / 1000);
@@ -124,6 +119,11 @@ export class HypervisorShard implements LeakLedgerColumns {
         this.offCause[i] = OffCause.NOT_IN_FLEET;
       }
     }
+  }
+
+  /** Energy handset i drew from its battery so far, in µAh, whichever world caused it. */
+  consumedMicroAh(i: number): number {
+    return this.personalMicroAh[i] + this.businessMicroAh[i];
   }
 
   batteryPermille(i: number): number {
@@ -189,7 +189,7 @@ export function stepHypervisor(
   // transitions), after which V8 would otherwise reload each field through its object.
   const { size, joinRank, powerLossMask, overnightCharger, anxietyPermille, enrollmentTick } = fleet;
   const models = fleet.model;
-  const { pluggedAtTick, consumedMicroAh, personalMicroAh, businessMicroAh, personalKilobytes, businessKilobytes, batteryLow, emptyCount } = state;
+  const { pluggedAtTick, personalMicroAh, businessMicroAh, batteryLow, emptyCount } = state;
   let tickPersonalMicroAh = 0;
   let tickBusinessMicroAh = 0;
   let tickPersonalKilobytes = 0;
@@ -403,7 +403,6 @@ export function stepHypervisor(
       radioMa +
       vpnMa;
     const drain = Math.round((milliamps * tickSeconds * 1000) / 3600);
-    consumedMicroAh[i] += drain;
     // What the guest caused of it (model/persona-cost.ts); the host caused the rest.
     const businessMa =
       guestAwakeMa +
@@ -417,8 +416,6 @@ export function stepHypervisor(
     const businessKb = kilobytes(businessRadio, tickSeconds);
     personalMicroAh[i] += drain - businessMicro;
     businessMicroAh[i] += businessMicro;
-    personalKilobytes[i] += personalKb;
-    businessKilobytes[i] += businessKb;
     tickPersonalMicroAh += drain - businessMicro;
     tickBusinessMicroAh += businessMicro;
     tickPersonalKilobytes += personalKb;

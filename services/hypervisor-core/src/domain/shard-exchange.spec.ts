@@ -76,7 +76,7 @@ describe('ShardExchange', () => {
     const taker = exchangeOf(config, 1).sut;
     taker.restore(decodeCheckpointState(encodeCheckpointState(sut.snapshot())));
     expect(Array.from(taker.state.personalMicroAh)).toEqual(Array.from(sut.state.personalMicroAh));
-    expect(Array.from(taker.state.businessKilobytes)).toEqual(Array.from(sut.state.businessKilobytes));
+    expect(Array.from(taker.state.businessMicroAh)).toEqual(Array.from(sut.state.businessMicroAh));
     expect(ledgerCells(taker.state)).toEqual(ledgerCells(sut.state));
   });
 

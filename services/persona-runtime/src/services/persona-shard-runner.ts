@@ -15,6 +15,7 @@ import {
   agentFinalState,
   applyGrants,
   computeDemands,
+  enforcedReasons,
   countEvents,
   dueCheckIns,
   measureAgent,
@@ -128,7 +129,7 @@ export class PersonaShardRunner {
     this.grant.guestState.fill(GuestState.NOT_PROVISIONED);
     this.workload = { random, clock, personalIntensity: fleet.personalIntensity, businessIntensity: fleet.businessIntensity };
     this.role = persona === Persona.BUSINESS ? ROLE_BUSINESS : ROLE_PERSONAL;
-    this.agent = persona === Persona.BUSINESS ? new AgentShard(this.fleet) : null;
+    this.agent = persona === Persona.BUSINESS ? new AgentShard(this.fleet, enforcedReasons(registry.effective)) : null;
     this.agentView = this.agent
       ? {
           policyIndex: this.agent.policyIndex,
