@@ -8,11 +8,8 @@
 // Prints wall and CPU time of each; the fork's digest must equal the run from scratch.
 // Usage: node bench/fork.bench.js [--handsets 100000] [--duration 24h] [--at 12:00] [--shards 2]
 //        [--checkpoint-every 60] [--scenario scenarios/vpn-mandate.yaml]
-const { readFileSync } = require('node:fs');
-const { spawnSync } = require('node:child_process');
 const { join } = require('node:path');
-const { performance } = require('node:perf_hooks');
-const { benchFlags, DUET_BIN, REPOSITORY_ROOT } = require('./support');
+const { benchFlags, REPOSITORY_ROOT, timedDuet } = require('./support');
 
 const values = benchFlags({
   scenario: 'scenarios/vpn-mandate.yaml',
@@ -22,7 +19,6 @@ const values = benchFlags({
   shards: '2',
   'checkpoint-every': '60',
 });
-const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ of /proc/<pid>/stat on Linux
 
 const base = [`fleet.handsets=${values.handsets}`, `duration=${values.duration}`, `shards=${values.shards}`, 'thresholds={}'];
 const earlierDir = join(REPOSITORY_ROOT, '.duet', 'bench-fork-earlier');
@@ -38,17 +34,8 @@ const steps = [
 
 const results = {};
 for (const step of steps) {
-  const args = [DUET_BIN, 'run', values.scenario, '--target', 'core', '--json', ...[...base, ...step.overrides].flatMap((o) => ['--set', o]), ...step.flags];
-  const cpuBefore = childrenCpuSeconds();
-  const startedAt = performance.now();
-  const child = spawnSync(process.execPath, args, { cwd: REPOSITORY_ROOT, encoding: 'utf8', maxBuffer: 1 << 26 });
-  const wallSeconds = (performance.now() - startedAt) / 1000;
-  const cpuSeconds = childrenCpuSeconds() - cpuBefore;
-  if (child.status !== 0) {
-    process.stderr.write(child.stderr);
-    process.exit(child.status ?? 2);
-  }
-  const result = JSON.parse(child.stdout.trim().split('\n').pop());
+  const args = ['run', values.scenario, '--target', 'core', '--json', ...[...base, ...step.overrides].flatMap((o) => ['--set', o]), ...step.flags];
+  const { wallSeconds, cpuSeconds, result } = timedDuet(args);
   results[step.name] = { wallSeconds, cpuSeconds, digest: result.digest, forkedFrom: result.forkedFrom };
   const fork = result.forkedFrom ? `, from the checkpoint at tick ${result.forkedFrom.checkpointTick} (fork point ${result.forkedFrom.atTime})` : '';
   console.log(
@@ -62,9 +49,3 @@ console.log(
     `checkpoints cost the earlier run ${(results.earlier.wallSeconds / results.scratch.wallSeconds).toFixed(2)}× the wall of a run without`,
 );
 process.exitCode = same ? 0 : 1;
-
-// CPU seconds of this process's reaped children (and theirs): /proc/self/stat cutime + cstime.
-function childrenCpuSeconds() {
-  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS_PER_SECOND;
-}

@@ -7,11 +7,8 @@
 // and the digest; the digests must agree.
 // Usage: node bench/scenarios.bench.js [--handsets 100000] [--duration 24h] [--targets core,embedded]
 //        [--scenario scenarios/vpn-mandate.yaml] [--shards 2]
-const { existsSync, readFileSync } = require('node:fs');
-const { spawnSync } = require('node:child_process');
 const { join } = require('node:path');
-const { benchFlags, DUET_BIN, REPOSITORY_ROOT } = require('./support');
-const { performance } = require('node:perf_hooks');
+const { benchFlags, REPOSITORY_ROOT, timedDuet } = require('./support');
 
 const values = benchFlags({
   scenario: 'scenarios/vpn-mandate.yaml',
@@ -23,37 +20,22 @@ const values = benchFlags({
   shards: '2',
 });
 const TARGET_SECONDS = 180; // issue #5: embedded, 100,000 handsets × 1 simulated day
-const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ of /proc/<pid>/stat on Linux
 
 const root = REPOSITORY_ROOT;
-const bin = DUET_BIN;
 // The VPN mandate lands at 08:00 of the simulated day; the scenario's thresholds (set for its
 // 10,000 handsets over 42 h) are cleared. `--out` makes every run measure and write its report.
 const overrides = [`fleet.handsets=${values.handsets}`, `duration=${values.duration}`, `shards=${values.shards}`, 'policies.1.at=8h', 'thresholds={}'];
-const timer = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
 const results = [];
 for (const target of values.targets.split(',')) {
-  const args = [bin, 'run', values.scenario, '--target', target, '--json', ...overrides.flatMap((override) => ['--set', override])];
+  const args = ['run', values.scenario, '--target', target, '--json', ...overrides.flatMap((override) => ['--set', override])];
   // Every target writes its report: the whole what-if run, the core's per-tick measurement
   // included (on a service target it runs on a worker thread beside the services).
   args.push('--out', join(root, '.duet', `bench-scenarios-report-${target}`));
-  const cpuBefore = childrenCpuSeconds();
-  const startedAt = performance.now();
-  const child = timer
-    ? spawnSync(timer, ['-f', 'duet-bench-max-rss-kb %M', process.execPath, ...args], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 })
-    : spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
-  const wallSeconds = (performance.now() - startedAt) / 1000;
-  const cpuSeconds = childrenCpuSeconds() - cpuBefore;
-  if (child.status !== 0) {
-    process.stderr.write(child.stderr);
-    process.exit(child.status ?? 2);
-  }
-  const result = JSON.parse(child.stdout.trim().split('\n').pop());
-  const rss = /duet-bench-max-rss-kb (\d+)/.exec(child.stderr ?? '');
-  results.push({ target, wallSeconds, cpuSeconds, maxRssMb: rss ? Math.round(Number(rss[1]) / 1024) : undefined, digest: result.digest });
+  const { wallSeconds, cpuSeconds, maxRssMb, result } = timedDuet(args);
+  results.push({ target, wallSeconds, cpuSeconds, maxRssMb, digest: result.digest });
   console.log(
-    `${target.padEnd(8)} ${wallSeconds.toFixed(1)} s wall, ${cpuSeconds.toFixed(1)} s CPU, ${rss ? `${Math.round(Number(rss[1]) / 1024)} MB peak RSS, ` : ''}` +
+    `${target.padEnd(8)} ${wallSeconds.toFixed(1)} s wall, ${cpuSeconds.toFixed(1)} s CPU, ${maxRssMb === undefined ? '' : `${maxRssMb} MB peak RSS, `}` +
       `${result.handsets.toLocaleString('en-US')} handsets × ${result.ticks} ticks, digest ${result.digest.slice(0, 16)}…`,
   );
 }
@@ -62,9 +44,3 @@ console.log(`digests  ${digests.size === 1 ? 'identical across targets' : 'DIFFE
 const embedded = results.find((result) => result.target === 'embedded');
 if (embedded) console.log(`target   embedded ≤ ${TARGET_SECONDS} s: ${embedded.wallSeconds <= TARGET_SECONDS ? 'met' : 'NOT met'}`);
 process.exitCode = digests.size === 1 && (!embedded || embedded.wallSeconds <= TARGET_SECONDS) ? 0 : 1;
-
-// CPU seconds of this process's reaped children (and theirs): /proc/self/stat cutime + cstime.
-function childrenCpuSeconds() {
-  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS_PER_SECOND;
-}

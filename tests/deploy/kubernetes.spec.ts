@@ -5,6 +5,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { TOPICS, TOPICS_TO_CREATE } from '@duet/contracts';
 import { loadHypervisorCoreConfig } from '@duet/hypervisor-core/dist/config';
 import { kafkaGrants } from '@duet/cli/dist/stack/kafka-principals';
+import { STACK_SERVICES } from '@duet/cli/dist/stack/stack-services';
 import { loadConfig } from './service-configs';
 
 // deploy/kubernetes/ is applied to clusters these tests never see: they read the manifests and hold
@@ -256,13 +257,8 @@ describe('deploy/kubernetes', () => {
 
   it('connects every Deployment to Kafka as its own KafkaUser, trusting the cluster CA it mounts', () => {
     const principals = Object.fromEntries(deployments.map((deployment) => [deployment.name, deployment.environment.KAFKA_SASL_USERNAME]));
-    expect(principals).toEqual({
-      'hypervisor-core': 'hypervisor-core',
-      'persona-runtime-personal': 'persona-runtime',
-      'persona-runtime-business': 'persona-runtime',
-      'policy-authority': 'policy-authority',
-      telemetry: 'telemetry',
-    });
+    // The same principal per service as `duet stack up` gives (apps/duet/src/stack/stack-services.ts).
+    expect(principals).toEqual(Object.fromEntries(STACK_SERVICES.map((service) => [service.name, service.kafkaPrincipal])));
     for (const { name, template, container, environment } of deployments) {
       const password = container.env?.find((variable) => variable.name === 'KAFKA_SASL_PASSWORD')?.valueFrom?.secretKeyRef;
       expect(password, name).toEqual({ name: environment.KAFKA_SASL_USERNAME, key: 'password' });

@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
+import { STACK_SERVICES } from '@duet/cli/dist/stack/stack-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { telemetry as telemetryContract, findTopic } from '@duet/contracts';
 import { loadScenario } from '@duet/cli/dist/scenario/scenario.loader';
@@ -226,13 +227,8 @@ describe('the local stack runs the quickstart like the core does', () => {
         .filter((part) => part.name !== 'kafka' && part.name !== 'postgres')
         .map((part) => [part.name, /(?:^|\0)KAFKA_SASL_USERNAME=([^\0]*)/.exec(readFileSync(`/proc/${part.pid}/environ`, 'utf8'))?.[1]]),
     );
-    expect(principals).toEqual({
-      'hypervisor-core': 'hypervisor-core',
-      'persona-runtime-personal': 'persona-runtime',
-      'persona-runtime-business': 'persona-runtime',
-      'policy-authority': 'policy-authority',
-      telemetry: 'telemetry',
-    });
+    // The same principal per service as `duet stack up` gives (apps/duet/src/stack/stack-services.ts).
+    expect(principals).toEqual(Object.fromEntries(STACK_SERVICES.map((service) => [service.name, service.kafkaPrincipal])));
     // PostgreSQL: the URL without TLS, or without the password, is refused.
     const url = new URL(environment.DATABASE_URL!);
     expect(url.searchParams.get('sslmode')).toBe('verify-full');
