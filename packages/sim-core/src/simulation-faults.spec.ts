@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EventKind, GuestState } from './model/enums';
 import { Kpi, kpiRecord } from './measure/tick-kpis';
+import { twoRegionFleet } from './model/shard.fixture';
 import { Simulation, type SimulationConfig } from './simulation';
 
 // Ramp, power losses and service restarts seen through the whole simulation: the KPIs a user
@@ -142,14 +143,7 @@ describe('a ramp', () => {
 describe('faults and ramp together', () => {
   it('give the same digest and summary for 1, 3 and 7 shards', () => {
     const faults: Partial<SimulationConfig> = {
-      fleet: {
-        handsets: HANDSETS,
-        enrollmentWindowMinutes: 10,
-        regions: [
-          { name: 'emea', weight: 2 },
-          { name: 'amer', weight: 1 },
-        ],
-      },
+      fleet: twoRegionFleet(HANDSETS),
       ramp: [
         { ticks: 20, handsets: 150 },
         { ticks: 40, handsets: HANDSETS },

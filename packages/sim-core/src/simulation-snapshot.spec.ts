@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { columnsOf, holdsColumns } from './engine/columns';
+import { twoRegionFleet } from './model/shard.fixture';
 import { Simulation, type SimulationConfig } from './simulation';
 
 const HANDSETS = 240;
@@ -10,14 +11,7 @@ const MORNING: SimulationConfig = {
   ticks: 200,
   shards: 3,
   startMinuteOfDay: 8 * 60,
-  fleet: {
-    handsets: HANDSETS,
-    enrollmentWindowMinutes: 10,
-    regions: [
-      { name: 'emea', weight: 2 },
-      { name: 'amer', weight: 1 },
-    ],
-  },
+  fleet: twoRegionFleet(HANDSETS),
   ramp: [
     { ticks: 30, handsets: 120 },
     { ticks: 30, handsets: HANDSETS },

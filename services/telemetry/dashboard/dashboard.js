@@ -126,6 +126,16 @@ async function loadPanels() {
   }
 }
 
+/** The run's per-tick charts, on the simulated time of day: on load and after every live tick. */
+function drawRunSeries(run, series) {
+  const xs = series.ticks.map((tick) => run.startSecondOfDay + tick * run.tickSeconds);
+  charts.compliance.setData([xs, series.complianceRate]);
+  charts.battery.setData([xs, series.batteryMeanPercent]);
+  charts.events.setData([xs, series.eventsPerTick]);
+  charts.worlds.setData([xs, series.guest.running, series.guest.suspended, series.guest.provisioning, series.guest.locked, series.guest.wiped]);
+  charts.leaks.setData([xs, series.leaks.copy, series.leaks.share, series.leaks.contacts, series.leaks.screenshots]);
+}
+
 function renderPanels(panels) {
   const { run, stats, series, battery } = panels;
   $('run-title').textContent = `Run ${run.runId}`;
@@ -133,12 +143,7 @@ function renderPanels(panels) {
     `${run.scenario} · ${integer(run.handsets)} handsets on ${run.shards} shards · seed ${run.seed} · ${run.tickSeconds} s ticks · ` +
     `${run.phase.toLowerCase()}${run.digest ? ` · digest ${run.digest.slice(0, 12)}…` : ''}${run.failure ? ` · ${run.failure}` : ''}`;
   renderStats(stats);
-  const xs = series.ticks.map((tick) => run.startSecondOfDay + tick * run.tickSeconds);
-  charts.compliance.setData([xs, series.complianceRate]);
-  charts.battery.setData([xs, series.batteryMeanPercent]);
-  charts.events.setData([xs, series.eventsPerTick]);
-  charts.worlds.setData([xs, series.guest.running, series.guest.suspended, series.guest.provisioning, series.guest.locked, series.guest.wiped]);
-  charts.leaks.setData([xs, series.leaks.copy, series.leaks.share, series.leaks.contacts, series.leaks.screenshots]);
+  drawRunSeries(run, series);
   drawHeatmap(
     $('heatmap-battery'),
     $('heatmap-battery-summary'),
@@ -308,12 +313,7 @@ function applyTicks(message) {
       state.pending = { bucket, count: 1 };
     }
   }
-  const xs = series.ticks.map((tick) => run.startSecondOfDay + tick * run.tickSeconds);
-  charts.compliance.setData([xs, series.complianceRate]);
-  charts.battery.setData([xs, series.batteryMeanPercent]);
-  charts.events.setData([xs, series.eventsPerTick]);
-  charts.worlds.setData([xs, series.guest.running, series.guest.suspended, series.guest.provisioning, series.guest.locked, series.guest.wiped]);
-  charts.leaks.setData([xs, series.leaks.copy, series.leaks.share, series.leaks.contacts, series.leaks.screenshots]);
+  drawRunSeries(run, series);
 }
 
 // ---- comparison ------------------------------------------------------------------------------

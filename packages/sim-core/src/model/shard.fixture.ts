@@ -8,6 +8,18 @@ import { SimulationClock } from './time';
 export const TICK_SECONDS = 60; // simulated seconds per tick
 export const OPTIMUS_ONE = [{ name: 'optimus-one', weight: 1 }];
 
+/** A fleet in two regions of unequal size that enrolls within 10 minutes: what the fault specs cut by region. */
+export function twoRegionFleet(handsets: number) {
+  return {
+    handsets,
+    enrollmentWindowMinutes: 10,
+    regions: [
+      { name: 'emea', weight: 2 },
+      { name: 'amer', weight: 1 },
+    ],
+  };
+}
+
 /** One event of a tick, as a plain object a spec can compare. */
 export interface RecordedEvent {
   readonly tick: number;
