@@ -12,7 +12,15 @@ import { events, findTopic, hypervisor, telemetry } from '@duet/contracts';
 import { decodeExchangeTickRequest, encodeGrant, freePort, KafkaCheckpointStore, KafkaEventBus, Role, type Subscription } from '@duet/service-kit';
 import { DemandBatch, GrantBatch, GuestState, Persona, type SimulationConfig } from '@duet/sim-core';
 import { createRegistryTopics, getInfrastructure, INFRASTRUCTURE_TIMEOUT_MS } from '../../../tests/support/infrastructure';
-import { awaitEveryPartitionRead, DeadLetterWatch, decodedOrUndefined, hostileBytes } from '../../../tests/support/consumer-fuzz';
+import {
+  awaitEveryPartitionRead,
+  DeadLetterWatch,
+  decodedOrUndefined,
+  deliverFuzz,
+  fuzzedCases,
+  hostile,
+  type FuzzedMessage,
+} from '../../../tests/support/consumer-fuzz';
 import { GrantInbox, KafkaHypervisorPeer, startPersonaRuntimeApp } from '../src/index';
 
 const RUNS = 60;
@@ -24,20 +32,13 @@ const CONFIG: SimulationConfig = { seed: 9, ticks: 3, shards: 2, fleet: { handse
 const suffix = randomUUID();
 const RUN_ID = `persona-fuzz-${suffix}`;
 const AFTER_RUN_ID = `persona-fuzz-after-${suffix}`;
+const UNANSWERED_RUN_ID = `persona-fuzz-unanswered-${suffix}`;
 const prefix = `fuzz-${suffix}-`;
 
-const text = fc.oneof(
-  fc.string({ maxLength: 30 }).map((id) => `hostile-${id}`),
-  fc.string({ unit: 'binary', maxLength: 30 }).map((id) => `hostile-${id}`),
-  fc.constantFrom('', '\u0000', 'run\u0000id', 'x'.repeat(300), 'x'.repeat(70_000)),
-);
-const uint32 = fc.oneof(fc.constantFrom(0, 1, 2 ** 31 - 1, 2 ** 31, 0xffff_ffff), fc.nat({ max: 0xffff_ffff }));
-const small = fc.oneof(fc.nat({ max: 20 }), uint32);
-const column = <T>(value: fc.Arbitrary<T>) => fc.array(value, { maxLength: 8 });
-const enumValue = fc.integer({ min: -1, max: 5 });
+const { runId: text, uint32, small, column, enumValue } = hostile;
 
 /** An ExchangeTickResponse (the grants topic's payload) with random fields, naming one of `runIds`. */
-function grantMessage(runIds: fc.Arbitrary<string>): fc.Arbitrary<{ runId: string; shard: number; bytes: Uint8Array }> {
+function grantMessage(runIds: fc.Arbitrary<string>): fc.Arbitrary<FuzzedMessage> {
   const grant = fc.record({
     runId: runIds,
     shard: small,
@@ -76,6 +77,8 @@ function startedMessage(runId: string) {
 
 describe('persona-runtime consumer of duet.personal-grants.v1 under fuzzing (real broker)', () => {
   const finalShards = new Set<number>();
+  const demanding = new Set<string>();
+  let closed = false;
   const subscriptions: Subscription[] = [];
   let bus: KafkaEventBus;
   let standIn: KafkaEventBus;
@@ -87,6 +90,7 @@ describe('persona-runtime consumer of duet.personal-grants.v1 under fuzzing (rea
   /** hypervisor-core's part for the run after the fuzz: each demand answered with a running guest on a charged handset. */
   async function answer(bytes: Uint8Array): Promise<void> {
     const demand = decodedOrUndefined(() => decodeExchangeTickRequest(bytes).demand);
+    if (demand !== undefined) demanding.add(demand.runId);
     if (demand?.runId !== AFTER_RUN_ID) return;
     const grant = new GrantBatch(demand.handsetIds.length);
     grant.powered.fill(1);
@@ -139,7 +143,7 @@ describe('persona-runtime consumer of duet.personal-grants.v1 under fuzzing (rea
   }, INFRASTRUCTURE_TIMEOUT_MS);
 
   afterAll(async () => {
-    await app?.close();
+    if (!closed) await app?.close();
     await store?.close();
     await bus?.close();
     await Promise.all(subscriptions.map((subscription) => subscription.close()));
@@ -148,33 +152,12 @@ describe('persona-runtime consumer of duet.personal-grants.v1 under fuzzing (rea
   }, 30_000);
 
   it(
-    'dead-letters every grant that is not bytes of a started run, keeps the rest, and runs a later run to its end',
+    'dead-letters every grant that is not of a started run, with the group and a reason, and runs a later run to its end',
     async () => {
-      // Random or truncated bytes, and grants of runs never started, must be dead-lettered; grants
-      // of the started run (hostile shards, ticks, columns) may be handled or refused.
-      const cases = fc.sample(
-        fc.oneof(
-          hostileBytes(grantMessage(text).map(({ bytes }) => bytes)).map((bytes) => ({ bytes, shard: bytes.length, mustDeadLetter: true })),
-          fc.tuple(grantMessage(fc.oneof(fc.constant(RUN_ID), text)), fc.boolean()).map(([message, rightPartition]) => ({
-            bytes: message.bytes,
-            shard: rightPartition ? message.shard : message.shard + 1,
-            mustDeadLetter: message.runId !== RUN_ID,
-          })),
-        ),
-        { numRuns: RUNS, seed: 15 },
-      );
-      const keyed = cases.map((fuzzed, index) => ({ ...fuzzed, key: `${prefix}${index}` }));
-      await standIn.publish(
-        GRANTS.name,
-        keyed.map(({ key, bytes, shard }) => ({ key, value: bytes, shard: shard % GRANTS.partitions })),
-      );
-      await watch.awaitAll(
-        keyed.filter((fuzzed) => fuzzed.mustDeadLetter).map((fuzzed) => fuzzed.key),
-        45_000,
-      );
-      const letters = keyed.filter(({ key }) => watch.letters.has(key)).map(({ key }) => watch.letters.get(key)!);
-      console.log(`[persona fuzz] ${keyed.length} grants, ${letters.length} dead-lettered, ${keyed.length - letters.length} handled`);
-      for (const letter of letters) expect(letter).toEqual({ group: 'persona-runtime-personal', reason: expect.stringMatching(/\S/) });
+      const cases = fuzzedCases(grantMessage, { startedRun: RUN_ID, hostileRunIds: text, prefix, runs: RUNS, seed: 15 });
+      for (const letter of await deliverFuzz(standIn, GRANTS.name, cases, watch)) {
+        expect(letter).toEqual({ group: 'persona-runtime-personal', reason: expect.stringMatching(/\S/) });
+      }
 
       // The consumer goes on: a run started after the fuzz runs every shard to its final state.
       await standIn.publish(RUN_LIFECYCLE.name, [startedMessage(AFTER_RUN_ID)]);
@@ -183,4 +166,13 @@ describe('persona-runtime consumer of duet.personal-grants.v1 under fuzzing (rea
     },
     INFRASTRUCTURE_TIMEOUT_MS,
   );
+
+  it('stops promptly while a run waits for grants that never come (hypervisor-core away)', async () => {
+    await standIn.publish(RUN_LIFECYCLE.name, [startedMessage(UNANSWERED_RUN_ID)]);
+    await expect.poll(() => demanding.has(UNANSWERED_RUN_ID), { timeout: 20_000, interval: 100 }).toBe(true);
+    const started = Date.now();
+    closed = true;
+    await app.close();
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
 });
