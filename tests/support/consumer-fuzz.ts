@@ -18,8 +18,8 @@ export class DeadLetterWatch {
   private constructor(private readonly consumer: Consumer) {}
 
   static async start(brokers: string[], topic: TopicName, prefix: string): Promise<DeadLetterWatch> {
-    const kafka = new Kafka({ brokers, clientId: `dlq-watch-${prefix}`, logLevel: logLevel.NOTHING });
-    const consumer = kafka.consumer({ groupId: `dlq-watch-${prefix}` });
+    const kafka = new Kafka({ brokers, clientId: `dlq-watch-${topic}-${prefix}`, logLevel: logLevel.NOTHING });
+    const consumer = kafka.consumer({ groupId: `dlq-watch-${topic}-${prefix}` });
     const watch = new DeadLetterWatch(consumer);
     await consumer.connect();
     await consumer.subscribe({ topic: `${topic}${DEAD_LETTER_SUFFIX}`, fromBeginning: true });
@@ -77,6 +77,20 @@ export async function awaitEveryPartitionRead(
   }
 }
 
+/** Hostile field values: ids with NUL, other control characters or 70,000 characters (valid-looking ones prefixed, so no run of another spec is named), the edges of uint32 and int32, short columns, unknown enum values. */
+export const hostile = {
+  runId: fc.oneof(
+    fc.string({ maxLength: 30 }).map((id) => `hostile-${id}`),
+    fc.string({ unit: 'binary', maxLength: 30 }).map((id) => `hostile-${id}`),
+    fc.constantFrom('', '\u0000', 'run\u0000id', 'x'.repeat(300), 'x'.repeat(70_000)),
+  ),
+  uint32: fc.oneof(fc.constantFrom(0, 1, 2 ** 31 - 1, 2 ** 31, 0xffff_ffff), fc.nat({ max: 0xffff_ffff })),
+  /** Mostly within a small run (shards, ticks, handset ids), sometimes far outside. */
+  small: fc.oneof(fc.nat({ max: 20 }), fc.constantFrom(2 ** 31 - 1, 2 ** 31, 0xffff_ffff), fc.nat({ max: 0xffff_ffff })),
+  column: <T>(value: fc.Arbitrary<T>) => fc.array(value, { maxLength: 8 }),
+  enumValue: fc.integer({ min: -1, max: 9 }),
+};
+
 /** Bytes that are no message: random, or a valid message cut short. */
 export function hostileBytes(valid: fc.Arbitrary<Uint8Array>): fc.Arbitrary<Uint8Array> {
   return fc.oneof(
@@ -92,4 +106,54 @@ export function decodedOrUndefined<T>(decode: () => T): T | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A fuzzed message of a topic: the run it names ('' for none) and the shard whose partition it goes to (the publisher takes it modulo the partitions). */
+export interface FuzzedMessage {
+  readonly runId: string;
+  readonly shard: number;
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * `runs` fuzzed messages, each with its key: random or truncated bytes and messages of runs never
+ * started must be dead-lettered; messages of `startedRun` (hostile shards, ticks, columns, some on
+ * the wrong partition) may be handled or dead-lettered.
+ */
+export function fuzzedCases(
+  message: (runIds: fc.Arbitrary<string>) => fc.Arbitrary<FuzzedMessage>,
+  options: { readonly startedRun: string; readonly hostileRunIds: fc.Arbitrary<string>; readonly prefix: string; readonly runs: number; readonly seed: number },
+): { key: string; shard: number; bytes: Uint8Array; mustDeadLetter: boolean }[] {
+  const cases = fc.sample(
+    fc.oneof(
+      hostileBytes(message(options.hostileRunIds).map(({ bytes }) => bytes)).map((bytes) => ({ bytes, shard: bytes.length, mustDeadLetter: true })),
+      fc.tuple(message(fc.oneof(fc.constant(options.startedRun), options.hostileRunIds)), fc.boolean()).map(([fuzzed, rightPartition]) => ({
+        bytes: fuzzed.bytes,
+        shard: rightPartition ? fuzzed.shard : fuzzed.shard + 1,
+        mustDeadLetter: fuzzed.runId !== options.startedRun,
+      })),
+    ),
+    { numRuns: options.runs, seed: options.seed },
+  );
+  return cases.map((fuzzed, index) => ({ ...fuzzed, key: `${options.prefix}${index}` }));
+}
+
+/** Publishes the cases, waits for those that must be dead-lettered, and returns the dead letters of them all. */
+export async function deliverFuzz(
+  bus: EventBus,
+  topic: TopicName,
+  cases: readonly { key: string; shard: number; bytes: Uint8Array; mustDeadLetter: boolean }[],
+  watch: DeadLetterWatch,
+): Promise<Letter[]> {
+  await bus.publish(
+    topic,
+    cases.map(({ key, bytes, shard }) => ({ key, value: bytes, shard })),
+  );
+  await watch.awaitAll(
+    cases.filter((fuzzed) => fuzzed.mustDeadLetter).map((fuzzed) => fuzzed.key),
+    45_000,
+  );
+  const letters = cases.filter(({ key }) => watch.letters.has(key)).map(({ key }) => watch.letters.get(key)!);
+  console.log(`[fuzz] ${topic}: ${cases.length} messages, ${letters.length} dead-lettered, ${cases.length - letters.length} handled`);
+  return letters;
 }

@@ -10,7 +10,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Client, Metadata, credentials, status, type ServiceError } from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { events, findTopic, hypervisor, partitionOf, telemetry } from '@duet/contracts';
+import { common, events, findTopic, hypervisor, telemetry } from '@duet/contracts';
 import {
   encodeDemand,
   InProcessEventBus,
@@ -24,7 +24,16 @@ import {
 } from '@duet/service-kit';
 import { DemandBatch, FleetShard, Persona, prepareRun, type SimulationConfig } from '@duet/sim-core';
 import { createRegistryTopics, getInfrastructure, INFRASTRUCTURE_TIMEOUT_MS } from '../../../tests/support/infrastructure';
-import { awaitEveryPartitionRead, DeadLetterWatch, decodedOrUndefined, hostileBytes } from '../../../tests/support/consumer-fuzz';
+import {
+  awaitEveryPartitionRead,
+  DeadLetterWatch,
+  decodedOrUndefined,
+  deliverFuzz,
+  fuzzedCases,
+  hostile,
+  hostileBytes,
+  type FuzzedMessage,
+} from '../../../tests/support/consumer-fuzz';
 import { startHypervisorCoreApp } from '../src/index';
 
 const RUNS = 60;
@@ -32,26 +41,20 @@ const SERVICE_KEY = 'hypervisor-fuzz-service-identity-key-0123456789';
 const SERVICE = '/duet.hypervisor.v1.HypervisorService';
 const RUN_LIFECYCLE = findTopic('duet.run-lifecycle.v1');
 const DEMANDS = findTopic('duet.tick-demands.v1');
+const COMMANDS = findTopic('duet.commands.v1');
 const CONFIG: SimulationConfig = { seed: 5, ticks: 4, shards: 2, fleet: { handsets: 12 }, policies: [{ tick: 0, policy: { name: 'policies/baseline' } }] };
 const suffix = randomUUID();
 const RUN_ID = `hypervisor-fuzz-${suffix}`;
+const AFTER_RUN_ID = `hypervisor-fuzz-after-${suffix}`;
 // What hostile input may be answered with: the caller's fault, a run not started yet (UNAVAILABLE:
 // retry), a run already finished (OUT_OF_RANGE), or a demand waiting for the other persona's
 // beyond the client's deadline. Never INTERNAL or UNKNOWN.
 const CLEAN = new Set(['OK', 'INVALID_ARGUMENT', 'UNAUTHENTICATED', 'NOT_FOUND', 'FAILED_PRECONDITION', 'OUT_OF_RANGE', 'UNAVAILABLE', 'DEADLINE_EXCEEDED']);
 
-const text = fc.oneof(
-  fc.string({ maxLength: 30 }).map((id) => `hostile-${id}`),
-  fc.string({ unit: 'binary', maxLength: 30 }).map((id) => `hostile-${id}`),
-  fc.constantFrom('', '\u0000', 'run\u0000id', 'x'.repeat(300), 'x'.repeat(70_000)),
-);
-const uint32 = fc.oneof(fc.constantFrom(0, 1, 2 ** 31 - 1, 2 ** 31, 0xffff_ffff), fc.nat({ max: 0xffff_ffff }));
-const small = fc.oneof(fc.nat({ max: 20 }), uint32);
-const column = <T>(value: fc.Arbitrary<T>) => fc.array(value, { maxLength: 8 });
-const enumValue = fc.integer({ min: -1, max: 5 });
+const { runId: text, uint32, small, column, enumValue } = hostile;
 
 /** An ExchangeTickRequest with random fields, its demand naming one of `runIds`. */
-function exchangeRequest(runIds: fc.Arbitrary<string>): fc.Arbitrary<{ runId: string; shard: number; bytes: Uint8Array }> {
+function exchangeRequest(runIds: fc.Arbitrary<string>): fc.Arbitrary<FuzzedMessage> {
   const demand = fc.record({
     runId: runIds,
     shard: small,
@@ -72,6 +75,15 @@ function exchangeRequest(runIds: fc.Arbitrary<string>): fc.Arbitrary<{ runId: st
     runId: request.demand?.runId ?? '',
     shard: request.demand?.shard ?? 0,
     bytes: hypervisor.ExchangeTickRequest.encode(hypervisor.ExchangeTickRequest.fromPartial(request)).finish(),
+  }));
+}
+
+/** A CommandIssued (duet.commands.v1) with random fields, naming one of `runIds`. */
+function commandMessage(runIds: fc.Arbitrary<string>): fc.Arbitrary<FuzzedMessage> {
+  return fc.record({ runId: runIds, commandId: text, shard: small, handsetId: small, type: enumValue, tick: small }).map((command) => ({
+    runId: command.runId,
+    shard: command.handsetId,
+    bytes: events.CommandIssued.encode(events.CommandIssued.fromPartial(command)).finish(),
   }));
 }
 
@@ -182,13 +194,14 @@ describe('hypervisor-core ExchangeTick over gRPC under fuzzing', () => {
   });
 });
 
-describe('hypervisor-core consumer of duet.tick-demands.v1 under fuzzing (real broker)', () => {
+describe('hypervisor-core consumers of duet.tick-demands.v1 and duet.commands.v1 under fuzzing (real broker)', () => {
   const grants: { runId: string; persona: number }[] = [];
   const prefix = `fuzz-${suffix}-`;
   let bus: KafkaEventBus;
   let producer: KafkaEventBus;
   let checkpoints: KafkaCheckpointStore;
-  let watch: DeadLetterWatch;
+  let demandLetters: DeadLetterWatch;
+  let commandLetters: DeadLetterWatch;
   let listener: Subscription;
   let app: INestApplication;
   let httpBase: string;
@@ -202,20 +215,22 @@ describe('hypervisor-core consumer of duet.tick-demands.v1 under fuzzing (real b
     checkpoints = new KafkaCheckpointStore(bus, Role.ROLE_HYPERVISOR, `hypervisor-fuzz-checkpoints-${suffix}`);
     await checkpoints.start();
     ({ app, httpBase } = await startHypervisor(bus, { checkpoints, checkpointTicks: 2 }));
-    watch = await DeadLetterWatch.start(kafkaBrokers, DEMANDS.name, prefix);
+    demandLetters = await DeadLetterWatch.start(kafkaBrokers, DEMANDS.name, prefix);
+    commandLetters = await DeadLetterWatch.start(kafkaBrokers, COMMANDS.name, prefix);
     listener = await producer.subscribe(
       `hypervisor-fuzz-grants-${suffix}`,
       ['duet.personal-grants.v1', 'duet.business-grants.v1'],
       async (messages) => {
         for (const message of messages) {
           const grant = decodedOrUndefined(() => hypervisor.ExchangeTickResponse.decode(message.value).grant);
-          if (grant?.runId === `hypervisor-fuzz-after-${suffix}`) grants.push({ runId: grant.runId, persona: grant.persona });
+          if (grant?.runId === AFTER_RUN_ID) grants.push({ runId: grant.runId, persona: grant.persona });
         }
       },
       { fromBeginning: true },
     );
     await producer.publish(RUN_LIFECYCLE.name, [startedMessage(RUN_ID)]);
-    await awaitEveryPartitionRead(producer, DEMANDS, prefix, watch);
+    await awaitEveryPartitionRead(producer, DEMANDS, prefix, demandLetters);
+    await awaitEveryPartitionRead(producer, COMMANDS, prefix, commandLetters);
   }, INFRASTRUCTURE_TIMEOUT_MS);
 
   afterAll(async () => {
@@ -223,47 +238,46 @@ describe('hypervisor-core consumer of duet.tick-demands.v1 under fuzzing (real b
     await checkpoints?.close();
     await bus?.close();
     await listener?.close();
-    await watch?.close();
+    await demandLetters?.close();
+    await commandLetters?.close();
     await producer?.close();
   }, 30_000);
 
   it(
-    'dead-letters every demand that is not bytes of a started run, keeps the rest, and answers a valid exchange after them',
+    'dead-letters every demand that is not of a started run, with the group and a reason, and answers a valid exchange after them',
     async () => {
-      // Random or truncated bytes, and demands of runs never started, must be dead-lettered;
-      // demands of the started run (hostile shards, ticks, columns) may be handled or refused.
-      const cases = fc.sample(
-        fc.oneof(
-          hostileBytes(exchangeRequest(text).map(({ bytes }) => bytes)).map((bytes) => ({ bytes, shard: bytes.length, mustDeadLetter: true })),
-          fc.tuple(exchangeRequest(fc.oneof(fc.constant(RUN_ID), text)), fc.boolean()).map(([request, rightPartition]) => ({
-            bytes: request.bytes,
-            shard: rightPartition ? request.shard : request.shard + 1,
-            mustDeadLetter: request.runId !== RUN_ID,
-          })),
-        ),
-        { numRuns: RUNS, seed: 15 },
-      );
-      const keyed = cases.map((fuzzed, index) => ({ ...fuzzed, key: `${prefix}${index}` }));
-      await producer.publish(
-        DEMANDS.name,
-        keyed.map(({ key, bytes, shard }) => ({ key, value: bytes, shard: partitionOf(DEMANDS, shard) })),
-      );
-      await watch.awaitAll(
-        keyed.filter((fuzzed) => fuzzed.mustDeadLetter).map((fuzzed) => fuzzed.key),
-        45_000,
-      );
-      const letters = keyed.filter(({ key }) => watch.letters.has(key)).map(({ key }) => watch.letters.get(key)!);
-      console.log(`[hypervisor fuzz] ${keyed.length} demands, ${letters.length} dead-lettered, ${keyed.length - letters.length} handled`);
-      for (const letter of letters) expect(letter).toEqual({ group: 'hypervisor-core', reason: expect.stringMatching(/\S/) });
-
+      const cases = fuzzedCases(exchangeRequest, { startedRun: RUN_ID, hostileRunIds: text, prefix: `${prefix}demand-`, runs: RUNS, seed: 15 });
+      for (const letter of await deliverFuzz(producer, DEMANDS.name, cases, demandLetters)) {
+        expect(letter).toEqual({ group: 'hypervisor-core', reason: expect.stringMatching(/\S/) });
+      }
       // The consumer goes on: both personas' demands of a run started after the fuzz get their grants.
-      const after = `hypervisor-fuzz-after-${suffix}`;
-      await producer.publish(RUN_LIFECYCLE.name, [startedMessage(after)]);
+      await producer.publish(RUN_LIFECYCLE.name, [startedMessage(AFTER_RUN_ID)]);
       await producer.publish(
         DEMANDS.name,
-        [Persona.PERSONAL, Persona.BUSINESS].map((persona) => ({ key: '1', value: DEMANDS.payload.encode(validDemand(after, 1, persona)).finish() })),
+        [Persona.PERSONAL, Persona.BUSINESS].map((persona) => ({ key: '1', value: DEMANDS.payload.encode(validDemand(AFTER_RUN_ID, 1, persona)).finish() })),
       );
       await expect.poll(() => grants.map((grant) => grant.persona).sort(), { timeout: 20_000, interval: 200 }).toEqual([Persona.PERSONAL, Persona.BUSINESS]);
+      expect((await fetch(`${httpBase}/readyz`)).status).toBe(200);
+    },
+    INFRASTRUCTURE_TIMEOUT_MS,
+  );
+
+  it(
+    'dead-letters every command that is not of a started run, and keeps a valid command after them',
+    async () => {
+      const cases = fuzzedCases(commandMessage, { startedRun: RUN_ID, hostileRunIds: text, prefix: `${prefix}command-`, runs: RUNS, seed: 16 });
+      for (const letter of await deliverFuzz(producer, COMMANDS.name, cases, commandLetters)) {
+        expect(letter).toEqual({ group: 'hypervisor-core-fuzz-commands', reason: expect.stringMatching(/\S/) });
+      }
+      // The consumer goes on: a valid command, then garbage behind it in its partition. Once the
+      // garbage is dead-lettered the command was read, and it was kept.
+      const valid = { runId: RUN_ID, commandId: 'fuzz-lock', shard: 1, handsetId: 1, type: common.CommandType.COMMAND_TYPE_LOCK, tick: 1 };
+      await producer.publish(COMMANDS.name, [
+        { key: `${prefix}command-valid`, shard: 1, value: events.CommandIssued.encode(events.CommandIssued.fromPartial(valid)).finish() },
+        { key: `${prefix}command-behind`, shard: 1, value: Uint8Array.of(0xff, 0xff) },
+      ]);
+      await commandLetters.awaitAll([`${prefix}command-behind`], 20_000);
+      expect(commandLetters.letters.has(`${prefix}command-valid`)).toBe(false);
       expect((await fetch(`${httpBase}/readyz`)).status).toBe(200);
     },
     INFRASTRUCTURE_TIMEOUT_MS,
