@@ -39,7 +39,7 @@ export {
   stopPostgres,
 } from './postgres';
 export type { PostgresHandle, PostgresInstallation, PostgresSecurity, StartPostgresOptions } from './postgres';
-export { defaultLog, findRepoRoot, freePort, freePorts, isPidAlive, isPortOpen, quietLog, readPidFile, tailFile } from './process';
-export type { StackLog } from './process';
+export { defaultLog, ensureDebianPackage, findRepoRoot, freePort, freePorts, isPidAlive, isPortOpen, quietLog, readPidFile, tailFile } from './process';
+export type { DebianPackage, StackLog } from './process';
 export { status } from './status';
 export type { ServiceStatus, StackStatus } from './status';

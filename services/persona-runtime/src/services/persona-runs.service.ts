@@ -98,6 +98,8 @@ export class PersonaRunsService implements OnModuleInit, OnModuleDestroy {
     await this.directory?.close();
     const drivers = [...this.runs.values()].flatMap((entry) => [...entry.drivers.values()]);
     for (const driver of drivers) driver.cancelled = true;
+    // A driver waiting for a grant that is not coming (hypervisor-core away) would hold the shutdown forever.
+    for (const runId of this.runs.keys()) this.grants.forgetRun(runId);
     await Promise.allSettled(drivers.map((driver) => driver.done));
   }
 
