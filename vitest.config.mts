@@ -9,6 +9,10 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // One file at a time, on any machine: the integration specs share one broker, and a service's
+    // consumer group is fixed by the service (hypervisor-core, persona-runtime-personal), so two
+    // specs of the same service running at once would split its partitions between them.
+    fileParallelism: false,
     // Kafka + PostgreSQL for integration tests, started once per run on first use (tests/support/infrastructure.ts).
     globalSetup: ['./tests/support/global-setup.ts'],
     // The JSON report is what .ci/run counts its closing "N passed, N failed" line from.
