@@ -20,6 +20,7 @@ const { performance } = require('node:perf_hooks');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
 const { Client } = require('pg');
+const { Agent } = require('undici');
 
 const { values } = parseArgs({
   options: {
@@ -36,6 +37,10 @@ const address = need('POLICY_AUTHORITY_ADDRESS');
 const httpUrl = need('POLICY_AUTHORITY_URL');
 const adminToken = need('ADMIN_TOKEN');
 const databaseUrl = need('DATABASE_URL');
+// The stack serves TLS only: everything here verifies it with the stack's CA (stack.env); a
+// plaintext policy authority (no DUET_TLS_CA) is reached without TLS.
+const caFile = process.env.DUET_TLS_CA;
+const ca = caFile ? readFileSync(caFile) : undefined;
 
 function need(name) {
   const value = process.env[name];
@@ -57,6 +62,7 @@ async function admin(path, body) {
     method: 'POST',
     headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
+    ...(ca ? { dispatcher: new Agent({ connect: { ca } }) } : {}),
   });
   if (!response.ok) throw new Error(`POST ${path}: ${response.status} ${await response.text()}`);
   return response.json();
@@ -65,7 +71,7 @@ async function admin(path, body) {
 function policyClient() {
   const definition = protoLoader.loadSync(join(protoRoot, 'duet/policy/v1/policy.proto'), { includeDirs: [protoRoot], longs: Number, defaults: true });
   const loaded = grpc.loadPackageDefinition(definition);
-  return new loaded.duet.policy.v1.PolicyService(address, grpc.credentials.createInsecure());
+  return new loaded.duet.policy.v1.PolicyService(address, ca ? grpc.credentials.createSsl(ca) : grpc.credentials.createInsecure());
 }
 
 async function enrollAll(runId, token) {
@@ -89,7 +95,9 @@ async function main() {
   const runId = `ghz-${Date.now()}`;
   await admin('policies', { name: 'policies/ghz-checkin', passwordPolicies: [{ passwordMinimumLength: 6, passwordScope: 'SCOPE_PROFILE' }] });
   await admin(`runs/${runId}/publications`, { name: 'policies/ghz-checkin' });
-  const { enrollmentToken } = await admin(`runs/${runId}/enrollment-tokens`, { group: 'sales' });
+  // The run lasts as long as its token: long enough for every tick ghz sends (its request number),
+  // since the policy authority refuses check-ins after the run's last tick.
+  const { enrollmentToken } = await admin(`runs/${runId}/enrollment-tokens`, { group: 'sales', durationTicks: 1_000_000_000 });
   const enrollStarted = performance.now();
   const credentials = await enrollAll(runId, enrollmentToken.value);
   const enrollSeconds = (performance.now() - enrollStarted) / 1000;
@@ -111,7 +119,7 @@ async function main() {
   writeFileSync(dataFile, JSON.stringify(data));
   const outputFile = join(dir, 'ghz.json');
   const args = [
-    '--insecure',
+    ...(caFile ? ['--cacert', caFile] : ['--insecure']),
     '--proto',
     join(protoRoot, 'duet/policy/v1/policy.proto'),
     '--import-paths',

@@ -1,8 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { localStackAddresses } from './local.target';
+import { shellWord } from '../stack/local-stack';
+import { localStackAddresses, readStackEnvironment } from './local.target';
 
 function stackEnvironment(lines: readonly string[]): string {
   const file = join(mkdtempSync(join(tmpdir(), 'duet-stack-env-')), 'stack.env');
@@ -59,6 +61,15 @@ describe('the local target in a fresh shell', () => {
   it('refuses a DUET_TLS_CA that names no file, naming the variable', () => {
     const environment = { KAFKA_BROKERS: '127.0.0.1:39092', ADMIN_TOKEN: 'a', VIEWER_TOKEN: 'v', RUN_SECRETS_KEY: 'k'.repeat(43) };
     expect(() => localStackAddresses({ ...environment, DUET_TLS_CA: '/no/such/ca.pem' }, written)).toThrow(/DUET_TLS_CA: no such file: "\/no\/such\/ca\.pem"/);
+  });
+
+  it("reads back what stack up single-quotes for the shell: DATABASE_URL's & and a quote inside", () => {
+    const url = "postgres://duet:p'w@127.0.0.1:29085/duet?sslmode=verify-full&sslrootcert=/tmp/ca.pem";
+    const file = stackEnvironment([`export DATABASE_URL=${shellWord(url)}`, `export KAFKA_BROKERS=${shellWord('127.0.0.1:29092')}`]);
+    expect(readStackEnvironment(file)).toEqual({ DATABASE_URL: url, KAFKA_BROKERS: '127.0.0.1:29092' });
+    // And a shell that sources the file gets the same value, not a background job.
+    const sourced = execFileSync('bash', ['-c', `source ${file} && printf %s "$DATABASE_URL"`], { encoding: 'utf8' });
+    expect(sourced).toBe(url);
   });
 
   it('says how to get a stack when there is neither', () => {

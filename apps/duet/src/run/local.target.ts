@@ -107,12 +107,14 @@ function defaultStackEnvironmentFile(): string | undefined {
   }
 }
 
-/** `export NAME=value` lines, as `duet stack up` writes them. */
+/** `export NAME=value` lines, as `duet stack up` writes them (a value with shell characters single-quoted). */
 export function readStackEnvironment(file: string): Record<string, string> {
   const variables: Record<string, string> = {};
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     const match = /^\s*export\s+([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
-    if (match) variables[match[1]] = match[2].trim();
+    if (!match) continue;
+    const value = match[2].trim();
+    variables[match[1]] = value.startsWith("'") && value.endsWith("'") && value.length >= 2 ? value.slice(1, -1).replaceAll(`'\\''`, "'") : value;
   }
   return variables;
 }

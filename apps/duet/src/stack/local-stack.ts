@@ -207,7 +207,7 @@ export async function stackUp(options: StackUpOptions): Promise<StackUpResult> {
       layout.environmentFile,
       `# The local stack of ${layout.dir} (written by \`duet stack up\`); use with: source ${layout.environmentFile}\n` +
         Object.entries(environment)
-          .map(([name, value]) => `export ${name}=${value}`)
+          .map(([name, value]) => `export ${name}=${shellWord(value)}`)
           .join('\n') +
         '\n',
       { mode: 0o600 }, // it holds the admin token
@@ -566,4 +566,13 @@ function seconds(since: number): number {
 
 function round(value: number): number {
   return Math.round(value * 100) / 100;
+}
+
+/**
+ * A value as one word for a POSIX shell: as it is when it holds nothing the shell reads specially,
+ * else single-quoted. DATABASE_URL's `&sslrootcert=` would otherwise end the `export` and run the
+ * rest in the background when stack.env is sourced.
+ */
+export function shellWord(value: string): string {
+  return /^[\w./:@%+=,-]*$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
 }
