@@ -10,7 +10,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Client, Metadata, credentials, status, type ServiceError } from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { common, events, findTopic, hypervisor, telemetry } from '@duet/contracts';
+import { common, events, findTopic, hypervisor } from '@duet/contracts';
 import {
   encodeDemand,
   InProcessEventBus,
@@ -34,12 +34,12 @@ import {
   hostileBytes,
   type FuzzedMessage,
 } from '../../../tests/support/consumer-fuzz';
+import { RUN_LIFECYCLE, runStartedMessage } from '../../../tests/support/run-started';
 import { startHypervisorCoreApp } from '../src/index';
 
 const RUNS = 60;
 const SERVICE_KEY = 'hypervisor-fuzz-service-identity-key-0123456789';
 const SERVICE = '/duet.hypervisor.v1.HypervisorService';
-const RUN_LIFECYCLE = findTopic('duet.run-lifecycle.v1');
 const DEMANDS = findTopic('duet.tick-demands.v1');
 const COMMANDS = findTopic('duet.commands.v1');
 const CONFIG: SimulationConfig = { seed: 5, ticks: 4, shards: 2, fleet: { handsets: 12 }, policies: [{ tick: 0, policy: { name: 'policies/baseline' } }] };
@@ -95,20 +95,6 @@ const identities = fc.constantFrom<string | undefined>(
   `Bearer ${'x'.repeat(10_000)}`,
 );
 
-function startedMessage(runId: string) {
-  const started = events.RunLifecycle.fromPartial({
-    runId,
-    phase: telemetry.RunPhase.RUN_PHASE_STARTED,
-    scenario: 'hypervisor-fuzz',
-    seed: CONFIG.seed,
-    handsets: CONFIG.fleet.handsets,
-    ticks: CONFIG.ticks,
-    shards: CONFIG.shards,
-    configJson: JSON.stringify(CONFIG),
-  });
-  return { key: runId, value: RUN_LIFECYCLE.payload.encode(started).finish() };
-}
-
 /** The idle demand of one persona of a shard at tick 0: every handset of the shard, no session. */
 function validDemand(runId: string, shard: number, persona: Persona): hypervisor.ExchangeTickRequest {
   const run = prepareRun(CONFIG);
@@ -134,7 +120,7 @@ describe('hypervisor-core ExchangeTick over gRPC under fuzzing', () => {
     const started = await startHypervisor(bus);
     app = started.app;
     client = new Client(started.grpcAddress, credentials.createInsecure());
-    await bus.publish(RUN_LIFECYCLE.name, [startedMessage(RUN_ID)]);
+    await bus.publish(RUN_LIFECYCLE.name, [runStartedMessage(RUN_ID, 'hypervisor-fuzz', CONFIG)]);
   });
 
   afterAll(async () => {
@@ -228,7 +214,7 @@ describe('hypervisor-core consumers of duet.tick-demands.v1 and duet.commands.v1
       },
       { fromBeginning: true },
     );
-    await producer.publish(RUN_LIFECYCLE.name, [startedMessage(RUN_ID)]);
+    await producer.publish(RUN_LIFECYCLE.name, [runStartedMessage(RUN_ID, 'hypervisor-fuzz', CONFIG)]);
     await awaitEveryPartitionRead(producer, DEMANDS, prefix, demandLetters);
     await awaitEveryPartitionRead(producer, COMMANDS, prefix, commandLetters);
   }, INFRASTRUCTURE_TIMEOUT_MS);
@@ -251,7 +237,7 @@ describe('hypervisor-core consumers of duet.tick-demands.v1 and duet.commands.v1
         expect(letter).toEqual({ group: 'hypervisor-core', reason: expect.stringMatching(/\S/) });
       }
       // The consumer goes on: both personas' demands of a run started after the fuzz get their grants.
-      await producer.publish(RUN_LIFECYCLE.name, [startedMessage(AFTER_RUN_ID)]);
+      await producer.publish(RUN_LIFECYCLE.name, [runStartedMessage(AFTER_RUN_ID, 'hypervisor-fuzz', CONFIG)]);
       await producer.publish(
         DEMANDS.name,
         [Persona.PERSONAL, Persona.BUSINESS].map((persona) => ({ key: '1', value: DEMANDS.payload.encode(validDemand(AFTER_RUN_ID, 1, persona)).finish() })),

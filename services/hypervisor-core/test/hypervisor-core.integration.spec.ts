@@ -7,13 +7,13 @@ import { credentials, loadPackageDefinition, Metadata, status, type Client, type
 import { loadSync } from '@grpc/proto-loader';
 import type { INestApplication } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { events, findTopic, GRPC_LOADER_OPTIONS, PROTO_ROOT, telemetry, type hypervisor } from '@duet/contracts';
+import { findTopic, GRPC_LOADER_OPTIONS, PROTO_ROOT, type hypervisor } from '@duet/contracts';
 import { encodeDemand, InProcessEventBus, Role, ServiceIdentities, withPlainColumns } from '@duet/service-kit';
 import { DemandBatch, FleetShard, Persona, prepareRun, type SimulationConfig } from '@duet/sim-core';
 import { freePorts } from '@duet/stack';
+import { RUN_LIFECYCLE, runStartedMessage } from '../../../tests/support/run-started';
 import { startHypervisorCoreApp } from '../src/index';
 
-const RUN_LIFECYCLE = findTopic('duet.run-lifecycle.v1');
 const TICK_KPIS = findTopic('duet.tick-kpis.v1');
 const CONFIG: SimulationConfig = { seed: 5, ticks: 4, shards: 2, fleet: { handsets: 12 }, policies: [{ tick: 0, policy: { name: 'policies/baseline' } }] };
 const RUN_ID = 'hypervisor-spec';
@@ -64,17 +64,7 @@ describe('hypervisor-core over gRPC and HTTP (in-process bus)', () => {
         kpiParts.push({ shard: part.shard, tick: part.tick, role: part.role, handsetsOnline: part.kpis?.handsetsOnline ?? -1 });
       }
     });
-    const started = events.RunLifecycle.fromPartial({
-      runId: RUN_ID,
-      phase: telemetry.RunPhase.RUN_PHASE_STARTED,
-      scenario: 'hypervisor-spec',
-      seed: CONFIG.seed,
-      handsets: CONFIG.fleet.handsets,
-      ticks: CONFIG.ticks,
-      shards: CONFIG.shards,
-      configJson: JSON.stringify(CONFIG),
-    });
-    await bus.publish(RUN_LIFECYCLE.name, [{ key: RUN_ID, value: RUN_LIFECYCLE.payload.encode(started).finish() }]);
+    await bus.publish(RUN_LIFECYCLE.name, [runStartedMessage(RUN_ID, 'hypervisor-spec', CONFIG)]);
   }, 60_000);
 
   afterAll(async () => {

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { events, findTopic, hypervisor, telemetry } from '@duet/contracts';
+import { findTopic, hypervisor } from '@duet/contracts';
 import { decodeExchangeTickRequest, encodeGrant, freePort, KafkaCheckpointStore, KafkaEventBus, Role, type Subscription } from '@duet/service-kit';
 import { DemandBatch, GrantBatch, GuestState, Persona, type SimulationConfig } from '@duet/sim-core';
 import { createRegistryTopics, getInfrastructure, INFRASTRUCTURE_TIMEOUT_MS } from '../../../tests/support/infrastructure';
@@ -21,10 +21,10 @@ import {
   hostile,
   type FuzzedMessage,
 } from '../../../tests/support/consumer-fuzz';
+import { RUN_LIFECYCLE, runStartedMessage } from '../../../tests/support/run-started';
 import { GrantInbox, KafkaHypervisorPeer, startPersonaRuntimeApp } from '../src/index';
 
 const RUNS = 60;
-const RUN_LIFECYCLE = findTopic('duet.run-lifecycle.v1');
 const DEMANDS = findTopic('duet.tick-demands.v1');
 const GRANTS = findTopic('duet.personal-grants.v1');
 const SHARD_STATE = findTopic('duet.shard-state.v1');
@@ -59,20 +59,6 @@ function grantMessage(runIds: fc.Arbitrary<string>): fc.Arbitrary<FuzzedMessage>
     shard: response.grant?.shard ?? 0,
     bytes: hypervisor.ExchangeTickResponse.encode(hypervisor.ExchangeTickResponse.fromPartial(response)).finish(),
   }));
-}
-
-function startedMessage(runId: string) {
-  const started = events.RunLifecycle.fromPartial({
-    runId,
-    phase: telemetry.RunPhase.RUN_PHASE_STARTED,
-    scenario: 'persona-fuzz',
-    seed: CONFIG.seed,
-    handsets: CONFIG.fleet.handsets,
-    ticks: CONFIG.ticks,
-    shards: CONFIG.shards,
-    configJson: JSON.stringify(CONFIG),
-  });
-  return { key: runId, value: RUN_LIFECYCLE.payload.encode(started).finish() };
 }
 
 describe('persona-runtime consumer of duet.personal-grants.v1 under fuzzing (real broker)', () => {
@@ -138,7 +124,7 @@ describe('persona-runtime consumer of duet.personal-grants.v1 under fuzzing (rea
     );
     httpBase = `http://127.0.0.1:${httpPort}`;
     watch = await DeadLetterWatch.start(kafkaBrokers, GRANTS.name, prefix);
-    await standIn.publish(RUN_LIFECYCLE.name, [startedMessage(RUN_ID)]);
+    await standIn.publish(RUN_LIFECYCLE.name, [runStartedMessage(RUN_ID, 'persona-fuzz', CONFIG)]);
     await awaitEveryPartitionRead(standIn, GRANTS, prefix, watch);
   }, INFRASTRUCTURE_TIMEOUT_MS);
 
@@ -160,7 +146,7 @@ describe('persona-runtime consumer of duet.personal-grants.v1 under fuzzing (rea
       }
 
       // The consumer goes on: a run started after the fuzz runs every shard to its final state.
-      await standIn.publish(RUN_LIFECYCLE.name, [startedMessage(AFTER_RUN_ID)]);
+      await standIn.publish(RUN_LIFECYCLE.name, [runStartedMessage(AFTER_RUN_ID, 'persona-fuzz', CONFIG)]);
       await expect.poll(() => finalShards.size, { timeout: 30_000, interval: 200 }).toBe(CONFIG.shards);
       expect((await fetch(`${httpBase}/readyz`)).status).toBe(200);
     },
@@ -168,7 +154,7 @@ describe('persona-runtime consumer of duet.personal-grants.v1 under fuzzing (rea
   );
 
   it('stops promptly while a run waits for grants that never come (hypervisor-core away)', async () => {
-    await standIn.publish(RUN_LIFECYCLE.name, [startedMessage(UNANSWERED_RUN_ID)]);
+    await standIn.publish(RUN_LIFECYCLE.name, [runStartedMessage(UNANSWERED_RUN_ID, 'persona-fuzz', CONFIG)]);
     await expect.poll(() => demanding.has(UNANSWERED_RUN_ID), { timeout: 20_000, interval: 100 }).toBe(true);
     const started = Date.now();
     closed = true;

@@ -5,14 +5,14 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { events, findTopic, telemetry } from '@duet/contracts';
+import { findTopic } from '@duet/contracts';
 import { decodeExchangeTickRequest, encodeGrant, KafkaCheckpointStore, KafkaEventBus, Role, type Subscription } from '@duet/service-kit';
 import { DemandBatch, GrantBatch, GuestState, Persona, type SimulationConfig } from '@duet/sim-core';
 import { freePort } from '../../../packages/stack/src/index';
 import { createRegistryTopics, getInfrastructure, INFRASTRUCTURE_TIMEOUT_MS } from '../../../tests/support/infrastructure';
+import { RUN_LIFECYCLE, runStartedMessage } from '../../../tests/support/run-started';
 import { GrantInbox, KafkaHypervisorPeer, startPersonaRuntimeApp } from '../src/index';
 
-const RUN_LIFECYCLE = findTopic('duet.run-lifecycle.v1');
 const DEMANDS = findTopic('duet.tick-demands.v1');
 const GRANTS = findTopic('duet.personal-grants.v1');
 const TICK_KPIS = findTopic('duet.tick-kpis.v1');
@@ -108,17 +108,7 @@ describe('persona-runtime (personal) over a real Kafka broker', () => {
       { host: '127.0.0.1', httpPort },
     );
     httpBase = `http://127.0.0.1:${httpPort}`;
-    const started = events.RunLifecycle.fromPartial({
-      runId: RUN_ID,
-      phase: telemetry.RunPhase.RUN_PHASE_STARTED,
-      scenario: 'persona-spec',
-      seed: CONFIG.seed,
-      handsets: CONFIG.fleet.handsets,
-      ticks: CONFIG.ticks,
-      shards: CONFIG.shards,
-      configJson: JSON.stringify(CONFIG),
-    });
-    await hypervisorBus.publish(RUN_LIFECYCLE.name, [{ key: RUN_ID, value: RUN_LIFECYCLE.payload.encode(started).finish() }]);
+    await hypervisorBus.publish(RUN_LIFECYCLE.name, [runStartedMessage(RUN_ID, 'persona-spec', CONFIG)]);
   }, INFRASTRUCTURE_TIMEOUT_MS);
 
   afterAll(async () => {
