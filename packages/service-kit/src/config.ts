@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { KafkaConfig } from 'kafkajs';
 import { z } from 'zod';
+import { quoted } from './quoted';
 import { MIN_SERVICE_KEY_LENGTH } from './service-identity';
 
 /** A service's configuration is wrong; `problems` lists every one (conventions.md principle 5). */
@@ -96,7 +97,7 @@ export function kafkaClientSecurity(source: NodeJS.ProcessEnv = process.env): Pi
   const settings = loadClientSecurityConfig(source);
   const security: Pick<KafkaConfig, 'ssl' | 'sasl'> = {};
   // Verified: against 127.0.0.1 the certificate's IP name, elsewhere its DNS name.
-  if (settings.KAFKA_SSL_CA !== undefined) security.ssl = { ca: [readPem('KAFKA_SSL_CA', settings.KAFKA_SSL_CA)] };
+  if (settings.KAFKA_SSL_CA !== undefined) security.ssl = { ca: [readPemFile('client security', 'KAFKA_SSL_CA', settings.KAFKA_SSL_CA).toString('utf8')] };
   if (settings.KAFKA_SASL_USERNAME !== undefined && settings.KAFKA_SASL_PASSWORD !== undefined) {
     const credentials = { username: settings.KAFKA_SASL_USERNAME, password: settings.KAFKA_SASL_PASSWORD };
     security.sasl =
@@ -108,13 +109,14 @@ export function kafkaClientSecurity(source: NodeJS.ProcessEnv = process.env): Pi
 /** node-postgres's ssl setting from PGSSLROOTCERT (verify the server against that CA), undefined without it. */
 export function postgresClientTls(source: NodeJS.ProcessEnv = process.env): { ca: string } | undefined {
   const { PGSSLROOTCERT } = loadClientSecurityConfig(source);
-  return PGSSLROOTCERT === undefined ? undefined : { ca: readPem('PGSSLROOTCERT', PGSSLROOTCERT) };
+  return PGSSLROOTCERT === undefined ? undefined : { ca: readPemFile('client security', 'PGSSLROOTCERT', PGSSLROOTCERT).toString('utf8') };
 }
 
-function readPem(variable: string, file: string): string {
+/** The PEM file a variable names, read at start-up; one that cannot be read is a ConfigError of `service` naming the variable. */
+export function readPemFile(service: string, variable: string, file: string): Buffer {
   try {
-    return readFileSync(file, 'utf8');
+    return readFileSync(file);
   } catch (error) {
-    throw new ConfigError('client security', [`${variable}: cannot read ${file.slice(0, 200)}: ${(error as Error).message}`]);
+    throw new ConfigError(service, [`${variable}: cannot read ${quoted(file)} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`]);
   }
 }

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { ConfigError, environment } from './config';
+import { ConfigError, environment, readPemFile } from './config';
 import { quoted } from './quoted';
 
 /** The certificate (chain) and key a server presents, PEM. */
@@ -40,15 +40,7 @@ export function serverTls(service: string, variables: TlsVariables): ServerTls |
       `${certFile === undefined ? 'DUET_TLS_CERT' : 'DUET_TLS_KEY'}: required when the other of DUET_TLS_CERT and DUET_TLS_KEY is set`,
     ]);
   }
-  return { cert: readPem(service, 'DUET_TLS_CERT', certFile), key: readPem(service, 'DUET_TLS_KEY', keyFile) };
-}
-
-function readPem(service: string, variable: string, file: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (error) {
-    throw new ConfigError(service, [`${variable}: cannot read ${quoted(file)} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`]);
-  }
+  return { cert: readPemFile(service, 'DUET_TLS_CERT', certFile), key: readPemFile(service, 'DUET_TLS_KEY', keyFile) };
 }
 
 /** What a gRPC server binds with: TLS when the service has a certificate, else plaintext. */
